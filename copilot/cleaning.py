@@ -1,0 +1,308 @@
+"""Cleaning of scraped Chinese web text.
+
+Source documents arrive as copied web pages: document-site boilerplate
+(copyright and download notices, "温馨提示" blocks, link lists, comment
+widgets), inline pinyin annotations such as ``當(dāng)``, Traditional
+characters, half-width punctuation and slide-deck debris. ``clean_text`` turns
+such a page into plain Simplified Chinese prose with one structural unit per
+line, ready for chunking. Each step is its own function so it can be tested
+alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{CJK}]")
+
+# ---------------------------------------------------------------- pinyin ---
+
+_TONE_MAP = str.maketrans(
+    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ",
+    "aaaaeeeeiiiioooouuuuvvvvvnnnm",
+)
+_PINYIN_SYLLABLE = re.compile(
+    r"^(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iong|uang|iang|ueng|iao|ian|uai|uan|van|ong|ang|eng|ing|iu|ie|ve|ue|ui|un|vn|uo|ua|ia|"
+    r"ai|ei|ao|ou|an|en|in|er|a|o|e|i|u|v)"
+    r"(?:n|ng|r)?$"
+)
+# A CJK character immediately followed by a parenthesised latin syllable.
+_PINYIN_ANNOTATION = re.compile(
+    rf"([{CJK}])\s?[(（]\s*([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{{1,7}})\s*[)）]"
+)
+
+
+_PINYIN_REMNANT = re.compile(r"[?？]([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7})[)）]")
+
+
+def _is_pinyin(word: str) -> bool:
+    return bool(_PINYIN_SYLLABLE.match(word.lower().translate(_TONE_MAP)))
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove inline pinyin annotations: ``當(dāng)`` -> ``當``.
+
+    Only parenthesised words that are valid pinyin syllables and follow a
+    Chinese character are removed, so ``(www.x.com)`` or ``(API)`` survive.
+    """
+
+    def repl(m: re.Match) -> str:
+        return m.group(1) if _is_pinyin(m.group(2)) else m.group(0)
+
+    text = _PINYIN_ANNOTATION.sub(repl, text)
+
+    def remnant(m: re.Match) -> str:
+        return "" if _is_pinyin(m.group(1)) else m.group(0)
+
+    # Mangled pages keep only "?shù)" where the character was lost.
+    return _PINYIN_REMNANT.sub(remnant, text)
+
+
+# ----------------------------------------------------- traditional chinese ---
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc_purepy import OpenCC  # lazy: builds dictionaries on first use
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str, *, min_ratio: float = 0.002) -> str:
+    """Convert Traditional to Simplified Chinese when the text is Traditional.
+
+    Detection is by effect: if conversion changes at least ``min_ratio`` of
+    the Chinese characters the converted text is used. Already-simplified
+    text comes back unchanged, so no stray variant substitutions creep in.
+    """
+    if not _CJK_RE.search(text):
+        return text
+    converted = _t2s().convert(text)
+    if converted == text:
+        return text
+    cjk = len(_CJK_RE.findall(text)) or 1
+    changed = sum(1 for a, b in zip(text, converted) if a != b)
+    return converted if changed / cjk >= min_ratio else text
+
+
+# ------------------------------------------------------------ punctuation ---
+
+_HALF_TO_FULL = {",": "，", "?": "？", "!": "！", ":": "：", ";": "；", "(": "（", ")": "）"}
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def normalize_punctuation(text: str) -> str:
+    """NFKC-fold letters and digits, use full-width punctuation in Chinese text.
+
+    Full-width ASCII (``ＡＢＣ１２３``) becomes half-width so SKUs and sizes
+    match; half-width ``,?!:;()`` next to a Chinese character becomes
+    full-width; a stray ``.`` ending a Chinese sentence becomes ``。``.
+    Whitespace runs collapse to one space and spaces between Chinese
+    characters go away.
+    """
+    text = _ZERO_WIDTH.sub("", text)
+    # NFKC would also turn full-width punctuation into ASCII; protect it.
+    protected = {c: f"\x00{i}\x00" for i, c in enumerate("，。？！：；（）、《》【】“”‘’…—～①②③④⑤⑥⑦⑧⑨⑩")}
+    for c, token in protected.items():
+        text = text.replace(c, token)
+    text = unicodedata.normalize("NFKC", text)
+    for c, token in protected.items():
+        text = text.replace(token, c)
+
+    def to_full(m: re.Match) -> str:
+        return _HALF_TO_FULL[m.group(0)]
+
+    # half-width punctuation touching a CJK character on either side
+    text = re.sub(rf"(?<=[{CJK}])[,?!:;]|[,?!:;](?=[{CJK}])", to_full, text)
+    text = re.sub(rf"\((?=[^()]*[{CJK}])([^()]*)\)", r"（\1）", text)
+    # "句子结束." -> "句子结束。" (not decimals like 1.5, not list markers like "2.")
+    text = re.sub(rf"(?<=[{CJK}])\.(?=\s|$|[{CJK}])", "。", text)
+    text = text.replace("...", "…").replace("……", "……")
+    text = re.sub(r"[ \t\u3000]+", " ", text)
+    text = re.sub(rf"(?<=[{CJK}，。？！：；、（）“”]) (?=[{CJK}，。？！：；、（）“”])", "", text)
+    return text
+
+
+# ------------------------------------------------------------ boilerplate ---
+
+# Whole lines that are site furniture, wherever they appear.
+_BOILERPLATE_LINE = [
+    r"^(版权说明|版权声明|免责声明|声明)[:：]",
+    r"版权归.{0,12}所有",
+    r"(若|如)(内容|文档)?(存在|有)?侵权",
+    r"侵权必究",
+    r"^(文档简介|文章导航|查看更多|延展阅读[:：]?|相关推荐|猜你喜欢|热门文档|上一篇|下一篇)$",
+    r"^(咨询方案|免费试用|立即下载|下载文档|收藏|分享|举报)",
+    r"点击(这里|此处|下载)",
+    r"^想了解更多.*[?？]",
+    r"欢迎访问.{0,12}(文档|网|站)",
+    r"^(本文标题|链接地址|原文链接|文章来源|来源|作者)[:：]",
+    r"本站(所有|不|仅|的|RAR)",
+    r"本文档(共|由)",
+    r"侵犯(商业秘密|著作权|人身权)|版权申诉|举报电话",
+    r"^\d+(\.\d+)?[万亿]?VIP",
+    r"VIP精品文档",
+    r"^(用户编号|认证主体|IP属地|统一社会信用代码|官方认证|服务提供商|版权声明书)",
+    r"^[0-9A-Z]{15,20}$",  # credit codes and similar ids on their own line
+    r"^(提交评论|发表评论|评论|文档评论)[（(]?\d*[）)]?$",
+    r"^\d+/\d+$",  # "0/150" comment counters
+    r"\+ ?关注$",
+    r"^专注于.{0,40}(定制|服务)",
+    r"^汇报人[:：]",
+    r"^图\s?\d+[-－—]\d+",  # figure captions
+    r"\.(pptx?|docx?|pdf)$",  # file-name titles of document-site pages
+]
+_BOILERPLATE_LINE_RE = [re.compile(p) for p in _BOILERPLATE_LINE]
+
+# Heading lines that start a block of furniture (notice lists, link lists).
+_BLOCK_START = re.compile(
+    r"^(温馨提示|最新文档|相关文档|相关阅读|推荐文档|文档评论|评论|热门推荐|更多推荐)[（(]?\d*[）)]?[:：]?$"
+)
+# Inline debris removed from otherwise good lines.
+_INLINE_DEBRIS = [
+    re.compile(r"[（(]\s*(www\.|https?://)[^）)]*[）)]"),
+    re.compile(r"https?://\S+"),
+    re.compile(r"[（(]如图\s?\d+[-－—]?\d*所示[）)]"),
+    re.compile(r"汇报人[:：]\S*?(?=\d{4}-\d{2}-\d{2}|$)\s*(\d{4}-\d{2}-\d{2})?"),
+    re.compile(r"CATALOGUE目录"),
+]
+
+
+def _is_boilerplate_line(line: str) -> bool:
+    return any(p.search(line) for p in _BOILERPLATE_LINE_RE)
+
+
+def _is_list_or_short(line: str) -> bool:
+    return bool(re.match(r"^([-*•·]|\d+[.、)）]|[（(]?\d+[）)])", line)) or len(line) <= 30
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop site furniture: notice lines, 温馨提示/最新文档 blocks, comment widgets."""
+    out: list[str] = []
+    in_block = False
+    for raw in text.split("\n"):
+        line = raw.strip()
+        for p in _INLINE_DEBRIS:
+            line = p.sub("", line).strip()
+        if not line:
+            in_block = False if not out or out[-1] else in_block
+            continue
+        if _BLOCK_START.match(line):
+            in_block = True
+            continue
+        if in_block and (_is_list_or_short(line) or _is_boilerplate_line(line)):
+            continue
+        in_block = False
+        # numbered notice items such as "1、本文档共27页" are caught by the
+        # line patterns after their marker is removed
+        bare = re.sub(r"^([-*•·]\s*)?\d+[.、)）]\s*", "", line)
+        if _is_boilerplate_line(line) or _is_boilerplate_line(bare):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+# -------------------------------------------------------------- structure ---
+
+_BOUNDARY = rf"(?<=[{CJK}。！？；”」）):：])"
+# Inline headings in pages that were flattened to one line.
+_INLINE_HEADING = re.compile(
+    _BOUNDARY
+    + r"\s*(?="
+    rf"(?<![{CJK}])[一二三四五六七八九十]{{1,3}}、"  # 一、 (not 统一、)
+    r"|[（(][一二三四五六七八九十]{1,3}[）)]"  # （一）
+    r"|★"
+    r"|[①②③④⑤⑥⑦⑧⑨⑩]"
+    rf"|\d{{1,2}}\.\d{{1,2}}(?=[{CJK}])"  # 1.1概况与特点 (slide sub-titles)
+    rf"|\d{{1,2}}[.、](?=[{CJK}“])"  # 1. / 1、 (not 1.5)
+    rf"|[{CJK}]{{2}}型特点[:：]|艺术家特点[:：]"  # 沉默型特点：… persona cards
+    r")"
+)
+_BULLET = re.compile(_BOUNDARY + r"\s*\*(?=[^*\s]{2,12}[:：])")  # *话术要点：
+_BOLD_AFTER_NUMBER = re.compile(r"([（(][一二三四五六七八九十]{1,3}[）)])\s*\*\*([^*]{2,40})\*\*")
+_BOLD = re.compile(r"\*\*([^*]{2,40})\*\*")
+
+
+def split_inline_structure(text: str) -> str:
+    """Put headings that a flattened page ran together back on their own lines."""
+    lines = []
+    for line in text.split("\n"):
+        line = _BOLD_AFTER_NUMBER.sub(r"\n\1\2\n", line)
+        line = _BOLD.sub(r"\n\1\n", line)
+        if len(line) > 120:
+            line = _BULLET.sub("\n", line)
+            line = _INLINE_HEADING.sub("\n", line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def drop_repeated_headers(text: str, *, min_repeats: int = 3) -> str:
+    """Remove slide titles that a flattened deck repeats on every page.
+
+    Lines that share their first characters ``min_repeats`` times or more
+    share a repeated title: their longest common prefix. It is kept once, at
+    its first occurrence, and cut from the other lines.
+    """
+    lines = text.split("\n")
+    groups: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        if re.match(r"^\d{1,2}[.、]", line):
+            groups.setdefault(line[:6], []).append(i)
+    for idx in groups.values():
+        if len(idx) < min_repeats:
+            continue
+        prefix = lines[idx[0]]
+        for i in idx[1:]:
+            while not lines[i].startswith(prefix):
+                prefix = prefix[:-1]
+        if len(prefix) < 5:
+            continue
+        for i in idx[1:]:
+            lines[i] = lines[i][len(prefix):].strip()
+    return "\n".join(line for line in lines if line)
+
+
+def drop_table_of_contents(text: str) -> str:
+    """Drop a slide deck's contents line: the later section titles run together."""
+    lines = text.split("\n")
+    titles = {m.group(1) for line in lines if (m := re.match(rf"^\d{{2}}([{CJK}]{{4,20}})$", line))}
+    if len(titles) < 3:
+        return text
+    out = []
+    for line in lines:
+        rest = line
+        for t in sorted(titles, key=len, reverse=True):
+            rest = rest.replace(t, "")
+        if len(line) > 12 and len(rest) <= 0.3 * len(line):
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ entry ---
+
+
+def clean_text(text: str) -> str:
+    """Full cleaning pipeline for a scraped page (see module docstring)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_pinyin(text)
+    text = to_simplified(text)
+    text = normalize_punctuation(text)
+    text = strip_boilerplate(text)
+    text = split_inline_structure(text)
+    text = drop_repeated_headers(text)
+    text = drop_table_of_contents(text)
+    text = strip_boilerplate(text)
+    lines = [ln.strip() for ln in text.split("\n")]
+    return "\n".join(ln for ln in lines if ln)
+
+
+def normalize_light(text: str) -> str:
+    """Light normalisation for authored files (catalog, policies, FAQ CSV)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return normalize_punctuation(to_simplified(text)).strip()

