@@ -86,6 +86,7 @@ class FAQ(_Strict):
 class Product(_Strict):
     sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
     name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list, description="商品简称：买家常用的叫法")
     category: str
     price: float = Field(gt=0)
     original_price: float | None = None
@@ -104,7 +105,10 @@ class Product(_Strict):
         price = f"¥{self.price:g}"
         if self.original_price and self.original_price > self.price:
             price += f"（划线价¥{self.original_price:g}）"
-        lines = [f"【商品】{self.name}（货号 {self.sku}）", f"类目：{self.category}；售价：{price}"]
+        lines = [f"【商品】{self.name}（货号 {self.sku}）"]
+        if self.aliases:
+            lines.append("简称：" + "、".join(self.aliases))
+        lines.append(f"类目：{self.category}；售价：{price}")
         if self.specs:
             lines.append("规格参数：" + "；".join(f"{k}：{v}" for k, v in self.specs.items()))
         if self.size_chart:

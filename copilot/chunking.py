@@ -32,7 +32,7 @@ _HEADINGS: list[tuple[int, re.Pattern]] = [
     (4, re.compile(rf"^案例[{_CN_NUM}\d]{{1,3}}[:：]?$")),
     (4, re.compile(rf"^([{CJK}]{{2}}型|艺术家)特点[:：]")),
 ]
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[。！？][”」』])")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”」』\"])|(?<=[。！？][”」』])")
 _SOFT_BREAK = re.compile(r"(?<=[，、：,])")
 _TITLE_MAX = 24
 

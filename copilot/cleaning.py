@@ -37,6 +37,9 @@ _PINYIN_ANNOTATION = re.compile(
 )
 
 
+_TONED_ANNOTATION = re.compile(
+    r"[(（]([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ][a-zü]*)[)）]"
+)
 _PINYIN_REMNANT = re.compile(r"[?？]([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7})[)）]")
 
 
@@ -60,7 +63,13 @@ def strip_pinyin(text: str) -> str:
         return "" if _is_pinyin(m.group(1)) else m.group(0)
 
     # Mangled pages keep only "?shù)" where the character was lost.
-    return _PINYIN_REMNANT.sub(remnant, text)
+    text = _PINYIN_REMNANT.sub(remnant, text)
+
+    def toned(m: re.Match) -> str:
+        return "" if _is_pinyin(m.group(1)) else m.group(0)
+
+    # Tone marks are unambiguous: "(shù)" after mojibake goes too.
+    return _TONED_ANNOTATION.sub(toned, text)
 
 
 # ----------------------------------------------------- traditional chinese ---
@@ -209,7 +218,7 @@ def strip_boilerplate(text: str) -> str:
 
 # -------------------------------------------------------------- structure ---
 
-_BOUNDARY = rf"(?<=[{CJK}。！？；”」）):：])"
+_BOUNDARY = rf"(?<=[{CJK}。！？；”」）):：….])"
 # Inline headings in pages that were flattened to one line.
 _INLINE_HEADING = re.compile(
     _BOUNDARY

@@ -143,12 +143,13 @@ def eval_retrieval(
     path: Annotated[Optional[Path], typer.Option("--set", help="评测集（默认 evals/retrieval.jsonl）")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", help="把结果 JSON 写入该目录")] = None,
+    sweep: Annotated[bool, typer.Option("--sweep", help="扫描 dense/lexical 融合权重")] = False,
 ) -> None:
     """检索评测：dense / lexical / hybrid 的 Recall@1/3/5、MRR 与无答案识别率。"""
     from .evaluation.retrieval import format_table, run_retrieval_eval
 
     s = settings()
-    result = run_retrieval_eval(s, path or s.evals_dir / "retrieval.jsonl")
+    result = run_retrieval_eval(s, path or s.evals_dir / "retrieval.jsonl", sweep=sweep)
     if report:
         report.mkdir(parents=True, exist_ok=True)
         (report / "retrieval.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -208,6 +208,7 @@ class HashEmbedder(Embedder):
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
         self.name = f"hash:{dim}"
+        self.calls = 0  # texts embedded so far (tests assert on it)
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, np.float32)
@@ -220,6 +221,7 @@ class HashEmbedder(Embedder):
         return v
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += len(texts)
         return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatchError, InputError
 from .lexical import LexicalIndex
+from .lexicon import Lexicon, ProductMatcher
 from .models import KINDS, Chunk, Hit, SearchResult
 from .settings import Settings
 from .store import Generation, VectorStore
@@ -43,6 +44,7 @@ class LoadedIndex:
     skus: np.ndarray
     row_of: dict[str, int]
     lexical: LexicalIndex
+    products: ProductMatcher
 
     @classmethod
     def load(cls, gen: Generation, analyzer: str) -> "LoadedIndex":
@@ -56,6 +58,7 @@ class LoadedIndex:
             skus=np.array([c.sku.lower() for c in chunks], dtype=object),
             row_of={c.id: i for i, c in enumerate(chunks)},
             lexical=LexicalIndex([c.embed_text() for c in chunks], analyzer),
+            products=ProductMatcher([c for c in chunks if c.kind == "product"]),
         )
 
     def mask(self, kind: Sequence[str] | None, sku: str | None) -> np.ndarray | None:
@@ -79,6 +82,7 @@ class Retriever:
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
         self._checked = 0.0
+        self.lexicon = Lexicon.load(settings.lexicon_path)
 
     @property
     def embedder(self) -> Embedder:
@@ -119,6 +123,8 @@ class Retriever:
         context: Sequence[str] = (),
         mode: Mode = "hybrid",
         dense_weight: float | None = None,
+        expand: bool | None = None,
+        scoping: bool = True,
     ) -> SearchResult:
         query = validate_query(query)
         if not 1 <= k <= 50:
@@ -144,7 +150,9 @@ class Retriever:
         cand = self.settings.candidate_k
 
         # lexical side: cosine against every chunk, restricted by the filter
-        lex = idx.lexical.scores(query) if wl > 0 else np.zeros(n, np.float32)
+        expand = self.settings.query_expansion if expand is None else expand
+        lex_query = self.lexicon.expand(query) if expand else query
+        lex = idx.lexical.scores(lex_query) if wl > 0 else np.zeros(n, np.float32)
         if mask is not None:
             lex = np.where(mask, lex, -1.0)
         timings["lexical_ms"] = (time.perf_counter() - t0) * 1000
@@ -171,13 +179,17 @@ class Retriever:
                 for r in missing:
                     e = embs.get(idx.chunks[r].id)
                     dense[r] = float(e @ vec) if e is not None else 0.0
+        named = idx.products.mentions(" ".join([query, *context])) if scoping and not sku else set()
         scored = []
         for r in rows:
             if mask is not None and not mask[r]:
                 continue
             d = dense.get(r, 0.0)
             lx = max(float(lex[r]), 0.0)
-            scored.append((wd * d + wl * lx, d, lx, r))
+            score = wd * d + wl * lx
+            if scoping:
+                score *= self._scope(idx.chunks[r], named, sku)
+            scored.append((score, d, lx, r))
         scored.sort(reverse=True)
         hits = [_hit(idx.chunks[r], s, d, lx) for s, d, lx, r in scored[:k]]
         threshold = self.settings.no_answer_threshold
@@ -190,6 +202,20 @@ class Retriever:
             threshold=threshold,
             timings_ms={k_: round(v, 2) for k_, v in timings.items()},
         )
+
+    def _scope(self, chunk: Chunk, named: set[str], sku: str | None) -> float:
+        """Priors: the named product's chunks first; shop-wide ones when no product is named;
+        store facts before agent-facing articles."""
+        if chunk.kind == "doc":
+            return 1.0 - self.settings.doc_penalty
+        chunk_sku = chunk.sku
+        if not chunk_sku or sku:
+            return 1.0
+        if not named:
+            return 1.0 - self.settings.generic_product_penalty
+        if chunk_sku in named:
+            return 1.0 + self.settings.product_boost
+        return 1.0 - self.settings.other_product_penalty
 
     def _query_vector(self, query: str, context: Sequence[str]) -> np.ndarray:
         vec = self.embedder.embed_query(query)

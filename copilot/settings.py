@@ -72,11 +72,17 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=60, ge=0, le=1000)
 
     # retrieval (weights tuned on evals/retrieval.jsonl; see README)
-    dense_weight: float = Field(default=0.6, ge=0, le=1)
-    lexical_weight: float = Field(default=0.4, ge=0, le=1)
+    dense_weight: float = Field(default=0.3, ge=0, le=1)
+    lexical_weight: float = Field(default=0.7, ge=0, le=1)
     lexical_analyzer: str = "char12"
     candidate_k: int = Field(default=40, ge=5, le=500)
-    no_answer_threshold: float = Field(default=0.35, ge=0, le=1)
+    no_answer_threshold: float = Field(default=0.26, ge=0, le=1)
+    lexicon_path: Path | None = Field(default=None, description="colloquial→standard term expansions; built-in if empty")
+    query_expansion: bool = True
+    product_boost: float = Field(default=0.2, ge=0, le=1, description="score bonus for chunks of a product the buyer names")
+    other_product_penalty: float = Field(default=0.3, ge=0, le=1, description="penalty for other products' chunks")
+    generic_product_penalty: float = Field(default=0.2, ge=0, le=1, description="penalty for product chunks when no product is named")
+    doc_penalty: float = Field(default=0.1, ge=0, le=1, description="penalty for agent-facing articles (kind doc) in buyer queries")
 
     # LLM (later issues); the usual OPENAI_* variables are honoured
     llm: str = "offline"

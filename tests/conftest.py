@@ -1,0 +1,56 @@
+"""Shared fixtures. Network is blocked by default (pytest-socket); tests that
+start servers opt in with ``@pytest.mark.enable_socket`` and may only reach
+loopback (see ``--allow-hosts`` in pyproject)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from copilot.embedders import HashEmbedder
+from copilot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = ROOT / "knowledge"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """No developer config or COPILOT_/OPENAI_ variables leak into tests."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith(("COPILOT_", "OPENAI_")):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+def make_settings(root: Path, **kw) -> Settings:
+    kw.setdefault("embedder", "hash:64")
+    return Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", **kw)
+
+
+@pytest.fixture
+def kb(tmp_path):
+    """A small writable knowledge dir (copy of the real store files) plus settings and a counting fake embedder."""
+    kdir = tmp_path / "knowledge"
+    (kdir / "store").mkdir(parents=True)
+    (kdir / "docs").mkdir()
+    for name in ("catalog.yaml", "policies.md", "faqs.csv"):
+        shutil.copy(KNOWLEDGE / "store" / name, kdir / "store" / name)
+    shutil.copy(next((KNOWLEDGE / "docs").glob("001_*.txt")), kdir / "docs")
+    return make_settings(tmp_path), HashEmbedder(64)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory):
+    """The repository's real knowledge base, ingested once with the default embedder."""
+    from copilot.ingest import ingest
+    from copilot.retrieval import Retriever
+
+    root = tmp_path_factory.mktemp("real")
+    settings = Settings(knowledge_dir=KNOWLEDGE, data_dir=root / "data")
+    report = ingest(settings)
+    return settings, Retriever(settings), report
