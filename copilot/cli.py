@@ -159,7 +159,8 @@ def eval_retrieval(
 def run() -> None:
     """Console-script entry point: user errors print a message, never a traceback."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except CopilotError as exc:
         typer.secho(f"错误：{exc.message}", fg="red", err=True)
         if exc.hint:

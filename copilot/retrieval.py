@@ -96,13 +96,14 @@ class Retriever:
         idx = self._index
         if idx is not None and now - self._checked < 1.0:
             return idx
+        embedder = self.embedder  # a bad embedder setting is reported before anything else
         with self._lock:
             self._checked = now
             active = self.store.active_name()
             if self._index is None or self._index.generation.name != active:
                 gen = self.store.require_active()
-                if gen.embedder != self.embedder.name:
-                    raise EmbedderMismatchError(gen.embedder, self.embedder.name)
+                if gen.embedder != embedder.name:
+                    raise EmbedderMismatchError(gen.embedder, embedder.name)
                 self._index = LoadedIndex.load(gen, self.settings.lexical_analyzer)
             return self._index
 
