@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-eval_app = typer.Typer(help="离线评测：检索（retrieval）。", no_args_is_help=True)
+eval_app = typer.Typer(help="离线评测：检索（retrieval）、买家分析（analysis）。", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 _state: dict = {}
@@ -154,6 +155,83 @@ def eval_retrieval(
         report.mkdir(parents=True, exist_ok=True)
         (report / "retrieval.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
+
+
+@eval_app.command("analysis")
+def eval_analysis(
+    path: Annotated[Optional[Path], typer.Option("--set", help="评测集（默认 evals/analysis.jsonl）")] = None,
+    dev: Annotated[bool, typer.Option("--dev", help="改用样例对话（evals/dialogues）作开发集")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """买家分析评测：类型、阶段、情绪、意图的准确率与混淆矩阵。"""
+    from .drafting import Copilot
+    from .evaluation.analysis import cases_from_dialogues, format_report, load_cases, run_analysis_eval
+
+    s = settings()
+    cases = cases_from_dialogues(s.evals_dir / "dialogues") if dev else load_cases(path or s.evals_dir / "analysis.jsonl")
+    result = run_analysis_eval(Copilot(s, backend=None).analyzer, cases)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_report(result))
+
+
+@app.command()
+def draft(
+    message: Annotated[str, typer.Argument(help="买家最新的一条消息")],
+    history: Annotated[Optional[Path], typer.Option("--history", help="对话记录 JSON 文件：[{role: buyer|agent, text}]")] = None,
+    sku: Annotated[Optional[str], typer.Option("--sku", help="商品货号")] = None,
+    persona: Annotated[Optional[str], typer.Option("--persona", help="手动指定买家类型（如 bargainer）")] = None,
+    n: Annotated[int, typer.Option("-n", help="草稿数量 1–5")] = 3,
+    now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601），用于活动与库存判断")] = None,
+    llm: Annotated[Optional[str], typer.Option("--llm", help="大模型后端，如 offline、openai:gpt-4o-mini")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（与 API 相同的结构）")] = False,
+) -> None:
+    """为买家消息起草多份回复：分析买家、检索知识、按策略起草并注明来源。"""
+    from pydantic import ValidationError
+
+    from .drafting import Copilot, DraftRequest, parse_history
+    from .errors import InputError
+
+    s = settings() if llm is None else settings().model_copy(update={"llm": llm})
+    turns = []
+    if history is not None:
+        try:
+            turns = parse_history(json.loads(history.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"无法读取对话记录文件 {history}：{exc}", message_en=str(exc)) from None
+    try:
+        req = DraftRequest(message=message, history=turns, product_sku=sku, persona=persona, n=n,
+                           now=datetime.fromisoformat(now) if now else None)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"参数不合法：{'.'.join(map(str, first['loc']))}：{first['msg']}", message_en=str(exc)) from None
+    except ValueError as exc:
+        raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en=str(exc)) from None
+    result = Copilot(s).draft(req)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    a = result.analysis
+    from .analysis import EMOTION_LABELS, STAGE_LABELS
+
+    typer.secho(
+        f"买家：{a.persona.label}（{a.persona.id}，置信 {a.persona.confidence:.2f}）· {STAGE_LABELS[a.stage]} · "
+        f"{EMOTION_LABELS[a.emotion]} · {a.intent_label}" + (f" · 商品 {result.product}" if result.product else ""),
+        bold=True,
+    )
+    if a.persona.signals:
+        typer.echo("依据：" + "；".join(a.persona.signals[:3]))
+    for notice in result.notices:
+        typer.secho(f"注意：{notice}", fg="yellow")
+    by_id = {src.id: src for src in result.sources}
+    for i, d in enumerate(result.drafts, 1):
+        typer.secho(f"\n草稿 {i}【{d.strategy_label}】（{d.backend}）", bold=True)
+        typer.echo(d.text)
+        typer.echo(f"  理由：{d.reason}")
+        for check in d.checks:
+            if not check.passed:
+                typer.secho(f"  ✗ {check.rule}：{check.detail}", fg="red")
+        for sid in d.source_ids:
+            if sid in by_id:
+                typer.echo(f"  来源：{by_id[sid].title}（{by_id[sid].source}）")
 
 
 def run() -> None:

@@ -112,6 +112,13 @@ class Retriever:
             self._index = None
             self._checked = 0.0
 
+    def chunk_by_ref(self, ref: str) -> Chunk | None:
+        idx = self.index()
+        for c in idx.chunks:
+            if c.ref == ref:
+                return c
+        return None
+
     # ----------------------------------------------------------- search ---
 
     def search(

@@ -1,0 +1,351 @@
+"""Drafting: the core function every edge (CLI, API, UI) calls.
+
+``Copilot.draft(request)`` reads the buyer, retrieves knowledge, looks up the
+product's catalog facts at ``now``, picks ``n`` strategies and writes one
+draft per strategy — through the configured LLM, or the offline composer
+when none is configured or the LLM fails (the draft then says so).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from .analysis import Analysis, OfflineAnalyzer, Turn
+from .catalog import Catalog, Product, load_catalog
+from .composer import Composer, DraftContext
+from .errors import BackendError, InputError
+from .llm import ChatBackend, get_backend
+from .personas import check_persona_id, load_personas
+from .prompting import StrategySpec, as_data, build_chat_prompt, load_phrases, load_strategies
+from .retrieval import Retriever
+from .settings import Settings
+
+MAX_MESSAGE = 2000
+MAX_HISTORY = 50
+
+
+class DraftRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE)
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY)
+    product_sku: str | None = Field(default=None, max_length=40)
+    persona: str | None = None
+    n: int = Field(default=3, ge=1, le=5)
+    now: datetime | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("买家消息不能为空")
+        return v.strip()
+
+
+class CheckResult(BaseModel):
+    rule: str
+    passed: bool
+    detail: str = ""
+    span: str | None = None
+
+
+class Draft(BaseModel):
+    text: str
+    strategy: str
+    strategy_label: str
+    reason: str
+    source_ids: list[str] = Field(default_factory=list)
+    backend: str
+    checks: list[CheckResult] = Field(default_factory=list)
+    notice: str | None = None
+
+
+class SourceRef(BaseModel):
+    id: str
+    title: str
+    text: str
+    score: float
+    source: str
+    kind: str
+    sku: str = ""
+
+
+class DraftResponse(BaseModel):
+    drafts: list[Draft]
+    analysis: Analysis
+    sources: list[SourceRef]
+    grounded: bool
+    product: str | None = None
+    backend: dict[str, str]
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    notices: list[str] = Field(default_factory=list)
+
+
+def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int, *, urgency: bool) -> list[StrategySpec]:
+    """The ``n`` best-fitting strategies for this buyer, most fitting first."""
+
+    def score(s: StrategySpec) -> float:
+        w = s.when
+        sc = 0.0
+        sc += 2.0 if analysis.persona.id in w.personas else 0.0
+        sc += 2.0 if analysis.intent in w.intents else 0.0
+        sc += 1.0 if analysis.stage in w.stages else 0.0
+        sc += 1.0 if analysis.emotion in w.emotions else 0.0
+        return sc
+
+    negative = analysis.emotion in ("angry", "anxious") or (
+        analysis.stage == "after_sale" and analysis.intent in ("quality_complaint", "damaged_wrong", "refund")
+    )
+    trust = analysis.persona.id == "skeptical" or analysis.intent in ("authenticity", "payment")
+    allowed = {
+        None: True,
+        "urgency": urgency and analysis.stage == "pre_sale",
+        "negative": negative or analysis.stage == "after_sale",
+        "trust": trust,
+        "price": analysis.persona.id in ("bargainer", "budget") or analysis.intent in ("price", "promotion"),
+        "recommend": analysis.persona.id == "browser" or analysis.intent == "recommendation",
+    }
+    usable = [s for s in strategies if allowed.get(s.requires, False)]
+    ranked = sorted(usable, key=lambda s: (-score(s), strategies.index(s)))
+    if negative:
+        # an upset buyer always gets the empathy-first draft first
+        ranked.sort(key=lambda s: s.id != "empathize_resolve")
+    # more drafts than fitting strategies: repeat the best ones (the composer varies the wording)
+    return [ranked[i % len(ranked)] for i in range(n)] if ranked else []
+
+
+class Copilot:
+    """Holds the loaded parts; thread-safe for concurrent ``draft`` calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retriever: Retriever | None = None,
+        backend: ChatBackend | None | str = "configured",
+        analyzer=None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        self.backend = get_backend(settings) if backend == "configured" else backend
+        self.personas = load_personas(settings.prompts_dir)
+        self.strategies = load_strategies(str(settings.prompts_dir)).strategies
+        self.composer = Composer(load_phrases(str(settings.prompts_dir)))
+        self._analyzer = analyzer
+        self._lock = threading.Lock()
+        self._catalog: tuple[float, Catalog] | None = None
+
+    # parts ------------------------------------------------------------------
+
+    @property
+    def analyzer(self) -> OfflineAnalyzer:
+        if self._analyzer is None:
+            with self._lock:
+                if self._analyzer is None:
+                    idx = self.retriever.index()
+                    self._analyzer = OfflineAnalyzer(
+                        self.personas, self.retriever.embedder, product_matcher=idx.products
+                    )
+        return self._analyzer
+
+    @property
+    def catalog(self) -> Catalog:
+        path = self.settings.catalog_path
+        mtime = os.path.getmtime(path) if path.exists() else 0.0
+        if self._catalog is None or self._catalog[0] != mtime:
+            catalog = load_catalog(path) if path.exists() else Catalog()
+            self._catalog = (mtime, catalog)
+        return self._catalog[1]
+
+    def warm_up(self) -> None:
+        """Load the index, models and analyzer now instead of on the first request."""
+        self.retriever.index()
+        _ = self.analyzer
+
+    # core -------------------------------------------------------------------
+
+    def _context(self, req: DraftRequest) -> tuple[DraftContext, dict[str, float], list]:
+        t = time.perf_counter()
+        timings: dict[str, float] = {}
+        catalog = self.catalog
+        now = req.now or datetime.now(catalog.tz)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=catalog.tz)
+        product: Product | None = catalog.get(req.product_sku) if req.product_sku else None
+        if req.persona:
+            check_persona_id(req.persona)
+        analysis = self.analyzer.analyze(req.message, req.history, sku=product.sku if product else None, persona=req.persona)
+        if product is None and len(analysis.products) == 1:
+            product = catalog.get(analysis.products[0])
+        timings["analysis_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        context = [x.text for x in req.history if x.role == "buyer"][-2:]
+        general = self.retriever.search(req.message, 5, context=context)
+        hits = list(general.hits)
+        grounded = general.grounded
+        extra = [self.retriever.search(req.message, 2, kind="policy", context=context)]
+        if product:
+            extra.append(self.retriever.search(req.message, 3, sku=product.sku, context=context))
+        for res in extra:
+            seen = {h.id for h in hits}
+            hits += [h for h in res.hits if h.id not in seen]
+            if res.hits and res.hits[0].sku and res.hits[0].score >= self.settings.no_answer_threshold:
+                grounded = True
+        hits.sort(key=lambda h: -h.score)
+        timings["retrieval_ms"] = (time.perf_counter() - t) * 1000
+        product_chunk = self.retriever.chunk_by_ref(f"product/{product.sku}") if product else None
+        ctx = DraftContext(
+            message=req.message,
+            history=list(req.history),
+            analysis=analysis,
+            persona=self.personas[analysis.persona.id],
+            hits=hits,
+            grounded=grounded,
+            catalog=catalog,
+            product=product,
+            facts=catalog.facts(product.sku, now) if product else None,
+            now=now,
+            product_source=product_chunk.id if product_chunk else None,
+            lexicon=self.retriever.lexicon,
+        )
+        return ctx, timings, hits
+
+    def draft(self, req: DraftRequest) -> DraftResponse:
+        t0 = time.perf_counter()
+        ctx, timings, hits = self._context(req)
+        urgency = self.composer.urgency_sentence(ctx) is not None
+        chosen = choose_strategies(ctx.analysis, self.strategies, req.n, urgency=urgency)
+        t = time.perf_counter()
+        notices: list[str] = []
+        drafts = [self._one(ctx, s, notices, variant=chosen[:i].count(s)) for i, s in enumerate(chosen)]
+        timings["drafting_ms"] = (time.perf_counter() - t) * 1000
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return DraftResponse(
+            drafts=drafts,
+            analysis=ctx.analysis,
+            sources=[_source(h) for h in hits],
+            grounded=ctx.grounded,
+            product=ctx.product.sku if ctx.product else None,
+            backend={"llm": self.backend.name if self.backend else "offline", "embedder": self.retriever.embedder.name},
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            notices=list(dict.fromkeys(notices)),
+        )
+
+    def _reason(self, ctx: DraftContext, s: StrategySpec) -> str:
+        from .analysis import STAGE_LABELS
+
+        try:
+            return s.reason.format(persona=ctx.analysis.persona.label, stage=STAGE_LABELS[ctx.analysis.stage])
+        except (KeyError, IndexError):
+            return s.reason
+
+    def _one(self, ctx: DraftContext, s: StrategySpec, notices: list[str], variant: int = 0) -> Draft:
+        if self.backend is not None:
+            try:
+                text = self.backend.complete(self.messages(ctx, s))
+                return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s),
+                             source_ids=[h.id for h in ctx.hits[:5]], backend=self.backend.name)
+            except BackendError as exc:
+                notice = f"{exc.message}，已改用离线起草"
+                notices.append(notice)
+                text, sources = self.composer.compose(ctx, s, variant)
+                return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s),
+                             source_ids=sources, backend=self.composer.name, notice=notice)
+        text, sources = self.composer.compose(ctx, s, variant)
+        return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s),
+                     source_ids=sources, backend=self.composer.name)
+
+    def stream(self, req: DraftRequest) -> Iterator[dict]:
+        """Events for streaming UIs: analysis, then per draft its text pieces, then the finished draft."""
+        ctx, timings, hits = self._context(req)
+        yield {"event": "analysis", "data": ctx.analysis.model_dump()}
+        yield {"event": "sources", "data": [_source(h).model_dump() for h in hits]}
+        urgency = self.composer.urgency_sentence(ctx) is not None
+        chosen = choose_strategies(ctx.analysis, self.strategies, req.n, urgency=urgency)
+        for i, s in enumerate(chosen):
+            pieces: list[str] = []
+            notice = None
+            backend_name = self.composer.name
+            if self.backend is not None:
+                try:
+                    for piece in self.backend.stream(self.messages(ctx, s)):
+                        pieces.append(piece)
+                        yield {"event": "delta", "data": {"index": i, "text": piece}}
+                    backend_name = self.backend.name
+                    sources = [h.id for h in ctx.hits[:5]]
+                except BackendError as exc:
+                    notice = f"{exc.message}，已改用离线起草"
+                    pieces = []
+            if not pieces:
+                text, sources = self.composer.compose(ctx, s, chosen[:i].count(s))
+                pieces = [text]
+                yield {"event": "delta", "data": {"index": i, "text": text, "replace": True}}
+            draft = Draft(text="".join(pieces).strip(), strategy=s.id, strategy_label=s.label,
+                          reason=self._reason(ctx, s), source_ids=sources, backend=backend_name, notice=notice)
+            yield {"event": "draft", "data": {"index": i, **draft.model_dump()}}
+        yield {"event": "done", "data": {}}
+
+    # the LLM prompt ------------------------------------------------------------
+
+    def messages(self, ctx: DraftContext, s: StrategySpec) -> list[dict[str, str]]:
+        from .analysis import EMOTION_LABELS, STAGE_LABELS
+
+        p = ctx.persona
+        facts = "（未指定商品）"
+        if ctx.product:
+            pr = ctx.product
+            lines = [pr.describe(), f"库存：{pr.stock} 件（库存紧张阈值 {ctx.catalog.shop.low_stock_threshold} 件）"]
+            active = ctx.facts.active_promotions if ctx.facts else []
+            lines.append("进行中的活动：" + ("；".join(f"{x.title}（{x.discount}），截止 {x.ends_at:%Y-%m-%d %H:%M}" for x in active) or "无"))
+            if pr.next_price and pr.next_price.effective_at > ctx.now:
+                lines.append(f"已确定的调价：{pr.next_price.effective_at:%Y-%m-%d} 起 {pr.next_price.price:g} 元")
+            lines.append(f"当前时间：{ctx.now:%Y-%m-%d %H:%M}")
+            facts = "\n".join(lines)
+        policies = "\n".join(f"[{h.id}] {h.title}：{h.text}" for h in ctx.hits if h.kind == "policy")[:1500] or "（无）"
+        sources = "\n".join(f"[{h.id}] ({h.kind}) {h.title}：{h.text}" for h in ctx.hits if h.kind != "policy")[:2500]
+        history = "\n".join(f"{'买家' if t.role == 'buyer' else '客服'}：{t.text}" for t in ctx.history[-10:])
+        values = {
+            "shop_name": ctx.catalog.shop.name,
+            "persona_label": p.label,
+            "persona_strategy": p.strategy.summary,
+            "persona_dos": "；".join(p.dos[:4]),
+            "persona_donts": "；".join(p.donts[:4]),
+            "strategy_label": s.label,
+            "strategy_instructions": s.instructions,
+            "stage_label": STAGE_LABELS[ctx.analysis.stage],
+            "emotion_label": EMOTION_LABELS[ctx.analysis.emotion],
+            "intent_label": ctx.analysis.intent_label,
+            "sources": as_data(sources or "（知识库中没有相关资料）"),
+            "facts": as_data(facts),
+            "policies": as_data(policies),
+            "history": as_data(history or "（无）"),
+            "message": as_data(ctx.message),
+        }
+        msgs = build_chat_prompt(self.settings.prompts_dir, values)
+        role = {"system": "system", "human": "user", "ai": "assistant"}
+        return [{"role": role.get(m.type, "user"), "content": m.content} for m in msgs]
+
+
+def _source(h) -> SourceRef:
+    return SourceRef(id=h.id, title=h.title, text=h.text, score=h.score, source=h.source, kind=h.kind, sku=h.sku)
+
+
+def parse_history(data: object) -> list[Turn]:
+    """History from JSON: a list of {role, text} (roles buyer/agent; 买家/客服 accepted)."""
+    if not isinstance(data, list):
+        raise InputError("对话记录必须是列表：[{role, text}, …]", message_en="history must be a list of {role, text}")
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(f"对话记录第 {i + 1} 条格式错误", message_en=f"history item {i + 1} is malformed")
+        role = {"买家": "buyer", "客服": "agent", "user": "buyer", "assistant": "agent"}.get(item.get("role"), item.get("role"))
+        if role not in ("buyer", "agent"):
+            raise InputError(f"对话记录第 {i + 1} 条的 role 只能是 buyer 或 agent", message_en="role must be buyer|agent")
+        out.append(Turn(role=role, text=item["text"]))
+    return out
+
+

@@ -1,0 +1,161 @@
+"""Prompts as data: typed schemas for ``prompts/*.yaml`` and strict rendering.
+
+- ``strategies.yaml``: the reply strategies a draft can follow;
+- ``draft.yaml`` + ``system.md``: the LLM prompt (a langchain-core
+  ``ChatPromptTemplate``; a missing variable raises);
+- ``composer.yaml``: phrases for the offline composer.
+
+Buyer text and retrieved text only ever enter as variable *values* inside
+tagged data blocks, so braces or tags in them cannot change the template.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+
+class PromptError(ConfigError):
+    code = "prompt_error"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class When(_Data):
+    personas: list[str] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list)
+    emotions: list[str] = Field(default_factory=list)
+    intents: list[str] = Field(default_factory=list)
+
+
+class StrategySpec(_Data):
+    id: str
+    label: str
+    when: When = Field(default_factory=When)
+    instructions: str
+    reason: str
+    requires: str | None = None  # "urgency": only when the catalog backs it
+
+
+class Strategies(_Data):
+    strategies: list[StrategySpec]
+
+    def get(self, sid: str) -> StrategySpec:
+        for s in self.strategies:
+            if s.id == sid:
+                return s
+        raise PromptError(f"未知的回复策略：{sid}", message_en=f"unknown strategy {sid!r}")
+
+
+class PricePhrases(_Data):
+    no_authority: list[str]
+    active_promo: str
+    no_promo: str
+    future_promo: str
+    value: str
+
+
+class ComposerPhrases(_Data):
+    openers: dict[str, list[str]]
+    clarify: dict[str, list[str]]
+    followup: list[str]
+    questions: dict[str, list[str]]
+    price: PricePhrases
+    urgency: dict[str, str]
+    stock: dict[str, str]
+    trust: list[str]
+    privacy: str
+    unknown: list[str]
+    recommend: str
+    closings: dict[str, list[str]]
+
+
+class DraftTemplate(_Data):
+    variables: list[str]
+    system: str  # file name of the system prompt, next to draft.yaml
+    user: str
+
+
+def _load_yaml(path: Path, model: type[BaseModel]) -> Any:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.model_validate(data)
+    except FileNotFoundError:
+        raise PromptError(f"缺少提示词文件：{path}", message_en=f"missing prompt file {path}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PromptError(f"提示词文件 {path} 无法解析：{exc}", message_en=str(exc)) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise PromptError(f"提示词文件 {path} 的 {loc} 不合法：{first['msg']}", message_en=str(exc)) from None
+
+
+@lru_cache(maxsize=4)
+def load_strategies(prompts_dir: str) -> Strategies:
+    return _load_yaml(Path(prompts_dir) / "strategies.yaml", Strategies)
+
+
+@lru_cache(maxsize=4)
+def load_phrases(prompts_dir: str) -> ComposerPhrases:
+    return _load_yaml(Path(prompts_dir) / "composer.yaml", ComposerPhrases)
+
+
+@lru_cache(maxsize=4)
+def load_draft_template(prompts_dir: str) -> tuple[DraftTemplate, str]:
+    tpl = _load_yaml(Path(prompts_dir) / "draft.yaml", DraftTemplate)
+    try:
+        system = (Path(prompts_dir) / tpl.system).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PromptError(f"缺少系统提示词 {tpl.system}：{exc}", message_en=str(exc)) from None
+    return tpl, system
+
+
+def fields_of(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def render(template: str, **values: Any) -> str:
+    """``str.format`` that names every missing variable instead of guessing."""
+    missing = fields_of(template) - set(values)
+    if missing:
+        raise PromptError(
+            f"模板缺少变量：{'、'.join(sorted(missing))}",
+            message_en=f"template variables missing: {sorted(missing)}",
+        )
+    return template.format(**values)
+
+
+_TAGS = re.compile(r"</?\s*(商品事实|店铺政策|参考资料|对话记录|买家消息|system|assistant|user)\s*>", re.IGNORECASE)
+
+
+def as_data(text: str) -> str:
+    """Neutralise text that will sit inside a data block: no closing our tags early."""
+    return _TAGS.sub(lambda m: m.group(0).replace("<", "＜").replace(">", "＞"), text)
+
+
+def build_chat_prompt(prompts_dir: Path, values: dict[str, str]):
+    """The LLM messages for one draft, via langchain-core, strictly rendered."""
+    from langchain_core.prompts import ChatPromptTemplate
+
+    tpl, system = load_draft_template(str(prompts_dir))
+    declared = set(tpl.variables)
+    used = fields_of(system) | fields_of(tpl.user)
+    if used - declared:
+        raise PromptError(f"draft.yaml 使用了未声明的变量：{sorted(used - declared)}", message_en="undeclared variables")
+    missing = declared - set(values)
+    if missing:
+        raise PromptError(
+            f"起草提示词缺少变量：{'、'.join(sorted(missing))}", message_en=f"draft prompt missing {sorted(missing)}"
+        )
+    prompt = ChatPromptTemplate.from_messages([("system", system), ("human", tpl.user)])
+    return prompt.invoke({k: values[k] for k in declared}).to_messages()
