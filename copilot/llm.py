@@ -113,6 +113,36 @@ class OpenAIChat(ChatBackend):
             raise BackendError("大模型返回了空的流", message_en=f"{self.name} returned an empty stream")
 
 
+class FakeChat(ChatBackend):
+    """Deterministic fake for tests: replies from a script, or fails on demand.
+
+    ``FakeChat(["回复一", "回复二"])`` cycles through the replies; an item that
+    is an exception instance is raised instead (wrapped as ``BackendError``).
+    Every call's messages are kept in ``calls``.
+    """
+
+    streaming = True
+
+    def __init__(self, replies: Sequence[str | Exception] = ("亲，您好～这是测试回复。",), name: str = "fake:chat") -> None:
+        self.replies = list(replies)
+        self.name = name
+        self.calls: list[list[Message]] = []
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> str:
+        self.calls.append(list(messages))
+        reply = self.replies[(len(self.calls) - 1) % len(self.replies)]
+        if isinstance(reply, Exception):
+            raise _backend_error(self.name, reply)
+        if not reply:
+            raise BackendError("大模型返回了空内容", message_en="empty reply")
+        return reply
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> Iterator[str]:
+        text = self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+        for i in range(0, len(text), 4):
+            yield text[i : i + 4]
+
+
 def _backend_error(name: str, exc: Exception) -> BackendError:
     kind = type(exc).__name__
     status = getattr(exc, "status_code", None)
@@ -151,6 +181,12 @@ def _openai_compatible(spec: str, settings: Settings) -> ChatBackend:
         max_retries=settings.llm_max_retries,
         provider=provider,
     )
+
+
+@register("fake")
+def _fake(spec: str, settings: Settings) -> ChatBackend:
+    _, _, reply = spec.partition(":")
+    return FakeChat([reply or "亲，您好～这是测试回复。"])
 
 
 @register("offline")

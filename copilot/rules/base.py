@@ -1,0 +1,106 @@
+"""The rule interface and what every rule may look at."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..analysis import Turn
+from ..catalog import Catalog, Facts, Product
+from ..chunking import split_sentences
+
+# Words that cancel a claim when they come shortly before it: "我们不会索要验证码".
+_NEGATION = re.compile(
+    r"(不会|不要|请勿|切勿|千万别|别|绝不|从不|不用|无需|不需要|没有|没办法|无法|不以|不做|不能|不支持|不可以|不会向|禁止|拒绝|严禁|"
+    r"不存在|并非|不是|不加|不搞)"
+)
+
+
+@dataclass
+class CheckContext:
+    """What a reply is checked against. Time is explicit so results are reproducible."""
+
+    now: datetime
+    message: str = ""
+    history: list[Turn] = field(default_factory=list)
+    facts: Facts | None = None
+    product: Product | None = None
+    catalog: Catalog | None = None
+    policies: str = ""  # the shop's policy text (and shop FAQs)
+
+    @property
+    def low_stock_threshold(self) -> int:
+        if self.facts is not None:
+            return self.facts.low_stock_threshold
+        return self.catalog.shop.low_stock_threshold if self.catalog else 10
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    passed: bool
+    detail: str
+    span: str | None = None
+
+
+class Rule(ABC):
+    """One tone rule: ``check`` returns passed, a reason in Chinese, and the offending span."""
+
+    id: str = ""
+    name: str = ""
+
+    @abstractmethod
+    def check(self, reply: str, ctx: CheckContext) -> RuleResult:
+        """Judge ``reply``; a failing result names the span that broke the rule."""
+
+    def ok(self, detail: str = "") -> RuleResult:
+        return RuleResult(self.id, True, detail or f"符合「{self.name}」")
+
+    def fail(self, detail: str, span: str | None) -> RuleResult:
+        return RuleResult(self.id, False, detail, span)
+
+
+def negated(text: str, start: int, window: int = 8) -> bool:
+    """Is the phrase starting at ``start`` negated by a word shortly before it (same clause)?"""
+    before = text[max(0, start - window) : start]
+    before = re.split(r"[。！？!?；;，,]", before)[-1]
+    return bool(_NEGATION.search(before))
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in split_sentences(text) if s.strip()]
+
+
+def sentence_of(text: str, span: str) -> str:
+    for s in sentences(text):
+        if span in s:
+            return s
+    return span
+
+
+def find(pattern: re.Pattern, text: str, *, allow_negated: bool = False) -> re.Match | None:
+    """First match of ``pattern`` in ``text`` that is not negated."""
+    for m in pattern.finditer(text):
+        if allow_negated or not negated(text, m.start()):
+            return m
+    return None
+
+
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
+
+
+def to_number(token: str) -> float | None:
+    token = token.strip()
+    try:
+        return float(token)
+    except ValueError:
+        pass
+    if token in CN_DIGITS:
+        return float(CN_DIGITS[token])
+    if len(token) == 2 and token[0] == "十" and token[1] in CN_DIGITS:
+        return 10 + CN_DIGITS[token[1]]
+    if len(token) == 2 and token[1] == "十" and token[0] in CN_DIGITS:
+        return CN_DIGITS[token[0]] * 10
+    return None

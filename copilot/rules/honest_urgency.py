@@ -1,0 +1,171 @@
+"""如实紧迫感: scarcity, deadline and price-rise claims only when the facts back them.
+
+Claims are extracted, then checked against the product facts at ``now``:
+
+- counts ("仅剩3件", "最后两双", "库存只有8件") must equal the stock;
+- scarcity words ("库存紧张", "快卖完", "手慢无", "数量有限") need stock at or
+  below the shop's low-stock threshold;
+- deadlines ("今晚结束", "明天恢复原价", "仅限今天", "限时", "马上结束",
+  "11月30日截止") need a promotion that is active and ends inside the claimed
+  window (an explicit date must match a promotion's end);
+- price rises ("下个月涨价", "12月1日起149元") need a known future price.
+
+Numbers that are not stock (满300减30, 7天无理由, 48小时发货) are not claims.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from ..catalog import Facts, Promotion
+from .base import CheckContext, Rule, RuleResult, negated, to_number
+
+NUM = r"(\d+|[一二两三四五六七八九十]{1,2})"
+UNIT = r"(件|双|瓶|盒|个(?!多?(小时|钟头|月|星期|礼拜|工作日))|套|条|支|台|块|份|片|只)"
+COUNT = re.compile(
+    rf"(仅|只|就|还)?(剩|剩下)(最后)?\s?{NUM}\s?{UNIT}|最后\s?{NUM}\s?{UNIT}|"
+    rf"库存(只有|就|仅|还有|只剩|就剩|仅剩)?(最后)?\s?{NUM}\s?{UNIT}|(只有|仅有)\s?{NUM}\s?{UNIT}(了|库存|现货)"
+)
+SCARCITY = re.compile(
+    r"库存(比较|很|有点|已经|也)?(紧张|不多|告急|有限)|快(要)?(卖完|卖光|没货|断货|售罄|抢光|没了)|随时(可能)?(断货|售罄|卖完|没货)|"
+    r"手慢无|抢不到|卖得(特别|很|非常|超|太)?快|数量有限|送完(就)?(即止|为止|没有|没了)|限量|所剩无几|不多了|"
+    r"错过(就|了)?(没有|再等|要等)|最后的机会|晚(了|点)(就|可能)?(没|抢不到|买不到)"
+)
+DEADLINE = re.compile(
+    r"(今天|今日)(是)?(最后一天|结束|截止|截至|就结束|就截止|最后)|今晚(\d{1,2}点)?(就|前)?(结束|截止|截至|恢复)|仅限(今天|今日|今晚)|"
+    r"(今天|今晚)(\d{1,2}[:：]\d{2}(:\d{2})?|\d{1,2}点)(前)?(就)?(结束|截止)|"
+    r"(明天|明日)(就|便)?(结束|截止|恢复原价|恢复|没有了|不减|涨)|(马上|即将|很快|快要?)(就)?(结束|截止|恢复原价)|"
+    r"过了(今天|今晚|这个点|今日)就|限时|(活动|优惠)(就)?快(要)?结束|恢复原价|今天(下单|付款|拍下)(就)?(可以|能)?(享受|减|打折|优惠|送)"
+)
+DATE_DEADLINE = re.compile(
+    r"(?P<m1>\d{1,2})月(?P<d1>\d{1,2})[日号](\s?\d{1,2}[:：点]\d{0,2}(:\d{2})?)?[^，。；]{0,6}(结束|截止|截至|到期|为止)|"
+    r"到(?P<m2>\d{1,2})月(?P<d2>\d{1,2})[日号]"
+)
+RISE = re.compile(
+    r"(要|会|就|马上|即将|快)?涨价|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
+    r"(以后|之后|过几天|过两天|明天)(就|会)?(贵|涨)|(\d{1,2})月(\d{1,2})[日号].{0,8}(起|开始).{0,6}(调|涨|售价|恢复).{0,4}(\d+)"
+)
+_CLOCK = re.compile(r"(\d{1,2})(?:[:：](\d{2}))?(?::\d{2})?点?")
+
+
+def _end_of_day(dt: datetime, days: int = 0) -> datetime:
+    d = (dt + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return d + timedelta(days=1)
+
+
+def _window_ok(text: str, promos: list[Promotion], now: datetime) -> tuple[bool, str]:
+    """Does some active promotion end inside the window the claim names?"""
+    active = [p for p in promos if p.is_active(now)]
+    if not active:
+        return False, "没有进行中的活动"
+    if re.search(r"今天|今日|今晚|仅限今|过了(今天|今晚|这个点)", text):
+        limit = _end_of_day(now) + timedelta(seconds=1)
+        label = "今天"
+    elif re.search(r"明天|明日", text):
+        limit = _end_of_day(now, 1) + timedelta(seconds=1)
+        label = "明天"
+    elif re.search(r"马上|即将|很快|快要?结束|快结束", text):
+        limit = now + timedelta(hours=24)
+        label = "24小时内"
+    else:  # 限时 / 恢复原价 without a window: any active promotion
+        return True, ""
+    ending = [p for p in active if p.ends_at <= limit]
+    if not ending:
+        ends = "、".join(f"{p.title}{p.ends_at:%m-%d %H:%M}" for p in active)
+        return False, f"活动并非{label}结束（{ends}）"
+    m = re.search(r"(\d{1,2})(?:[:：](\d{2}))?(?::\d{2})?点|(\d{1,2})[:：](\d{2})", text)
+    if m and label == "今天":
+        hour = int(m.group(1) or m.group(3))
+        minute = int(m.group(2) or m.group(4) or 0)
+        if "晚" in text and hour < 12:
+            hour += 12
+        claimed = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(hours=hour, minutes=minute)
+        if not any(abs((p.ends_at - claimed).total_seconds()) <= 3600 for p in ending):
+            return False, f"活动结束时间不是{m.group(0)}"
+    return True, ""
+
+
+def _date_ok(month: int, day: int, promos: list[Promotion], now: datetime) -> bool:
+    for p in promos:
+        if p.ends_at <= now:
+            continue
+        end = p.ends_at - timedelta(seconds=1)  # 12-01 00:00 ends "11月30日"
+        if (end.month, end.day) == (month, day) or (p.ends_at.month, p.ends_at.day) == (month, day):
+            return True
+    return False
+
+
+class HonestUrgency(Rule):
+    id = "honest_urgency"
+    name = "如实紧迫感"
+
+    def check(self, reply: str, ctx: CheckContext) -> RuleResult:
+        f: Facts | None = ctx.facts
+        threshold = ctx.low_stock_threshold
+        now = ctx.now
+        # counts
+        for m in COUNT.finditer(reply):
+            if negated(reply, m.start()):
+                continue
+            n = next((to_number(g) for g in m.groups() if g and to_number(g) is not None), None)
+            if n is None:
+                continue
+            if f is None or f.stock is None:
+                return self.fail(f"「{m.group(0)}」是库存说法，但没有商品库存数据可以核对", m.group(0))
+            if n != f.stock:
+                return self.fail(f"「{m.group(0)}」与实际库存 {f.stock} 件不符", m.group(0))
+        # scarcity
+        for m in SCARCITY.finditer(reply):
+            if negated(reply, m.start()):
+                continue
+            if f is None or f.stock is None:
+                return self.fail(f"「{m.group(0)}」制造稀缺感，但没有商品库存数据可以核对", m.group(0))
+            gift_limited = any(re.search(r"限量|送完即止|前\d+名", p.discount + p.title) for p in f.active_promotions)
+            if re.search(r"数量有限|送完|限量", m.group(0)) and gift_limited:
+                continue
+            if not (0 < f.stock <= threshold):
+                return self.fail(f"「{m.group(0)}」但库存 {f.stock} 件，高于紧张阈值 {threshold} 件", m.group(0))
+        # deadlines
+        for m in DEADLINE.finditer(reply):
+            if negated(reply, m.start()):
+                continue
+            clause = re.split(r"[，,。；;！!？?]", reply[m.start():])[0]
+            before = re.split(r"[，,。；;！!？?]", reply[: m.start()])[-1]
+            if f is None:
+                return self.fail(f"「{m.group(0)}」是截止时间说法，但没有活动数据可以核对", m.group(0))
+            ok, why = _window_ok(before + clause, f.promotions, now)
+            if not ok:
+                return self.fail(f"「{m.group(0)}」没有依据：{why}", m.group(0))
+        for m in DATE_DEADLINE.finditer(reply):
+            month = int(m.group("m1") or m.group("m2"))
+            day = int(m.group("d1") or m.group("d2"))
+            if f is None:
+                return self.fail(f"「{m.group(0)}」是活动截止说法，但没有活动数据可以核对", m.group(0))
+            if re.search(r"开始", reply[max(0, m.start() - 12) : m.start()]) and not re.search(r"结束|截止", m.group(0)):
+                continue
+            if not _date_ok(month, day, f.promotions, now) and not (f.next_price and _near(f.next_price.effective_at, month, day)):
+                return self.fail(f"「{m.group(0)}」与任何活动的结束时间都不符", m.group(0))
+        # price rises
+        for m in RISE.finditer(reply):
+            if negated(reply, m.start()):
+                continue
+            if "恢复原价" in m.group(0):
+                continue
+            nxt = f.next_price if f else None
+            if nxt is None or nxt.effective_at <= now:
+                return self.fail(f"「{m.group(0)}」说要涨价，但没有已确定的调价", m.group(0))
+            nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group(0))]
+            if nums and nums[-1] > 31 and abs(nums[-1] - nxt.price) > 0.01:
+                return self.fail(f"「{m.group(0)}」与已确定的调价 {nxt.price:g} 元不符", m.group(0))
+            window = reply[max(0, m.start() - 12) : m.end()]
+            if re.search(r"明天|明日", window) and nxt.effective_at.date() != (now + timedelta(days=1)).date():
+                return self.fail(f"「{m.group(0)}」说明天涨价，但调价在 {nxt.effective_at:%m-%d} 生效", m.group(0))
+            if re.search(r"下(个)?月", window) and (nxt.effective_at.month - now.month) % 12 != 1:
+                return self.fail(f"「{m.group(0)}」与调价生效时间 {nxt.effective_at:%m-%d} 不符", m.group(0))
+        return self.ok()
+
+
+def _near(dt: datetime, month: int, day: int) -> bool:
+    prev = dt - timedelta(seconds=1)
+    return (dt.month, dt.day) == (month, day) or (prev.month, prev.day) == (month, day)

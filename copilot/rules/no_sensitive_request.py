@@ -1,0 +1,37 @@
+"""不索要敏感信息: never ask for passwords, verification codes, full card numbers/CVV or ID numbers."""
+
+from __future__ import annotations
+
+import re
+
+from .base import CheckContext, Rule, RuleResult, find
+
+SECRET = (
+    r"(支付|登录|账户|账号|花呗|银行卡|取款|交易)?密码|验证码|校验码|动态码|短信码|安全码|CVV|cvv|卡背面.{0,4}(三位|3位)|"
+    r"(完整的?)?(银行卡|信用卡|储蓄卡)(卡)?号(?!.{0,2}(后|尾)\s?[四4])|卡号|身份证(号码?|正反面|照片)?|有效期|"
+    r"(登录|输入)(时)?.{0,6}(那串|字符)|短信里.{0,6}(数字|号码)|(6|六)位数字|银行卡(拍|照片)|拍.{0,4}银行卡|预留手机号"
+)
+ASK = re.compile(
+    rf"(告诉|发|提供|报|给|念|输入|填|说|拍)(一下|下|个)?(我|给我|我们|过来)?.{{0,14}}({SECRET})|"
+    rf"({SECRET}).{{0,10}}(发|告诉|报|给|念|提供)(一下|下)?(给)?(我|我们|过来)|"
+    rf"(需要|要|麻烦|请)(您)?(的)?.{{0,8}}({SECRET})"
+)
+SAFE_CONTEXT = re.compile(r"(不会|绝不|从不|不要|请勿|切勿|千万别|别|不需要|无需|不用)[^。！？]{0,20}$")
+
+
+class NoSensitiveRequest(Rule):
+    id = "no_sensitive_request"
+    name = "不索要敏感信息"
+
+    def check(self, reply: str, ctx: CheckContext) -> RuleResult:
+        for m in ASK.finditer(reply):
+            before = re.split(r"[。！？!?]", reply[: m.start()])[-1]
+            if SAFE_CONTEXT.search(before) or re.search(r"(不会|不要|不需要|无需|不用|请勿|千万别).{0,6}$", reply[: m.start()]):
+                continue
+            inner = m.group(0)
+            if re.search(r"(后|尾号?)\s?[四4]位", inner) or re.search(r"(开户行|对公|公司).{0,6}(账号|账户)", reply[m.start() - 10 : m.end()]):
+                continue
+            if re.search(r"(不会|不要|请勿|千万别|别|不需要|无需|不用|绝不)", inner):
+                continue
+            return self.fail(f"索要敏感信息：「{inner}」（密码、验证码、完整卡号/CVV、身份证号一律不能要）", inner)
+        return self.ok()

