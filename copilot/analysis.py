@@ -61,6 +61,7 @@ class Analysis(BaseModel):
     stage_signals: list[str] = Field(default_factory=list)
     emotion_signals: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list, description="skus the buyer names")
+    scam: bool = Field(default=False, description="the buyer reports or forwards a likely scam (fake notice, code request)")
 
 
 class Analyzer(ABC):
@@ -137,7 +138,13 @@ _BUY_LATER = re.compile(
 
 
 def _received(text: str) -> re.Match | None:
-    m = _RECEIVED.search(text)
+    m = None
+    for cand in _RECEIVED.finditer(text):
+        # "之前在别家买的穿两次就起球了": someone else's goods, told as background
+        if re.search(r"之前|上次|以前|别家|别的店|其他家", text[max(0, cand.start() - 14) : cand.start()]):
+            continue
+        m = cand
+        break
     if m is None:
         return None
     # "收到后能退吗" / "如果不合适能退吗" ask about the future, before buying
@@ -179,7 +186,7 @@ _ANGRY = re.compile(
     r"凭什么|有病|恶心|退钱|赔我|不要脸|黑店|还不发|到底|滚"
 )
 _ANXIOUS = re.compile(
-    r"着急|急用|急着|急死|赶时间|能不能快|快点|尽快|担心|怕|万一|会不会|靠谱吗|放心吗|安全吗|还没到|怎么还没|"
+    r"着急|急用|急着|急死|赶时间|赶紧|能不能快|快点|尽快|担心|怕|万一|会不会|靠谱吗|放心吗|安全吗|还没到|怎么还没|出差要用|"
     r"明天要用|来得及|赶得上|等着用|慌|焦虑|没收到|不会是"
 )
 _POSITIVE = re.compile(r"谢谢|感谢|多谢|好的呀|好哒|喜欢|满意|很好|不错|好评|哈哈|棒|赞|开心|太好了|辛苦了|麻烦你了|爱了")
@@ -407,7 +414,9 @@ class OfflineAnalyzer(Analyzer):
             products = sorted(self.products.mentions(" ".join([*[t.text for t in history], message])))
         if sku and sku not in products:
             products.insert(0, sku)
+        scam = bool(re.search(r"【.{0,6}(通知|提醒)】|系统通知|冒充|(要|让)我?.{0,6}(验证码|密码|卡号)|发了链接|加.{0,3}微信.{0,6}退款", message))
         return Analysis(
+            scam=scam,
             persona=best,
             stage=stage,
             emotion=emotion,

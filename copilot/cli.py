@@ -21,8 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-eval_app = typer.Typer(help="离线评测：检索（retrieval）、买家分析（analysis）。", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
 
 _state: dict = {}
 
@@ -139,38 +137,92 @@ def _print_result(result, as_json: bool) -> None:
         typer.echo(f"   {body[:160]}{'…' if len(body) > 160 else ''}")
 
 
-@eval_app.command("retrieval")
-def eval_retrieval(
-    path: Annotated[Optional[Path], typer.Option("--set", help="评测集（默认 evals/retrieval.jsonl）")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
-    report: Annotated[Optional[Path], typer.Option("--report", help="把结果 JSON 写入该目录")] = None,
-    sweep: Annotated[bool, typer.Option("--sweep", help="扫描 dense/lexical 融合权重")] = False,
-) -> None:
-    """检索评测：dense / lexical / hybrid 的 Recall@1/3/5、MRR 与无答案识别率。"""
-    from .evaluation.retrieval import format_table, run_retrieval_eval
-
-    s = settings()
-    result = run_retrieval_eval(s, path or s.evals_dir / "retrieval.jsonl", sweep=sweep)
-    if report:
-        report.mkdir(parents=True, exist_ok=True)
-        (report / "retrieval.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
-
-
-@eval_app.command("analysis")
-def eval_analysis(
-    path: Annotated[Optional[Path], typer.Option("--set", help="评测集（默认 evals/analysis.jsonl）")] = None,
-    dev: Annotated[bool, typer.Option("--dev", help="改用样例对话（evals/dialogues）作开发集")] = False,
+@app.command("eval")
+def eval_cmd(
+    suite: Annotated[str, typer.Argument(help="retrieval | analysis | rules | dialogues | all")] = "all",
+    backend: Annotated[Optional[str], typer.Option("--backend", help="offline 或 openai:<模型> 等")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="对话评测重复次数（看大模型的波动）")] = 1,
+    report: Annotated[Optional[Path], typer.Option("--report", help="把 results.json 和 report.html 写入该目录")] = None,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="与之前的结果目录对比：新失败与新通过")] = None,
+    sweep: Annotated[bool, typer.Option("--sweep", help="检索：扫描 dense/lexical 融合权重")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """买家分析评测：类型、阶段、情绪、意图的准确率与混淆矩阵。"""
-    from .drafting import Copilot
-    from .evaluation.analysis import cases_from_dialogues, format_report, load_cases, run_analysis_eval
+    """离线评测：检索、买家分析、规则检查器、样例对话；写 JSON 与中文 HTML 报告，未达 evals/thresholds.yaml 时退出码为 1。"""
+    from .evaluation.run import SUITES, check_thresholds, diff_baseline, run_suites, summary_lines, write_report
 
     s = settings()
-    cases = cases_from_dialogues(s.evals_dir / "dialogues") if dev else load_cases(path or s.evals_dir / "analysis.jsonl")
-    result = run_analysis_eval(Copilot(s, backend=None).analyzer, cases)
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_report(result))
+    suites = SUITES if suite == "all" else tuple(x.strip() for x in suite.split(","))
+    result = run_suites(s, suites, backend=backend, repeat=repeat)
+    if sweep and "retrieval" in suites:
+        from .evaluation.retrieval import run_retrieval_eval
+
+        result["suites"]["retrieval"] = run_retrieval_eval(s, s.evals_dir / "retrieval.jsonl", sweep=True)
+    result["thresholds"] = check_thresholds(result, s.evals_dir / "thresholds.yaml")
+    if baseline is not None:
+        result["baseline_diff"] = diff_baseline(result, baseline)
+    if report is not None:
+        json_path, html_path = write_report(result, report)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        if suite == "retrieval":
+            from .evaluation.retrieval import format_table
+
+            typer.echo(format_table(result["suites"]["retrieval"]))
+        elif suite == "analysis":
+            from .evaluation.analysis import format_report
+
+            typer.echo(format_report(result["suites"]["analysis"]))
+        elif suite == "rules":
+            from .evaluation.rules import format_rules
+
+            typer.echo(format_rules(result["suites"]["rules"]))
+        for line in summary_lines(result):
+            typer.echo(line)
+        if report is not None:
+            typer.echo(f"报告：{html_path}（数据 {json_path}）")
+    if any(not t["passed"] for t in result["thresholds"]):
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    reply: Annotated[str, typer.Argument(help="要检查的客服回复")],
+    message: Annotated[Optional[str], typer.Option("--message", help="买家消息（判断是否需要先共情）")] = None,
+    sku: Annotated[Optional[str], typer.Option("--sku", help="商品货号：从商品目录取库存与活动")] = None,
+    facts: Annotated[Optional[str], typer.Option("--facts", help='内联事实 JSON：{"stock":5,"promotions":[...],"now":"..."}')] = None,
+    now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：{passed, checks:[{rule, passed, detail, span}]}")] = False,
+) -> None:
+    """按八条语气规则检查一条回复；不通过时退出码为 1。"""
+    from .checking import Checker
+    from .errors import InputError
+
+    inline = None
+    if facts:
+        try:
+            inline = json.loads(facts)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--facts 不是合法的 JSON：{exc}", message_en=str(exc)) from None
+        if not isinstance(inline, dict):
+            raise InputError("--facts 必须是 JSON 对象", message_en="--facts must be a JSON object")
+    try:
+        when = datetime.fromisoformat(now) if now else None
+    except ValueError:
+        raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en="bad --now") from None
+    report = Checker(settings()).check(reply, sku=sku, facts=inline, now=when, message=message or "")
+    if as_json:
+        typer.echo(json.dumps(
+            {"passed": report.passed, "checks": [c.model_dump(include={"rule", "passed", "detail", "span"}) for c in report.checks]},
+            ensure_ascii=False, indent=2,
+        ))
+    else:
+        for c in report.checks:
+            mark = typer.style("✓", fg="green") if c.passed else typer.style("✗", fg="red")
+            typer.echo(f"{mark} {c.rule}（{c.name}）：{c.detail}")
+        typer.secho("通过" if report.passed else "未通过", fg="green" if report.passed else "red", bold=True)
+    if not report.passed:
+        raise typer.Exit(1)
 
 
 @app.command()

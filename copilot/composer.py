@@ -31,6 +31,8 @@ from .prompting import ComposerPhrases, StrategySpec, render
 from .sizing import parse_body, recommend
 
 COMPLAINTS = {"quality_complaint", "damaged_wrong"}
+STRICT_TOPICS = {"quality_complaint", "damaged_wrong", "refund", "invoice", "authenticity", "address_change"}
+SCAM = re.compile(r"密码|验证码|链接|转账|加.{0,3}微信|打电话说|冒充|冻结|系统通知|【.{0,6}通知】|退款.{0,6}(填|点)")
 # which knowledge titles answer which need
 INTENT_TOPICS = {
     "quality_complaint": "质量",
@@ -216,9 +218,13 @@ class Composer:
                 return None
             usable = topical
         sku = ctx.product.sku if ctx.product else None
-        top = usable[0].score
-
         topic = INTENT_TOPICS.get(ctx.analysis.intent)
+        if topic and ctx.analysis.intent in STRICT_TOPICS:
+            on_topic = [h for h in usable if re.search(topic, h.title + h.text.split("\n", 1)[0])
+                        or (sku and h.sku == sku and h.kind == "faq" and self._asks_same(h, ctx))]
+            if on_topic:  # a complaint is answered by the after-sale rule, not by a nearby size FAQ
+                usable = on_topic
+        top = usable[0].score
 
         def rank(h: Hit) -> float:
             bonus = 0.0
@@ -236,9 +242,17 @@ class Composer:
         return best if best.score >= top * 0.7 else usable[0]
 
     @staticmethod
+    def _asks_same(h: Hit, ctx: DraftContext) -> bool:
+        """Does this product FAQ's question share words with the buyer's, beyond the product's name?"""
+        names = " ".join([ctx.product.name, *ctx.product.aliases]) if ctx.product else ""
+        shared = _terms(h.text.split("\n", 1)[0], None) & _terms(ctx.message, None)
+        return len(shared - _terms(names, None)) >= 2
+
+    @staticmethod
     def _topical(h: Hit, ctx: DraftContext) -> bool:
         terms = ctx.lexicon.terms(ctx.message) if ctx.lexicon else []
-        return h.score >= 0.15 and any(t in h.title for t in terms if len(t) >= 2)
+        head = h.title + h.text.split("\n", 1)[0]  # a FAQ's question names its topic
+        return h.score >= 0.15 and any(t in head for t in terms if len(t) >= 2)
 
     def _spec_answer(self, product: Product, message: str) -> str | None:
         for key, value in product.specs.items():
@@ -254,11 +268,38 @@ class Composer:
         out = []
         if active:
             for promo in active[:2]:
-                out.append(render(self.p.price.active_promo, title=promo.title, discount=promo.discount,
-                                  ends=_when(promo.ends_at, ctx.now)))
+                line = render(self.p.price.active_promo, title=promo.title, discount=promo.discount,
+                              ends=_when(promo.ends_at, ctx.now))
+                calc = self.promo_math(p.price, promo.discount) if p else None
+                if calc:
+                    line = line.rstrip("。") + f"，{calc}。"
+                out.append(line)
         elif p:
             out.append(render(self.p.price.no_promo, price=f"{p.price:g}"))
         return out
+
+    @staticmethod
+    def promo_math(price: float, discount: str) -> str | None:
+        """What the promotion means in money, computed from the page price."""
+
+        def money(x: float) -> str:
+            return f"{round(x, 2):g}"
+
+        if m := re.search(r"(?:立减|直降|减)\s*(\d+(?:\.\d+)?)\s*元", discount):
+            if "满" not in discount:
+                return f"到手{money(price - float(m.group(1)))}元"
+        if m := re.search(r"满\s*(\d+)\s*减\s*(\d+)", discount):
+            over, off = float(m.group(1)), float(m.group(2))
+            return f"单件{money(price)}元已满{money(over)}元，到手{money(price - off)}元" if price >= over else \
+                f"凑满{money(over)}元可以减{money(off)}元"
+        if m := re.search(r"(\d+)\s*件\s*(\d+(?:\.\d+)?)\s*折", discount):
+            k, d = int(m.group(1)), float(m.group(2))
+            return f"同一订单拍{k}件合计{money(k * price * d / 10)}元"
+        if "第二件半价" in discount:
+            return f"拍2件合计{money(price * 1.5)}元（第二件{money(price / 2)}元）"
+        if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*折\s*", discount):
+            return f"到手{money(price * float(m.group(1)) / 10)}元"
+        return None
 
     def future_promo_sentence(self, ctx: DraftContext) -> str | None:
         if not ctx.facts:
@@ -388,9 +429,9 @@ class Composer:
         sid = strategy.id
         parts: list[str] = [self.opener(ctx, strategy)]
         sources = list(ans.source_ids)
-        greeting = ctx.analysis.intent == "greeting"
+        greeting = ctx.analysis.intent in ("greeting", "recommendation")
         if greeting:
-            ans.question = ans.question or "greeting"
+            ans.question = ans.question or ("recommendation" if ctx.analysis.intent == "recommendation" else "greeting")
         core = ans.sentences if ans.sentences else ([] if ans.question else [_pick(self.p.unknown, ctx.message)])
         if "抱歉" in parts[0]:  # the opener already apologised
             core = [c for c in (re.sub(r"^(非常|实在|真的很)?抱歉[！!。，]?", "", x) for x in core) if c]
@@ -406,7 +447,7 @@ class Composer:
                 parts.append(_pick(self.p.followup, ctx.message))
                 return _join(parts), list(dict.fromkeys(s for s in sources if s))
         elif sid == "guide_question":
-            parts += core[:1] if ans.kind != "unknown" else []
+            parts += core[:1] if (ans.kind != "unknown" or not greeting) else []
             if clarify:
                 parts.append(clarify)
             else:
@@ -426,10 +467,11 @@ class Composer:
             elif ans.kind != "unknown":
                 parts += core
         elif sid == "reassure_trust":
-            parts += core
-            parts.append(_pick(self.p.trust, ctx.message))
-            if re.search(r"密码|验证码|链接|转账|微信|打电话|客服电话|冻结|退款.{0,6}(填|点)", ctx.buyer_text):
-                parts.append(self.p.privacy)
+            if SCAM.search(ctx.buyer_text):
+                parts.append(self.p.privacy)  # a scam report: warn first, without repeating what not to share
+            else:
+                parts += core
+                parts.append(_pick(self.p.trust, ctx.message))
         elif sid == "honest_nudge":
             parts += core
             urgency = self.urgency_sentence(ctx)

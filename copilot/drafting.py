@@ -17,6 +17,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator
 
 from .analysis import Analysis, OfflineAnalyzer, Turn
+from .checking import build_context, policy_text
+from .guard import guard
+from .rules import Check, CheckContext
 from .catalog import Catalog, Product, load_catalog
 from .composer import Composer, DraftContext
 from .errors import BackendError, InputError
@@ -46,13 +49,6 @@ class DraftRequest(BaseModel):
         return v.strip()
 
 
-class CheckResult(BaseModel):
-    rule: str
-    passed: bool
-    detail: str = ""
-    span: str | None = None
-
-
 class Draft(BaseModel):
     text: str
     strategy: str
@@ -60,7 +56,9 @@ class Draft(BaseModel):
     reason: str
     source_ids: list[str] = Field(default_factory=list)
     backend: str
-    checks: list[CheckResult] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list)
+    passed: bool = True
+    repairs: list[str] = Field(default_factory=list, description="what the guard changed, and which rule fired")
     notice: str | None = None
 
 
@@ -91,7 +89,7 @@ def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int
     def score(s: StrategySpec) -> float:
         w = s.when
         sc = 0.0
-        sc += 2.0 if analysis.persona.id in w.personas else 0.0
+        sc += 3.0 if analysis.persona.id in w.personas else 0.0  # the seeds' strategy for this buyer type leads
         sc += 2.0 if analysis.intent in w.intents else 0.0
         sc += 1.0 if analysis.stage in w.stages else 0.0
         sc += 1.0 if analysis.emotion in w.emotions else 0.0
@@ -100,7 +98,7 @@ def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int
     negative = analysis.emotion in ("angry", "anxious") or (
         analysis.stage == "after_sale" and analysis.intent in ("quality_complaint", "damaged_wrong", "refund")
     )
-    trust = analysis.persona.id == "skeptical" or analysis.intent in ("authenticity", "payment")
+    trust = analysis.persona.id == "skeptical" or analysis.intent in ("authenticity", "payment") or analysis.scam
     allowed = {
         None: True,
         "urgency": urgency and analysis.stage == "pre_sale",
@@ -111,7 +109,9 @@ def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int
     }
     usable = [s for s in strategies if allowed.get(s.requires, False)]
     ranked = sorted(usable, key=lambda s: (-score(s), strategies.index(s)))
-    if negative:
+    if analysis.scam:
+        ranked.sort(key=lambda s: s.id != "reassure_trust")  # a scam report: the warning comes first
+    elif negative:
         # an upset buyer always gets the empathy-first draft first
         ranked.sort(key=lambda s: s.id != "empathize_resolve")
     # more drafts than fitting strategies: repeat the best ones (the composer varies the wording)
@@ -221,7 +221,8 @@ class Copilot:
         chosen = choose_strategies(ctx.analysis, self.strategies, req.n, urgency=urgency)
         t = time.perf_counter()
         notices: list[str] = []
-        drafts = [self._one(ctx, s, notices, variant=chosen[:i].count(s)) for i, s in enumerate(chosen)]
+        cctx = self.check_context(ctx)
+        drafts = [self._one(ctx, s, notices, variant=chosen[:i].count(s), cctx=cctx) for i, s in enumerate(chosen)]
         timings["drafting_ms"] = (time.perf_counter() - t) * 1000
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return DraftResponse(
@@ -243,21 +244,33 @@ class Copilot:
         except (KeyError, IndexError):
             return s.reason
 
-    def _one(self, ctx: DraftContext, s: StrategySpec, notices: list[str], variant: int = 0) -> Draft:
+    def check_context(self, ctx: DraftContext) -> CheckContext:
+        return build_context(
+            catalog=ctx.catalog, policies=policy_text(self.settings), sku=ctx.product.sku if ctx.product else None,
+            now=ctx.now, message=ctx.message, history=ctx.history,
+        )
+
+    def _one(self, ctx: DraftContext, s: StrategySpec, notices: list[str], variant: int = 0,
+             cctx: CheckContext | None = None) -> Draft:
+        cctx = cctx or self.check_context(ctx)
+        notice = None
         if self.backend is not None:
             try:
-                text = self.backend.complete(self.messages(ctx, s))
-                return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s),
-                             source_ids=[h.id for h in ctx.hits[:5]], backend=self.backend.name)
+                raw = self.backend.complete(self.messages(ctx, s))
+                text, report, repairs = guard(raw, cctx)
+                if report.passed:
+                    return self._draft(ctx, s, text, [h.id for h in ctx.hits[:5]], self.backend.name, report, repairs)
+                notice = "大模型草稿未通过语气规则（" + "、".join(c.name for c in report.failed) + "），已改用离线起草"
             except BackendError as exc:
                 notice = f"{exc.message}，已改用离线起草"
-                notices.append(notice)
-                text, sources = self.composer.compose(ctx, s, variant)
-                return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s),
-                             source_ids=sources, backend=self.composer.name, notice=notice)
+            notices.append(notice)
         text, sources = self.composer.compose(ctx, s, variant)
-        return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s),
-                     source_ids=sources, backend=self.composer.name)
+        text, report, repairs = guard(text, cctx)
+        return self._draft(ctx, s, text, sources, self.composer.name, report, repairs, notice)
+
+    def _draft(self, ctx, s, text, sources, backend, report, repairs, notice=None) -> Draft:
+        return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s), source_ids=sources,
+                     backend=backend, checks=report.checks, passed=report.passed, repairs=repairs, notice=notice)
 
     def stream(self, req: DraftRequest) -> Iterator[dict]:
         """Events for streaming UIs: analysis, then per draft its text pieces, then the finished draft."""
@@ -266,6 +279,7 @@ class Copilot:
         yield {"event": "sources", "data": [_source(h).model_dump() for h in hits]}
         urgency = self.composer.urgency_sentence(ctx) is not None
         chosen = choose_strategies(ctx.analysis, self.strategies, req.n, urgency=urgency)
+        cctx = self.check_context(ctx)
         for i, s in enumerate(chosen):
             pieces: list[str] = []
             notice = None
@@ -284,8 +298,13 @@ class Copilot:
                 text, sources = self.composer.compose(ctx, s, chosen[:i].count(s))
                 pieces = [text]
                 yield {"event": "delta", "data": {"index": i, "text": text, "replace": True}}
-            draft = Draft(text="".join(pieces).strip(), strategy=s.id, strategy_label=s.label,
-                          reason=self._reason(ctx, s), source_ids=sources, backend=backend_name, notice=notice)
+            text, report, repairs = guard("".join(pieces).strip(), cctx)
+            if not report.passed and backend_name != self.composer.name:
+                notice = "大模型草稿未通过语气规则，已改用离线起草"
+                text, sources = self.composer.compose(ctx, s, chosen[:i].count(s))
+                text, report, repairs = guard(text, cctx)
+                backend_name = self.composer.name
+            draft = self._draft(ctx, s, text, sources, backend_name, report, repairs, notice)
             yield {"event": "draft", "data": {"index": i, **draft.model_dump()}}
         yield {"event": "done", "data": {}}
 

@@ -63,10 +63,16 @@ class Rule(ABC):
 
 
 def negated(text: str, start: int, window: int = 8) -> bool:
-    """Is the phrase starting at ``start`` negated by a word shortly before it (same clause)?"""
-    before = text[max(0, start - window) : start]
-    before = re.split(r"[。！？!?；;，,]", before)[-1]
-    return bool(_NEGATION.search(before))
+    """Is the phrase starting at ``start`` negated by a word shortly before it (same clause)?
+
+    In a list ("不会发链接让您退款或要求私下转账") the negation at the head of
+    the clause covers every item after "或/和/、/及".
+    """
+    clause = re.split(r"[。！？!?；;，,]", text[:start])[-1]
+    if _NEGATION.search(clause[-window:]):
+        return True
+    tail = clause[-window:]
+    return bool(re.search(r"或|及|以及|、|和|也不", tail)) and bool(_NEGATION.search(clause))
 
 
 def sentences(text: str) -> list[str]:

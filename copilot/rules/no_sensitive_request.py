@@ -9,6 +9,7 @@ from .base import CheckContext, Rule, RuleResult, find
 SECRET = (
     r"(支付|登录|账户|账号|花呗|银行卡|取款|交易)?密码|验证码|校验码|动态码|短信码|安全码|CVV|cvv|卡背面.{0,4}(三位|3位)|"
     r"(完整的?)?(银行卡|信用卡|储蓄卡)(卡)?号(?!.{0,2}(后|尾)\s?[四4])|卡号|身份证(号码?|正反面|照片)?|有效期|"
+    r"(银行卡|信用卡|身份证|卡)[^。，]{0,6}(正反|两面|照片|拍)|"
     r"(登录|输入)(时)?.{0,6}(那串|字符)|短信里.{0,6}(数字|号码)|(6|六)位数字|银行卡(拍|照片)|拍.{0,4}银行卡|预留手机号"
 )
 ASK = re.compile(
@@ -29,6 +30,11 @@ class NoSensitiveRequest(Rule):
             if SAFE_CONTEXT.search(before) or re.search(r"(不会|不要|不需要|无需|不用|请勿|千万别).{0,6}$", reply[: m.start()]):
                 continue
             inner = m.group(0)
+            after = re.split(r"[。！？]", reply[m.end():])[0]
+            if re.match(r"\s?(的)?(后|尾号?)\s?[四4]位", reply[m.end() : m.end() + 5]):
+                continue
+            if re.search(r"不要给|别给|不要告诉|不要透露|都不要|千万不要|不能给|别告诉", after) or re.search(r"任何人", reply[max(0, m.start() - 12) : m.start()]):
+                continue
             if re.search(r"(后|尾号?)\s?[四4]位", inner) or re.search(r"(开户行|对公|公司).{0,6}(账号|账户)", reply[m.start() - 10 : m.end()]):
                 continue
             if re.search(r"(不会|不要|请勿|千万别|别|不需要|无需|不用|绝不)", inner):

@@ -1,0 +1,64 @@
+"""Reading the buyer from the whole conversation, offline and explainably."""
+
+import pytest
+
+from copilot.analysis import Turn, detect_emotion, detect_intent, detect_stage
+from copilot.drafting import Copilot
+from copilot.evaluation.analysis import load_cases, run_analysis_eval
+from copilot.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def analyzer(real_index):
+    settings, retriever, _ = real_index
+    return Copilot(settings, retriever=retriever, backend=None).analyzer
+
+
+def buyer(*texts):
+    return [Turn(role="buyer", text=t) for t in texts]
+
+
+def test_repeated_haggling_means_bargainer(analyzer):
+    history = [Turn(role="buyer", text="这羽绒服能便宜点吗"), Turn(role="agent", text="亲，价格以页面为准哦"),
+               Turn(role="buyer", text="别家才卖399，你们便宜50呗"), Turn(role="agent", text="亲，客服没有改价权限")]
+    a = analyzer.analyze("那抹个零，400我就拍", history)
+    assert a.persona.id == "bargainer"
+    assert any("议价" in s for s in a.persona.signals)
+
+
+def test_only_one_word_replies_means_silent(analyzer):
+    history = [Turn(role="buyer", text="在"), Turn(role="agent", text="亲，在的，请问想了解哪款呢？"),
+               Turn(role="buyer", text="卫衣"), Turn(role="agent", text="好的亲，想了解尺码还是价格呢？")]
+    a = analyzer.analyze("L", history)
+    assert a.persona.id == "silent" and a.persona.confidence > 0.3
+
+
+def test_ordered_buyer_asking_about_delivery_is_in_sale():
+    history = [Turn(role="buyer", text="刚拍了一件卫衣，M码"), Turn(role="agent", text="好的亲，付款后48小时内发货")]
+    assert detect_stage("啥时候能到啊", history)[0] == "in_sale"
+    assert detect_stage("发货没", [])[0] == "in_sale"
+    assert detect_stage("羽绒服收到了，袖子开线了", [])[0] == "after_sale"
+    assert detect_stage("如果不合适能退吗", [])[0] == "pre_sale"
+
+
+def test_emotion_and_intent():
+    assert detect_emotion("什么破东西！！退钱", [])[0] == "angry"
+    assert detect_emotion("明天出差要用，能不能快点发", [])[0] == "anxious"
+    assert detect_emotion("收到了很喜欢，谢谢亲", [])[0] == "positive"
+    assert detect_intent("175 140斤穿什么码") == "size"
+    assert detect_intent("发错颜色了") == "damaged_wrong"
+    assert detect_intent("能开发票吗") == "invoice"
+
+
+def test_agent_can_override_the_persona(analyzer):
+    a = analyzer.analyze("便宜点呗", persona="friendly")
+    assert a.persona.id == "friendly" and a.persona.overridden and a.persona.confidence == 1.0
+    assert a.alternatives and all(x.id != "friendly" for x in a.alternatives)
+
+
+def test_accuracy_on_the_labelled_set(analyzer):
+    """evals/analysis.jsonl: persona >= 0.80 and stage >= 0.90 (numbers in the README)."""
+    result = run_analysis_eval(analyzer, load_cases(PROJECT_ROOT / "evals" / "analysis.jsonl"))
+    assert result["cases"] >= 140
+    assert result["accuracy"]["persona"] >= 0.80
+    assert result["accuracy"]["stage"] >= 0.90

@@ -1,0 +1,123 @@
+"""Tone rules: each rule returns passed, a Chinese reason and the offending span."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+from copilot.checking import Checker
+from copilot.evaluation.rules import run_rules_eval
+from copilot.guard import guard
+from copilot.rules import RULE_IDS, check_reply
+from copilot.settings import PROJECT_ROOT, Settings
+
+from .conftest import KNOWLEDGE
+
+NOW = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
+
+
+@pytest.fixture(scope="module")
+def checker():
+    return Checker(Settings(knowledge_dir=KNOWLEDGE))
+
+
+def verdict(checker, reply, rule, **kw):
+    kw.setdefault("now", NOW)
+    report = checker.check(reply, **kw)
+    return next(c for c in report.checks if c.rule == rule)
+
+
+@pytest.mark.parametrize("rule,reply,kw,ok", [
+    # 不推卸责任: mentioning the courier is fine when we own the follow-up
+    ("no_blame_shifting", "物流慢是快递的问题，跟我们没关系，您直接找快递吧。", {}, False),
+    ("no_blame_shifting", "快递延误了，但这是我们应该跟进的，我马上帮您催。", {}, True),
+    ("no_blame_shifting", "下单时尺码是您自己选的，这个不怪我们。", {}, False),
+    # 如实紧迫感: claims are checked against stock and promotions at `now`
+    ("honest_urgency", "这款只剩最后3件了，手慢无哦。", {"sku": "XZ-3302"}, False),
+    ("honest_urgency", "这款库存只剩8件了，立减50元今晚24点结束。", {"sku": "DJ-2301"}, True),
+    ("honest_urgency", "9折活动今晚就结束了。", {"sku": "WY-2208"}, False),
+    ("honest_urgency", "下个月就要涨价了，现在买划算。", {"sku": "EJ-5602"}, False),
+    ("honest_urgency", "12月1日起这款调到149元。", {"sku": "BW-7101"}, True),
+    ("honest_urgency", "支持7天无理由，48小时内发货，满300减30要12月10日才开始。", {"sku": "JH-1205"}, True),
+    ("honest_urgency", "仅剩2件啦！", {"facts": {"stock": 2, "low_stock_threshold": 10}}, True),
+    # 先共情: only when the buyer is upset or complaining
+    ("empathy_first", "请提供订单号和照片。", {"message": "收到的羽绒服开线了，什么质量啊！"}, False),
+    ("empathy_first", "非常抱歉给您添麻烦了！麻烦提供订单号和照片。", {"message": "收到的羽绒服开线了，什么质量啊！"}, True),
+    ("empathy_first", "可以的，防水等级5ATM。", {"message": "手表能戴着游泳吗？"}, True),
+    # 不越权承诺
+    ("no_unauthorized_promise", "看您诚心要，给您改价到399。", {"sku": "DJ-2301"}, False),
+    ("no_unauthorized_promise", "现在有双12预热直降立减50元，到手449元。", {"sku": "DJ-2301"}, True),
+    ("no_unauthorized_promise", "放心，保证明天一定给您送到。", {}, False),
+    ("no_unauthorized_promise", "运费险一般赔付8-25元，按距离核定。", {"sku": "XZ-3302"}, True),
+    ("no_unauthorized_promise", "我帮您申请一下补偿，能不能通过要看审核结果。", {}, True),
+    # 不索要敏感信息
+    ("no_sensitive_request", "麻烦把收到的验证码发我一下。", {}, False),
+    ("no_sensitive_request", "我们绝不会索要验证码和密码，请不要告诉任何人。", {}, True),
+    ("no_sensitive_request", "您告诉我付款卡号后4位，我帮您核对。", {}, True),
+    # 文明用语
+    ("polite_language", "爱买不买，价格就这样。", {}, False),
+    ("polite_language", "不好意思，客服没有改价权限，价格以页面为准。", {}, True),
+    # 广告法
+    ("ad_law_words", "这是全网最低价，效果最好。", {}, False),
+    ("ad_law_words", "敏感肌第一次用最好先在耳后试用，面料是100%棉。", {}, True),
+    # 平台规则
+    ("platform_rules", "晒图好评返现10元哦～", {}, False),
+    ("platform_rules", "我们不做好评返现，也不会让您加微信。", {}, True),
+])
+def test_rule_examples(checker, rule, reply, kw, ok):
+    result = verdict(checker, reply, rule, **kw)
+    assert result.passed is ok, result.detail
+    if not ok:
+        assert result.span and result.span in reply and result.detail
+
+
+def test_every_rule_is_listed_in_a_report(checker):
+    report = checker.check("亲，您好～", now=NOW)
+    assert [c.rule for c in report.checks] == list(RULE_IDS) and report.passed
+
+
+def test_precision_and_recall_on_the_labelled_sets(checker):
+    result = run_rules_eval(checker, PROJECT_ROOT / "evals" / "rules")
+    for rule, r in result["rules"].items():
+        assert r["cases"] >= 25, rule
+        assert r["precision"] >= 0.90 and r["recall"] >= 0.90, (rule, r["errors"])
+
+
+def test_guard_removes_the_offending_sentence_and_says_so(checker):
+    ctx = checker.context(sku="XZ-3302", now=NOW, message="这鞋好穿吗")
+    text, report, notes = guard("亲，这款跑鞋缓震不错，日常慢跑很合适。现在只剩最后3双了，手慢无哦。有问题随时找我～", ctx)
+    assert report.passed and "只剩" not in text and "缓震" in text
+    assert notes and "如实紧迫感" in notes[0]
+
+
+def test_guard_puts_the_apology_first(checker):
+    ctx = checker.context(now=NOW, message="等了五天还没发货，你们到底发不发？")
+    text, report, notes = guard("亲，麻烦发一下订单号，我查一下。", ctx)
+    assert report.passed and text.startswith("亲，非常抱歉")
+
+
+def test_check_cli_json(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(KNOWLEDGE), "check", "这款只剩最后3件了",
+         "--facts", json.dumps({"stock": 40, "low_stock_threshold": 10, "now": "2026-11-23T12:00:00+08:00"}), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert data["passed"] is False and [c["rule"] for c in data["checks"]] == list(RULE_IDS)
+    bad = next(c for c in data["checks"] if c["rule"] == "honest_urgency")
+    assert not bad["passed"] and bad["span"] and "40" in bad["detail"]
+    out = subprocess.run([sys.executable, "-m", "copilot.cli", "check", "亲", "--facts", "{oops"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and "JSON" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bad_inline_facts_are_rejected(checker):
+    from copilot.errors import InputError
+
+    with pytest.raises(InputError):
+        checker.check("亲", facts={"stock": -1})
+    with pytest.raises(InputError):
+        checker.check("   ")
