@@ -145,6 +145,7 @@ def eval_cmd(
     report: Annotated[Optional[Path], typer.Option("--report", help="把 results.json 和 report.html 写入该目录")] = None,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="与之前的结果目录对比：新失败与新通过")] = None,
     sweep: Annotated[bool, typer.Option("--sweep", help="检索：扫描 dense/lexical 融合权重")] = False,
+    judge: Annotated[int, typer.Option("--judge", help="配置了大模型时，让它按评分细则给首选草稿打分 N 次（0=不评）")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """离线评测：检索、买家分析、规则检查器、样例对话；写 JSON 与中文 HTML 报告，未达 evals/thresholds.yaml 时退出码为 1。"""
@@ -152,7 +153,7 @@ def eval_cmd(
 
     s = settings()
     suites = SUITES if suite == "all" else tuple(x.strip() for x in suite.split(","))
-    result = run_suites(s, suites, backend=backend, repeat=repeat)
+    result = run_suites(s, suites, backend=backend, repeat=repeat, judge=judge)
     if sweep and "retrieval" in suites:
         from .evaluation.retrieval import run_retrieval_eval
 

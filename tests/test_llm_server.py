@@ -94,3 +94,21 @@ def test_llm_failure_falls_back_to_the_composer(llm_url, real_index):
     assert all(d.notice and "离线" in d.notice for d in result.drafts)
     assert result.notices and "404" in result.notices[0]
     assert "机洗" in result.drafts[0].text or "洗" in result.drafts[0].text
+
+
+def test_llm_judge_over_the_wire(llm_url):
+    from copilot.evaluation.judge import judge
+    from copilot.settings import PROJECT_ROOT
+
+    result = judge(chat(llm_url, timeout=60), PROJECT_ROOT / "prompts", message="羽绒服开线了！", history="",
+                   draft="亲，非常抱歉，麻烦发一下订单号和照片，核实后给您换新。", repeats=2)
+    assert len(result["scores"]) == 2 and result["reasons"]
+    assert all(s is None or 1 <= s <= 5 for s in result["scores"])
+
+
+def test_judge_output_parsing():
+    from copilot.evaluation.judge import parse_verdict
+
+    assert parse_verdict('好的 {"score": 4, "reasons": ["先道歉了"]}').score == 4
+    assert parse_verdict("我给3分").score == 3
+    assert parse_verdict("无法评价").score is None

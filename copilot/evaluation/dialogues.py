@@ -171,7 +171,9 @@ def judge_expectations(reply: str, expect: Expect) -> list[dict]:
     return out
 
 
-def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3, progress=None) -> dict:
+def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3, progress=None,
+                      judge_repeats: int = 0) -> dict:
+    """Draft for every dialogue and judge the drafts; ``judge_repeats`` > 0 adds the LLM judge (needs an LLM)."""
     cases = []
     rule_totals: dict[str, list[int]] = {}
     exp_totals: dict[str, list[int]] = {}
@@ -195,7 +197,15 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
             exp_totals[e["expectation"]][0] += e["passed"]
             if not e["passed"]:
                 failures.append({"draft": 0, "kind": "expectation", "name": e["expectation"], "reason": e["reason"], "text": top})
+        verdict = None
+        if judge_repeats and copilot.backend is not None and result.drafts:
+            from .judge import judge
+
+            history = "\n".join(f"{'买家' if t.role == 'buyer' else '客服'}：{t.text}" for t in d.turns[:-1])
+            verdict = judge(copilot.backend, copilot.settings.prompts_dir, message=d.turns[-1].text, history=history,
+                            draft=top, repeats=judge_repeats)
         cases.append({
+            "judge": verdict,
             "id": d.id, "title": d.title, "persona": d.persona, "stage": d.stage, "sku": d.sku,
             "message": d.turns[-1].text, "passed": not failures, "failures": failures,
             "drafts": [{"text": x.text, "strategy": x.strategy_label, "backend": x.backend, "repairs": x.repairs} for x in result.drafts],
@@ -218,10 +228,16 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
         if not any(f["kind"] == "rule" and f["draft"] == i for f in c["failures"])
     )
     repaired = sum(1 for c in cases for x in c["drafts"] if x["repairs"])
+    judged = [c["judge"] for c in cases if c.get("judge") and c["judge"]["mean"] is not None]
     return {
         "dialogues": len(cases),
         "drafts": drafts,
         "repaired_drafts": repaired,
+        "judge": {
+            "cases": len(judged),
+            "mean_score": round(sum(j["mean"] for j in judged) / len(judged), 3) if judged else None,
+            "mean_spread": round(sum(j["spread"] for j in judged) / len(judged), 3) if judged else None,
+        } if judge_repeats else None,
         "draft_rule_pass_rate": round(clean_drafts / drafts, 4) if drafts else 1.0,
         "dialogue_pass_rate": round(sum(c["passed"] for c in cases) / len(cases), 4) if cases else 1.0,
         "expectation_pass_rate": round(

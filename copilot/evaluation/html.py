@@ -86,7 +86,11 @@ def render_html(result: dict) -> str:
 
     if "dialogues" in s:
         d = s["dialogues"]
-        parts.append("<h2>对话评测</h2><h3>各规则通过率（全部草稿）</h3>")
+        parts.append("<h2>对话评测</h2>")
+        if d.get("judge") and d["judge"]["mean_score"] is not None:
+            parts.append(f"<p>大模型评审（单独报告）：{d['judge']['cases']} 段平均 {d['judge']['mean_score']} 分（1–5），"
+                         f"重复评分平均极差 {d['judge']['mean_spread']}</p>")
+        parts.append("<h3>各规则通过率（全部草稿）</h3>")
         parts += [_bar(f"{r} {RULE_NAMES.get(r, '')}", v, 1.0) for r, v in d["per_rule"].items()]
         parts.append("<h3>各期望满足率（首选草稿）</h3>")
         parts += [_bar(k, v) for k, v in d["per_expectation"].items()]

@@ -33,7 +33,8 @@ def progress_bar(label: str):
     return show
 
 
-def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | None = None, repeat: int = 1) -> dict:
+def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | None = None, repeat: int = 1,
+               judge: int = 0) -> dict:
     from ..checking import Checker
     from ..drafting import Copilot
     from ..llm import get_backend
@@ -77,7 +78,7 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
         runs = []
         for r in range(repeat):
             label = "对话评测" + (f" 第{r + 1}/{repeat}轮" if repeat > 1 else "")
-            runs.append(run_dialogue_eval(copilot, dialogues, progress=progress_bar(label)))
+            runs.append(run_dialogue_eval(copilot, dialogues, progress=progress_bar(label), judge_repeats=judge))
         result = runs[0]
         if repeat > 1:
             result["repeats"] = _spread(runs)
@@ -210,6 +211,9 @@ def summary_lines(result: dict) -> list[str]:
             f"对话：{d['dialogues']} 段、{d['drafts']} 份草稿；草稿规则通过率 {d['draft_rule_pass_rate']:.3f}，"
             f"期望满足率 {d['expectation_pass_rate']:.3f}，整段通过率 {d['dialogue_pass_rate']:.3f}"
         )
+        if d.get("judge") and d["judge"]["mean_score"] is not None:
+            lines.append(f"大模型评审：{d['judge']['cases']} 段平均 {d['judge']['mean_score']} 分（1–5），"
+                         f"重复评分的平均极差 {d['judge']['mean_spread']}")
     for t in result.get("thresholds", []):
         if not t["passed"]:
             lines.append(f"✗ 未达阈值：{t['metric']} = {t['value']:.3f} < {t['min']}")
