@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import KnowledgeFileError, NotFoundError
+from .errors import KnowledgeFileError, NotFoundError, first_error
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -230,10 +230,9 @@ def parse_catalog(text: str, path: str = "catalog.yaml") -> Catalog:
     try:
         return Catalog.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
+        loc, msg = first_error(exc)
         raise KnowledgeFileError(
-            path, f"字段 {loc} 不合法：{first['msg']}（共 {exc.error_count()} 处错误）", reason_en=str(exc)
+            path, f"字段 {loc} 不合法：{msg}（共 {exc.error_count()} 处错误）", reason_en=str(exc)
         ) from None
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .analysis import Turn
 from .catalog import Catalog, Facts, NextPrice, Promotion, load_catalog
-from .errors import InputError
+from .errors import InputError, first_error
 from .rules import CheckContext, CheckReport, check_reply
 from .settings import Settings
 
@@ -68,10 +68,8 @@ def build_context(
         try:
             facts = InlineFacts.model_validate(facts)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(
-                f"facts 字段不合法：{'.'.join(map(str, first['loc']))}：{first['msg']}", message_en=str(exc)
-            ) from None
+            loc, msg = first_error(exc)
+            raise InputError(f"facts 字段不合法：{loc}：{msg}", message_en=str(exc)) from None
     tz = catalog.tz if catalog else None
     when = (facts.now if facts and facts.now else None) or now or datetime.now(tz)
     if when.tzinfo is None and tz is not None:

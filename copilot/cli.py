@@ -254,8 +254,10 @@ def draft(
         req = DraftRequest(message=message, history=turns, product_sku=sku, persona=persona, n=n,
                            now=datetime.fromisoformat(now) if now else None)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(f"参数不合法：{'.'.join(map(str, first['loc']))}：{first['msg']}", message_en=str(exc)) from None
+        from .errors import first_error
+
+        loc, msg = first_error(exc)
+        raise InputError(f"参数不合法：{loc}：{msg}", message_en=str(exc)) from None
     except ValueError as exc:
         raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en=str(exc)) from None
     result = Copilot(s).draft(req)

@@ -131,3 +131,9 @@ class BackendError(CopilotError):
 
     code = "backend_error"
     status = 502
+
+
+def first_error(exc) -> tuple[str, str]:
+    """(dotted location, message) of a pydantic ``ValidationError``'s first problem."""
+    first = exc.errors()[0]
+    return ".".join(str(x) for x in first["loc"]), first["msg"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, first_error
 
 PERSONA_IDS: tuple[str, ...] = (
     "angry",
@@ -79,11 +79,10 @@ def load_persona(path: Path) -> Persona:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"无法读取买家类型文件 {path}：{exc}", message_en=f"cannot read persona {path}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
+        loc, msg = first_error(exc)
         raise ConfigError(
-            f"买家类型文件 {path} 的字段 {loc} 不合法：{first['msg']}",
-            message_en=f"invalid persona file {path}: {loc}: {first['msg']}",
+            f"买家类型文件 {path} 的字段 {loc} 不合法：{msg}",
+            message_en=f"invalid persona file {path}: {loc}: {msg}",
         ) from None
     if persona.id != path.stem:
         raise ConfigError(f"买家类型文件 {path} 的 id（{persona.id}）与文件名不一致", message_en="persona id != file name")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, first_error
 
 
 class PromptError(ConfigError):
@@ -95,9 +95,8 @@ def _load_yaml(path: Path, model: type[BaseModel]) -> Any:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise PromptError(f"提示词文件 {path} 无法解析：{exc}", message_en=str(exc)) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise PromptError(f"提示词文件 {path} 的 {loc} 不合法：{first['msg']}", message_en=str(exc)) from None
+        loc, msg = first_error(exc)
+        raise PromptError(f"提示词文件 {path} 的 {loc} 不合法：{msg}", message_en=str(exc)) from None
 
 
 @lru_cache(maxsize=4)

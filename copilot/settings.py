@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from .errors import ConfigError
+from .errors import ConfigError, first_error
 
 CONFIG_ENV = "COPILOT_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -139,10 +139,9 @@ def load_settings(**explicit: Any) -> Settings:
     try:
         return Settings(**given)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
+        loc, msg = first_error(exc)
         raise ConfigError(
-            f"设置 {loc} 不合法：{first['msg']}",
-            message_en=f"invalid setting {loc}: {first['msg']}",
+            f"设置 {loc} 不合法：{msg}",
+            message_en=f"invalid setting {loc}: {msg}",
             hint=f"检查命令行参数、{DEFAULT_CONFIG} 或环境变量 COPILOT_{loc.upper()}",
         ) from None
