@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   - create .venv, install, ingest knowledge/, start the interactive search
+#   make run   - create .venv, install, ingest knowledge/, serve the API and the workspace (127.0.0.1:8000/ui)
 #   make test  - create .venv, install, run the test suite and the offline eval with thresholds
 PYTHON ?= python3
 VENV   := .venv
@@ -26,7 +26,7 @@ ingest: install
 	$(BIN)/copilot ingest
 
 run: ingest
-	$(BIN)/copilot search --interactive
+	$(BIN)/copilot serve
 
 test: install
 	./scripts/ensure-chromium.sh
@@ -41,6 +41,7 @@ bench: ingest
 	$(BIN)/python benchmarks/ingest_bench.py
 	$(BIN)/python benchmarks/query_bench.py
 	$(BIN)/python benchmarks/draft_bench.py
+	$(BIN)/python benchmarks/api_bench.py
 
 clean:
 	rm -rf .copilot

@@ -1,14 +1,13 @@
-"""The agent workspace entry point (``python app.py``).
+"""The agent workspace: ``python app.py`` serves the HTTP API and the Gradio workspace (/ui).
 
-The Gradio workspace and HTTP API arrive with the "API and workspace" issue.
-Until then this launches the interactive knowledge search, the same as
-``copilot search --interactive``.
+The same as ``copilot serve``; host and port come from the settings
+(``copilot.toml`` or ``COPILOT_HOST`` / ``COPILOT_PORT``), 127.0.0.1:8000 by default.
 """
+
+import sys
 
 from copilot.cli import run
 
 if __name__ == "__main__":
-    import sys
-
-    sys.argv = [sys.argv[0], "search", "--interactive"]
+    sys.argv = [sys.argv[0], "serve", *sys.argv[1:]]
     run()

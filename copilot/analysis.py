@@ -232,13 +232,19 @@ class _NaiveBayes:
         self.totals = {p: sum(c.values()) for p, c in self.counts.items()}
         self.vocab = len(set().union(*self.counts.values())) or 1
         self.alpha = alpha
+        # log P(gram | persona) for seen grams, and the floor for unseen ones
+        self.unseen = np.array([math.log(alpha / (self.totals[p] + alpha * self.vocab)) for p in self.labels])
+        self.table: dict[str, np.ndarray] = {}
+        for g in set().union(*self.counts.values()):
+            self.table[g] = np.array([
+                math.log((self.counts[p][g] + alpha) / (self.totals[p] + alpha * self.vocab)) for p in self.labels
+            ])
 
     def log_probs(self, text: str) -> np.ndarray:
         grams = _grams(text)
         out = np.zeros(len(self.labels))
-        for i, p in enumerate(self.labels):
-            denom = self.totals[p] + self.alpha * self.vocab
-            out[i] = sum(math.log((self.counts[p][g] + self.alpha) / denom) for g in grams)
+        for g in grams:
+            out += self.table.get(g, self.unseen)
         return out / max(len(grams), 1)
 
 

@@ -289,6 +289,58 @@ def draft(
                 typer.echo(f"  来源：{by_id[sid].title}（{by_id[sid].source}）")
 
 
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="监听地址（默认 127.0.0.1；对外开放需先配置 API Key）")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="端口（默认 8000）")] = None,
+) -> None:
+    """启动 HTTP API（/v1/…，文档 /docs）和客服工作台（/ui）。"""
+    from .api import serve as run_server
+
+    run_server(settings(), host=host, port=port)
+
+
+feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为候选评测用例。", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+report_app = typer.Typer(help="报告：知识缺口。", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Option("--out", help="写入该 JSONL 文件（默认打印）")] = None,
+) -> None:
+    """把被修改或拒绝的草稿导出为候选评测用例（JSONL）。"""
+    from .feedback import FeedbackStore, dump_jsonl
+
+    rows = FeedbackStore(settings().data_dir / "feedback.sqlite").export_cases()
+    text = dump_jsonl(rows)
+    if out:
+        out.write_text(text + ("\n" if text else ""), encoding="utf-8")
+        typer.echo(f"已导出 {len(rows)} 条候选用例到 {out}")
+    else:
+        typer.echo(text)
+
+
+@report_app.command("gaps")
+def report_gaps(
+    limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """按出现次数列出检索弱的买家问题——需要补充的知识。"""
+    from .feedback import FeedbackStore
+
+    s = settings()
+    gaps = FeedbackStore(s.data_dir / "feedback.sqlite").gaps(threshold=s.no_answer_threshold, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(gaps, ensure_ascii=False, indent=2))
+        return
+    if not gaps:
+        typer.echo("暂无知识缺口记录（起草过的问题都有可靠答案，或还没有起草记录）。")
+    for g in gaps:
+        typer.echo(f"{g['count']:>4} 次  平均分 {g['avg_score']:.2f}  {g['question']}")
+
+
 def run() -> None:
     """Console-script entry point: user errors print a message, never a traceback."""
     try:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 
 from .analysis import Analysis, OfflineAnalyzer, Turn
@@ -37,7 +39,9 @@ class DraftRequest(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE)
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY)
     product_sku: str | None = Field(default=None, max_length=40)
-    persona: str | None = None
+    persona: str | None = Field(default=None, description="override the detected persona (one of the 14 ids)")
+    stage: Literal["pre_sale", "in_sale", "after_sale"] | None = Field(default=None, description="override the stage")
+    emotion: Literal["angry", "anxious", "neutral", "positive"] | None = Field(default=None, description="override the emotion")
     n: int = Field(default=3, ge=1, le=5)
     now: datetime | None = None
 
@@ -178,7 +182,19 @@ class Copilot:
         product: Product | None = catalog.get(req.product_sku) if req.product_sku else None
         if req.persona:
             check_persona_id(req.persona)
+        # the analyzer and the three searches embed these texts: do it in one batch
+        buyer_hist = [x.text for x in req.history if x.role == "buyer"]
+        self.retriever.embedder.warm_queries([
+            req.message, "\n".join(buyer_hist[-2:]), "\n".join([*buyer_hist[-3:], req.message]),
+        ])
         analysis = self.analyzer.analyze(req.message, req.history, sku=product.sku if product else None, persona=req.persona)
+        if req.stage or req.emotion:
+            analysis = analysis.model_copy(update={
+                "stage": req.stage or analysis.stage,
+                "emotion": req.emotion or analysis.emotion,
+                "stage_signals": (["客服手动指定"] if req.stage else analysis.stage_signals),
+                "emotion_signals": (["客服手动指定"] if req.emotion else analysis.emotion_signals),
+            })
         if product is None and len(analysis.products) == 1:
             product = catalog.get(analysis.products[0])
         timings["analysis_ms"] = (time.perf_counter() - t) * 1000

@@ -49,8 +49,28 @@ class Embedder(ABC):
         ]
         return _normalize(np.vstack(vecs)) if vecs else np.zeros((0, self.dim), np.float32)
 
+    def warm_queries(self, texts: Sequence[str]) -> None:
+        """Embed several query texts in one batch (cheaper than one by one) and cache them."""
+        cache = self.__dict__.setdefault("_query_cache", {})
+        todo = list(dict.fromkeys(t for t in texts if t and t not in cache))
+        if len(todo) < 2:
+            return
+        vecs = _normalize(self.embed_batch([self.query_prefix + t for t in todo]))
+        for t, v in zip(todo, vecs):
+            v.setflags(write=False)
+            cache[t] = v
+
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalize(self.embed_batch([self.query_prefix + text]))[0]
+        cache = self.__dict__.setdefault("_query_cache", {})
+        vec = cache.get(text)
+        if vec is None:
+            vec = _normalize(self.embed_batch([self.query_prefix + text]))[0]
+            vec.setflags(write=False)
+            if len(cache) >= 4096:  # bounded: drop the oldest half
+                for key in list(cache)[:2048]:
+                    cache.pop(key, None)
+            cache[text] = vec
+        return vec
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from .store import Generation, VectorStore
 Mode = Literal["hybrid", "dense", "lexical"]
 MAX_QUERY_CHARS = 2000
 EXACT_SUBSET = 512  # filters matching at most this many chunks are scored exactly
+EXACT_ALL = 20_000  # indexes this small are scored exactly in memory
 
 
 @dataclass
@@ -45,13 +46,24 @@ class LoadedIndex:
     row_of: dict[str, int]
     lexical: LexicalIndex
     products: ProductMatcher
+    vectors: np.ndarray | None = None  # all chunk embeddings in row order, kept when the index is small
+
+    def vectors_for(self, rows) -> dict[int, np.ndarray] | None:
+        if self.vectors is None:
+            return None
+        return {int(r): self.vectors[int(r)] for r in rows}
 
     @classmethod
-    def load(cls, gen: Generation, analyzer: str) -> "LoadedIndex":
+    def load(cls, gen: Generation, analyzer: str, keep_vectors_below: int = 50_000) -> "LoadedIndex":
         chunks: list[Chunk] = []
-        for ids, docs, metas, _ in gen.iter_records():
+        vecs: list = []
+        keep = gen.count <= keep_vectors_below
+        for ids, docs, metas, embs in gen.iter_records(embeddings=keep):
             chunks += [Chunk.from_record(i, d, m) for i, d, m in zip(ids, docs, metas)]
+            if keep:
+                vecs.append(np.asarray(embs, np.float32))
         return cls(
+            vectors=np.vstack(vecs) if keep and vecs else None,
             generation=gen,
             chunks=chunks,
             kinds=np.array([c.kind for c in chunks], dtype=object),
@@ -182,11 +194,15 @@ class Retriever:
         if wd > 0:
             missing = [r for r in rows if r not in dense]
             if missing:
-                vec = vec if wd > 0 else None
-                embs = idx.generation.embeddings_for([idx.chunks[r].id for r in missing])
-                for r in missing:
-                    e = embs.get(idx.chunks[r].id)
-                    dense[r] = float(e @ vec) if e is not None else 0.0
+                local = idx.vectors_for(missing)
+                if local is not None:
+                    for r, e in local.items():
+                        dense[r] = float(e @ vec)
+                else:
+                    embs = idx.generation.embeddings_for([idx.chunks[r].id for r in missing])
+                    for r in missing:
+                        e = embs.get(idx.chunks[r].id)
+                        dense[r] = float(e @ vec) if e is not None else 0.0
         named = idx.products.mentions(" ".join([query, *context])) if scoping and not sku else set()
         scored = []
         for r in rows:
@@ -236,12 +252,21 @@ class Retriever:
 
     def _dense(self, idx: LoadedIndex, vec: np.ndarray, mask: np.ndarray | None, cand: int) -> dict[int, float]:
         gen = idx.generation
+        if idx.vectors is not None and len(idx.chunks) <= EXACT_ALL:
+            sims = idx.vectors @ vec  # small index in memory: exact scores beat a round trip to HNSW
+            if mask is not None:
+                sims = np.where(mask, sims, -2.0)
+            top = np.argpartition(-sims, min(cand, len(sims) - 1))[:cand] if len(sims) > cand else np.arange(len(sims))
+            return {int(r): float(sims[r]) for r in top if sims[r] > -2.0}
         if mask is None:
             ids, sims = gen.query(vec, cand)
             return {idx.row_of[i]: float(s) for i, s in zip(ids, sims) if i in idx.row_of}
         subset = np.flatnonzero(mask)
         if len(subset) == 0:
             return {}
+        if idx.vectors is not None:
+            sims = idx.vectors[subset] @ vec
+            return {int(r): float(x) for r, x in zip(subset, sims)}
         if len(subset) <= EXACT_SUBSET:
             embs = gen.embeddings_for([idx.chunks[r].id for r in subset])
             return {int(r): float(embs[idx.chunks[r].id] @ vec) for r in subset if idx.chunks[r].id in embs}

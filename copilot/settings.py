@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from .errors import ConfigError, first_error
 
@@ -99,6 +100,23 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=20.0, gt=0, le=120)
     llm_max_retries: int = Field(default=1, ge=0, le=5)
 
+    # HTTP API and workspace
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Bearer keys (comma-separated in COPILOT_API_KEYS); empty means no auth"
+    )
+    rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000)
+    max_body_kb: int = Field(default=256, ge=1, le=10_240)
+    max_upload_mb: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _comma_list(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
+
     @field_validator("chroma_url", mode="before")
     @classmethod
     def _empty_is_none(cls, v: Any) -> Any:
@@ -138,6 +156,8 @@ def load_settings(**explicit: Any) -> Settings:
     given = {k: v for k, v in explicit.items() if v is not None}
     try:
         return Settings(**given)
+    except SettingsError as exc:
+        raise ConfigError(f"环境变量中的设置无法解析：{exc}", message_en=str(exc), hint="检查 COPILOT_* 环境变量") from None
     except ValidationError as exc:
         loc, msg = first_error(exc)
         raise ConfigError(

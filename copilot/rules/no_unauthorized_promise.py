@@ -18,6 +18,7 @@ Each claim type is extracted and checked against its source:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .base import CheckContext, Rule, RuleResult, find, negated
 
@@ -64,10 +65,12 @@ def _norm_qty(num: str, unit: str) -> str:
     return f"{num}{unit}"
 
 
+@lru_cache(maxsize=8)
 def _policy_quantities(text: str) -> set[str]:
     return {_norm_qty(m.group(1), m.group(3)) for m in QUANTITY.finditer(text)}
 
 
+@lru_cache(maxsize=8)
 def _policy_money(text: str) -> set[str]:
     return {re.sub(r"\s", "", m.group(0)) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s?[-~–]\s?\d+(?:\.\d+)?)?\s?元", text)}
 

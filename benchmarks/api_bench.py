@@ -1,0 +1,114 @@
+"""HTTP load: concurrent clients on loopback against a real `copilot serve`.
+
+Default: 8 clients for 20 s of offline POST /v1/drafts (n=3), the last buyer turn of every sample
+dialogue as the workload. ``--mix`` adds /v1/checks and /v1/search requests.
+
+    .venv/bin/python benchmarks/api_bench.py [--clients 8] [--seconds 20] [--mix]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import yaml
+from _common import ROOT, percentiles
+
+sys.path.insert(0, str(ROOT / "tests"))
+from support.server import free_port  # noqa: E402
+
+
+def workload() -> list[dict]:
+    out = []
+    for path in sorted((ROOT / "evals" / "dialogues").glob("*.yaml")):
+        d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        turns = d["turns"]
+        out.append({"message": turns[-1]["text"], "history": turns[:-1], "product_sku": d.get("sku"), "now": str(d["now"])})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--mix", action="store_true", help="mix drafts with checks and searches")
+    args = ap.parse_args()
+    port = free_port()
+    env = {**os.environ, "COPILOT_RATE_LIMIT_PER_MINUTE": "100000"}
+    proc = subprocess.Popen([sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise SystemExit("server exited; run `copilot serve` by hand to see why")
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise SystemExit("server not ready after 90 s")
+        reqs = workload()
+        samples: dict[str, list[float]] = {"drafts": [], "checks": [], "search": []}
+        errors = []
+        lock = threading.Lock()
+        stop = time.perf_counter() + args.seconds
+
+        def client(seed: int) -> None:
+            rng = random.Random(seed)
+            count = 0
+            with httpx.Client(base_url=url, timeout=30) as c:
+                while time.perf_counter() < stop:
+                    count += 1
+                    # a unique tail per request, so no cache sees the same buyer text twice
+                    body = dict(rng.choice(reqs))
+                    body["message"] = f"{body['message']} {seed}-{count}"
+                    kind = rng.choice(["drafts", "drafts", "checks", "search"]) if args.mix else "drafts"
+                    t = time.perf_counter()
+                    try:
+                        r = send(c, kind, body)
+                    except httpx.HTTPError as exc:
+                        with lock:
+                            errors.append(type(exc).__name__)
+                        continue
+                    ms = (time.perf_counter() - t) * 1000
+                    with lock:
+                        if r.status_code == 200:
+                            samples[kind].append(ms)
+                        else:
+                            errors.append(r.status_code)
+
+        def send(c: httpx.Client, kind: str, body: dict) -> httpx.Response:
+            if kind == "drafts":
+                return c.post("/v1/drafts", json=body)
+            if kind == "checks":
+                return c.post("/v1/checks", json={"reply": "亲，这款只剩最后3件了", "product_sku": body["product_sku"]})
+            return c.post("/v1/search", json={"query": body["message"], "k": 5})
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        total = sum(len(v) for v in samples.values())
+        print(f"{args.clients} clients, {elapsed:.1f} s, {total} ok requests ({total / elapsed:.1f}/s), {len(errors)} errors")
+        for kind, v in samples.items():
+            if v:
+                s = percentiles(v)
+                print(f"  {kind:<7} n={s['n']:<5} p50 {s['p50']} ms  p95 {s['p95']} ms  p99 {s['p99']} ms")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The Gradio workspace in a real headless Chromium (Debian's), against a real server."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from copilot.ingest import ingest
+from copilot.settings import Settings
+
+from .conftest import KNOWLEDGE
+from .support.server import Server
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.slow]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "workspace.png"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ui")
+    kdir, data = root / "knowledge", root / "data"
+    shutil.copytree(KNOWLEDGE, kdir)
+    data.mkdir()
+    ingest(Settings(knowledge_dir=kdir, data_dir=data))
+    s = Server(kdir, data)
+    yield s, data
+    s.stop()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is installed by `make test`")
+def test_agent_drafts_sees_badges_and_sources_and_adopts(server, tmp_path):
+    pw = pytest.importorskip("playwright.sync_api")
+    srv, data = server
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1500})
+        page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
+        page.locator("#buyer-message textarea").wait_for(timeout=60_000)
+        page.locator("#buyer-message textarea").fill("收到的羽绒服袖子开线了！！什么破质量")
+        page.locator("#draft-button").click()
+        card = page.locator("#card-html-0")
+        card.locator(".draft-card .badge").first.wait_for(timeout=60_000)
+        assert "先共情后方案" in card.inner_text()
+        assert card.locator(".badge.ok").count() == 8  # every rule green
+        card.locator("details.sources summary").click()
+        assert "售后流程" in card.locator("details.sources").inner_text()
+        assert "暴躁型" in page.locator("#analysis").inner_text()
+        page.screenshot(path=str(SCREENSHOT), full_page=False)
+        draft_text = card.locator(".draft-text").inner_text()
+        page.locator("#adopt-0").click()
+        page.locator("#status").get_by_text("已采用").wait_for(timeout=30_000)
+        assert draft_text[:12] in page.locator("#chat").inner_text()
+        browser.close()
+    import sqlite3
+
+    rows = sqlite3.connect(data / "feedback.sqlite").execute("SELECT action, strategy FROM feedback").fetchall()
+    assert ("adopt", "empathize_resolve") in rows
