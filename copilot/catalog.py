@@ -242,3 +242,19 @@ def load_catalog(path: Path) -> Catalog:
     except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeFileError(str(path), f"无法读取：{exc}") from None
     return parse_catalog(text, str(path))
+
+
+class CatalogFile:
+    """The catalog on disk, re-read when the file changes (agents edit stock and promotions all day)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._cached: tuple[float, Catalog] | None = None
+
+    def get(self) -> Catalog | None:
+        if not self.path.exists():
+            return None
+        mtime = self.path.stat().st_mtime
+        if self._cached is None or self._cached[0] != mtime:
+            self._cached = (mtime, load_catalog(self.path))
+        return self._cached[1]

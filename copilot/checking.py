@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .analysis import Turn
-from .catalog import Catalog, Facts, NextPrice, Promotion, load_catalog
+from .catalog import Catalog, CatalogFile, Facts, NextPrice, Promotion
 from .errors import InputError, first_error
 from .rules import CheckContext, CheckReport, check_reply
 from .settings import Settings
@@ -102,17 +102,11 @@ class Checker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._catalog: tuple[float, Catalog] | None = None
+        self._catalog = CatalogFile(settings.catalog_path)
 
     @property
     def catalog(self) -> Catalog | None:
-        path = self.settings.catalog_path
-        if not path.exists():
-            return None
-        mtime = path.stat().st_mtime
-        if self._catalog is None or self._catalog[0] != mtime:
-            self._catalog = (mtime, load_catalog(path))
-        return self._catalog[1]
+        return self._catalog.get()
 
     def context(self, **kw: Any) -> CheckContext:
         return build_context(catalog=self.catalog, policies=policy_text(self.settings), **kw)

@@ -8,7 +8,6 @@ when none is configured or the LLM fails (the draft then says so).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from .analysis import Analysis, OfflineAnalyzer, Turn
 from .checking import build_context, policy_text
 from .guard import guard
 from .rules import Check, CheckContext
-from .catalog import Catalog, Product, load_catalog
+from .catalog import Catalog, CatalogFile, Product
 from .composer import Composer, DraftContext
 from .errors import BackendError, InputError
 from .llm import ChatBackend, get_backend
@@ -141,7 +140,7 @@ class Copilot:
         self.composer = Composer(load_phrases(str(settings.prompts_dir)))
         self._analyzer = analyzer
         self._lock = threading.Lock()
-        self._catalog: tuple[float, Catalog] | None = None
+        self._catalog = CatalogFile(settings.catalog_path)
 
     # parts ------------------------------------------------------------------
 
@@ -158,12 +157,7 @@ class Copilot:
 
     @property
     def catalog(self) -> Catalog:
-        path = self.settings.catalog_path
-        mtime = os.path.getmtime(path) if path.exists() else 0.0
-        if self._catalog is None or self._catalog[0] != mtime:
-            catalog = load_catalog(path) if path.exists() else Catalog()
-            self._catalog = (mtime, catalog)
-        return self._catalog[1]
+        return self._catalog.get() or Catalog()
 
     def warm_up(self) -> None:
         """Load the index, models and analyzer now instead of on the first request."""
