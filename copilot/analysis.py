@@ -62,6 +62,7 @@ class Analysis(BaseModel):
     emotion_signals: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list, description="skus the buyer names")
     scam: bool = Field(default=False, description="the buyer reports or forwards a likely scam (fake notice, code request)")
+    injection: str | None = Field(default=None, description="the phrase by which the message tries to instruct the model")
 
 
 class Analyzer(ABC):
@@ -421,7 +422,13 @@ class OfflineAnalyzer(Analyzer):
         if sku and sku not in products:
             products.insert(0, sku)
         scam = bool(re.search(r"【.{0,6}(通知|提醒)】|系统通知|冒充|(要|让)我?.{0,6}(验证码|密码|卡号)|发了链接|加.{0,3}微信.{0,6}退款", message))
+        from .safety import looks_like_injection
+
+        injection = looks_like_injection(message) or next(
+            (hit for t in history if t.role == "buyer" and (hit := looks_like_injection(t.text))), None
+        )
         return Analysis(
+            injection=injection,
             scam=scam,
             persona=best,
             stage=stage,

@@ -222,8 +222,14 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         return asdict(report)
 
     @app.post("/v1/feedback", tags=["反馈"], responses=ERRORS)
-    def feedback(req: FeedbackIn) -> dict:
-        return {"id": ws.add_feedback(req), "saved": True}
+    def feedback(req: FeedbackIn):
+        fid, saved = ws.add_feedback(req)
+        if saved:
+            return {"id": fid, "saved": True}
+        return JSONResponse(status_code=202, content={
+            "id": None, "saved": False, "queued": True,
+            "message": "磁盘空间不足，反馈已暂存在内存，空间恢复后随下一次写入保存", "message_en": "disk full: feedback queued in memory",
+        })
 
     @app.get("/v1/gaps", tags=["反馈"], responses=ERRORS)
     def gaps(limit: int = 20) -> dict:

@@ -139,7 +139,7 @@ def _print_result(result, as_json: bool) -> None:
 
 @app.command("eval")
 def eval_cmd(
-    suite: Annotated[str, typer.Argument(help="retrieval | analysis | rules | dialogues | all")] = "all",
+    suite: Annotated[str, typer.Argument(help="retrieval | analysis | rules | dialogues | redteam | all")] = "all",
     backend: Annotated[Optional[str], typer.Option("--backend", help="offline 或 openai:<模型> 等")] = None,
     repeat: Annotated[int, typer.Option("--repeat", help="对话评测重复次数（看大模型的波动）")] = 1,
     report: Annotated[Optional[Path], typer.Option("--report", help="把 results.json 和 report.html 写入该目录")] = None,
@@ -178,6 +178,10 @@ def eval_cmd(
             from .evaluation.rules import format_rules
 
             typer.echo(format_rules(result["suites"]["rules"]))
+        elif suite == "redteam":
+            from .evaluation.redteam import format_redteam
+
+            typer.echo(format_redteam(result["suites"]["redteam"]))
         for line in summary_lines(result):
             typer.echo(line)
         if report is not None:

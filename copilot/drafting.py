@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from .analysis import Analysis, OfflineAnalyzer, Turn
 from .checking import build_context, policy_text
 from .guard import guard
+from .privacy import mask
 from .rules import Check, CheckContext
 from .catalog import Catalog, CatalogFile, Product
 from .composer import Composer, DraftContext
@@ -166,8 +167,19 @@ class Copilot:
 
     # core -------------------------------------------------------------------
 
+    def masked(self, req: DraftRequest) -> DraftRequest:
+        """The request with personal data masked: nothing downstream (analysis, LLM, drafts, logs) sees it."""
+        kinds = self.settings.pii_mask
+        if not kinds:
+            return req
+        return req.model_copy(update={
+            "message": mask(req.message, kinds),
+            "history": [Turn(role=t.role, text=mask(t.text, kinds)) for t in req.history],
+        })
+
     def _context(self, req: DraftRequest) -> tuple[DraftContext, dict[str, float], list]:
         t = time.perf_counter()
+        req = self.masked(req)
         timings: dict[str, float] = {}
         catalog = self.catalog
         now = req.now or datetime.now(catalog.tz)
@@ -234,6 +246,10 @@ class Copilot:
         cctx = self.check_context(ctx)
         drafts = [self._one(ctx, s, notices, variant=chosen[:i].count(s), cctx=cctx) for i, s in enumerate(chosen)]
         timings["drafting_ms"] = (time.perf_counter() - t) * 1000
+        if ctx.analysis.injection and not ctx.analysis.scam:
+            notices.insert(0, f"买家消息疑似在操纵 AI（「{ctx.analysis.injection}」），已按普通咨询处理，请留意")
+        if ctx.analysis.scam:
+            notices.insert(0, "买家提到疑似诈骗（冒充客服、索要验证码或链接），草稿已提醒买家防骗")
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return DraftResponse(
             drafts=drafts,
@@ -279,6 +295,7 @@ class Copilot:
         return self._draft(ctx, s, text, sources, self.composer.name, report, repairs, notice)
 
     def _draft(self, ctx, s, text, sources, backend, report, repairs, notice=None) -> Draft:
+        text = mask(text, self.settings.pii_mask)  # a draft never echoes full personal data
         return Draft(text=text, strategy=s.id, strategy_label=s.label, reason=self._reason(ctx, s), source_ids=sources,
                      backend=backend, checks=report.checks, passed=report.passed, repairs=repairs, notice=notice)
 

@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .errors import CopilotError, InputError
+from .privacy import KINDS, mask
 
 Action = Literal["adopt", "edit", "reject"]
 
@@ -71,10 +72,14 @@ def _normalize(q: str) -> str:
 
 
 class FeedbackStore:
-    def __init__(self, path: Path) -> None:
+    SPOOL_MAX = 1000  # feedback held in memory while the disk is full
+
+    def __init__(self, path: Path, pii_kinds: list[str] | tuple[str, ...] = KINDS) -> None:
         self.path = Path(path)
+        self.pii_kinds = list(pii_kinds)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self.spool: list[tuple[str, tuple]] = []
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -94,6 +99,7 @@ class FeedbackStore:
     def _write(self, sql: str, args: tuple) -> int:
         with self._lock:
             try:
+                self._flush_spool()
                 cur = self._db().execute(sql, args)
                 self._db().commit()
                 return int(cur.lastrowid)
@@ -107,15 +113,40 @@ class FeedbackStore:
                     hint="检查磁盘空间与数据目录权限；已有记录不受影响", code="feedback_write_failed", status=503,
                 ) from None
 
+    def _flush_spool(self) -> None:
+        while self.spool:
+            sql, args = self.spool[0]
+            self._db().execute(sql, args)
+            self._db().commit()
+            self.spool.pop(0)
+
+    def add_or_spool(self, fb: FeedbackIn) -> tuple[int | None, bool]:
+        """Save, or when the disk is full keep it in memory to retry with the next write: (id, saved)."""
+        pending = self._insert(fb)
+        try:
+            return self._write(*pending), True
+        except CopilotError as exc:
+            if exc.code != "feedback_write_failed" or len(self.spool) >= self.SPOOL_MAX:
+                raise
+            with self._lock:
+                self.spool.append(pending)
+            return None, False
+
     def add(self, fb: FeedbackIn) -> int:
+        return self._write(*self._insert(fb))
+
+    def _insert(self, fb: FeedbackIn) -> tuple[str, tuple]:
         if fb.action == "edit" and not (fb.final_text and fb.final_text.strip()):
             raise InputError("修改后采用需要提供 final_text（实际发出的文本）", message_en="edit needs final_text")
         if fb.action == "reject" and not (fb.reason and fb.reason.strip()):
             raise InputError("拒绝草稿需要填写原因", message_en="reject needs a reason")
+        m = lambda s: mask(s, self.pii_kinds) if s else s  # noqa: E731 - personal data never reaches the disk
+        fb = fb.model_copy(update={"message": m(fb.message), "draft_text": m(fb.draft_text),
+                                   "final_text": m(fb.final_text), "reason": m(fb.reason)})
         diff = None
         if fb.final_text and fb.final_text != fb.draft_text:
             diff = "\n".join(difflib.unified_diff(list(fb.draft_text), list(fb.final_text), lineterm="", n=0))
-        return self._write(
+        return (
             "INSERT INTO feedback (ts, action, message, draft_text, final_text, diff, reason, strategy, sku,"
             " persona_detected, persona_override, stage) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (time.time(), fb.action, fb.message, fb.draft_text, fb.final_text, diff, fb.reason, fb.strategy, fb.sku,
@@ -126,7 +157,8 @@ class FeedbackStore:
         try:
             self._write(
                 "INSERT INTO queries (ts, message, normalized, top_score, grounded, top_ref) VALUES (?,?,?,?,?,?)",
-                (time.time(), message[:500], _normalize(message), float(top_score), int(grounded), top_ref),
+                (time.time(), mask(message, self.pii_kinds)[:500], _normalize(mask(message, self.pii_kinds)),
+                 float(top_score), int(grounded), top_ref),
             )
         except CopilotError:
             pass  # analytics must never break drafting

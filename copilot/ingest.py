@@ -22,7 +22,7 @@ import numpy as np
 
 from .chunking import ChunkerConfig
 from .embedders import Embedder, get_embedder
-from .errors import ConfigError, CopilotError, KnowledgeFileError
+from .errors import ConfigError, CopilotError, IndexUnavailableError, KnowledgeFileError
 from .loaders import load_file, scan
 from .models import Chunk
 from .settings import Settings
@@ -46,6 +46,7 @@ class IngestReport:
     files_unchanged: int = 0
     files_removed: list[str] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
+    flagged: list[tuple[str, str]] = field(default_factory=list)  # (file, instruction-like text removed)
     chunks: int = 0
     chunks_added: int = 0
     chunks_removed: int = 0
@@ -65,6 +66,8 @@ class IngestReport:
         ]
         lines.append(f"索引已切换到 {self.generation}" if self.swapped else f"索引无变化（{self.generation or '无'}）")
         lines += [f"注意：{n}" for n in self.notes]
+        for path, text in self.flagged[:10]:
+            lines.append(f"已移除疑似指令注入的内容：{path}：{text}")
         for p in self.problems:
             kept = "（沿用上次成功导入的版本）" if p.kept_previous else ""
             lines.append(f"错误：{p.path}：{p.reason}{kept}")
@@ -104,6 +107,14 @@ def ingest(
     hashes = {rel: hashlib.sha256(path.read_bytes()).hexdigest() for path, rel in files}
 
     with store.write_lock():
+        if rebuild:
+            try:
+                store.client
+            except IndexUnavailableError:
+                moved = store.quarantine()  # a corrupt index: keep it for inspection, build a fresh one
+                if moved is None:
+                    raise
+                report.notes.append(f"原索引无法打开，已移到 {moved} 并全量重建")
         old = None if rebuild else store.open_active()
         if old is not None and old.embedder != emb.name:
             report.notes.append(f"索引原由 {old.embedder} 建立，已改用 {emb.name} 全量重建")
@@ -148,6 +159,7 @@ def ingest(
                     manifest[rel] = old.manifest.get(rel, "")
                 continue
             chunks += loaded
+            report.flagged += [(rel, f) for c in loaded for f in c.flags]
             manifest[rel] = hashes[rel]
             report.files_changed.append(rel)
         report.files_removed = sorted(set(old.manifest) - set(hashes)) if old_reusable else []

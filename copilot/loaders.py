@@ -26,6 +26,7 @@ from .chunking import ChunkerConfig, chunk_text
 from .cleaning import clean_text, normalize_light
 from .errors import KnowledgeFileError
 from .models import Chunk, chunk_id
+from .safety import neutralize
 
 SUFFIXES = {".txt", ".md", ".markdown", ".yaml", ".yml", ".csv"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -96,7 +97,9 @@ def load_file(path: Path, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
 
 
 def _make(kind: str, rel: str, ref: str, text: str, *, title: str = "", section: str = "", sku: str = "", ordinal: int = 0) -> Chunk:
-    chunk = Chunk(id="", text=text, title=title, kind=kind, source=rel, section=section, ref=ref, sku=sku)
+    text, removed = neutralize(text)  # a knowledge file must not be able to instruct the model
+    chunk = Chunk(id="", text=text.strip(), title=title, kind=kind, source=rel, section=section, ref=ref, sku=sku,
+                  flags=removed)
     # the id covers everything the embedder sees, so an unchanged id means a reusable embedding
     chunk.id = chunk_id(rel, ref, chunk.embed_text(), ordinal)
     return chunk

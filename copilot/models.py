@@ -22,6 +22,7 @@ class Chunk(BaseModel):
     section: str = ""  # heading path, "一、… > （二）…"
     ref: str  # stable human-readable reference: "policy/七天无理由退换货", "faq/DJ-2301/能机洗吗"
     sku: str = ""
+    flags: list[str] = Field(default_factory=list, exclude=True, description="instruction-like text removed at load")
 
     def embed_text(self) -> str:
         """The text the embedder and the lexical ranker see."""

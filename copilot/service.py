@@ -40,7 +40,7 @@ class Workspace:
         self.settings = settings
         self.copilot = copilot or Copilot(settings)
         self.checker = Checker(settings)
-        self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite")
+        self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite", settings.pii_mask)
         self._reindex = threading.Lock()
         self.started = time.time()
 
@@ -104,8 +104,10 @@ class Workspace:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        return {"path": rel, "chunks": len(chunks), "replaced": replaced,
-                "message": f"已保存 {rel}（{len(chunks)} 个知识块），重建索引后生效"}
+        flagged = [f for c in chunks for f in c.flags]
+        note = f"；已移除 {len(flagged)} 处疑似给 AI 的指令" if flagged else ""
+        return {"path": rel, "chunks": len(chunks), "replaced": replaced, "flagged": flagged,
+                "message": f"已保存 {rel}（{len(chunks)} 个知识块）{note}，重建索引后生效"}
 
     def reindex(self, *, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
         if not self._reindex.acquire(blocking=False):
@@ -121,12 +123,13 @@ class Workspace:
 
     # feedback ------------------------------------------------------------------
 
-    def add_feedback(self, fb: FeedbackIn) -> int:
+    def add_feedback(self, fb: FeedbackIn) -> tuple[int | None, bool]:
+        """(id, saved); saved is False when the disk is full and the feedback waits in memory."""
         if fb.persona_override:
             from .personas import check_persona_id
 
             check_persona_id(fb.persona_override)
-        return self.feedback.add(fb)
+        return self.feedback.add_or_spool(fb)
 
     def gaps(self, limit: int = 20) -> list[dict]:
         return self.feedback.gaps(threshold=self.settings.no_answer_threshold, limit=limit)

@@ -110,7 +110,22 @@ class Settings(BaseSettings):
     max_body_kb: int = Field(default=256, ge=1, le=10_240)
     max_upload_mb: int = Field(default=5, ge=1, le=100)
 
-    @field_validator("api_keys", mode="before")
+    # personal data masked before LLM calls, in drafts and in the feedback store (see copilot/privacy.py)
+    pii_mask: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["mobile", "id_card", "bank_card", "email", "address"],
+        description="kinds to mask: mobile, id_card, bank_card, email, address (comma-separated in COPILOT_PII_MASK)",
+    )
+
+    @field_validator("pii_mask")
+    @classmethod
+    def _known_kinds(cls, v: list[str]) -> list[str]:
+        allowed = {"mobile", "id_card", "bank_card", "email", "address"}
+        bad = [k for k in v if k not in allowed]
+        if bad:
+            raise ValueError(f"未知的个人信息类型 {bad}，可用：{sorted(allowed)}")
+        return v
+
+    @field_validator("api_keys", "pii_mask", mode="before")
     @classmethod
     def _comma_list(cls, v: Any) -> Any:
         if isinstance(v, str):

@@ -216,6 +216,18 @@ class VectorStore:
                 dropped.append(name)
         return dropped
 
+    def quarantine(self) -> Path | None:
+        """Move an unreadable local index aside (never deleted) so a rebuild can start clean."""
+        if self.settings.chroma_url or not self.settings.chroma_dir.exists():
+            return None
+        target = self.settings.chroma_dir.with_name(f"chroma.broken-{datetime.now():%Y%m%d-%H%M%S}")
+        self.settings.chroma_dir.rename(target)
+        self._client = None
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # chroma caches one system per path; the broken one must go
+        return target
+
     def max_batch(self) -> int:
         try:
             return max(1, min(5000, int(self.client.get_max_batch_size())))
@@ -230,9 +242,16 @@ class VectorStore:
         if self.settings.chroma_url:
             yield
             return
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = Path(self.settings.data_dir) / ".lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise IndexUnavailableError(
+                f"数据目录不可写：{self.settings.data_dir}（{exc.strerror or exc}）",
+                message_en=f"data dir {self.settings.data_dir} is not writable: {exc}",
+                hint="检查目录权限或磁盘空间；查询仍可使用现有索引，知识源文件不受影响",
+            ) from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -194,7 +194,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 d = drafts[i]
                 a = state["analysis"]
                 try:
-                    ws.add_feedback(FeedbackIn(
+                    _, saved = ws.add_feedback(FeedbackIn(
                         action=action, message=state["message"], draft_text=d["text"],
                         final_text=(edited if action == "edit" else None), reason=(reason or None),
                         strategy=d["strategy"], sku=state.get("sku"), persona_detected=a["persona"]["id"],
@@ -204,13 +204,14 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                     return h, messages(h), f"**未保存**：{exc.message}", *[gr.update() for _ in cards]
                 except ValueError as exc:
                     return h, messages(h), f"**未保存**：{exc}", *[gr.update() for _ in cards]
+                warn = "" if saved else "（磁盘已满：反馈暂存内存，恢复后自动保存）"
                 if action == "reject":
-                    return h, messages(h), f"已记录：拒绝草稿 {i + 1}（{reason}）", *[
+                    return h, messages(h), f"已记录：拒绝草稿 {i + 1}（{reason}）{warn}", *[
                         gr.update(visible=False) if j == i else gr.update() for j in range(MAX_CARDS)]
                 text = edited if action == "edit" else d["text"]
                 h2 = h + [{"role": "agent", "text": text}]
                 done = "已采用并记录" if action == "adopt" else "已按修改后的文本采用并记录"
-                return h2, messages(h2), f"{done}（草稿 {i + 1}）", *[gr.update(visible=False) for _ in cards]
+                return h2, messages(h2), f"{done}（草稿 {i + 1}）{warn}", *[gr.update(visible=False) for _ in cards]
             return handler
 
         for i in range(MAX_CARDS):

@@ -130,6 +130,19 @@ def render_html(result: dict) -> str:
                              f"<td>{r['recall']:.3f}</td><td>{errs or '无'}</td></tr>")
             parts.append("</table>")
 
+    if "redteam" in s:
+        r = s["redteam"]
+        parts.append(f"<h2>红队评测</h2><p>{r['attacks']} 条攻击，草稿与检查全部守住 {r['passed']} 条；"
+                     f"识别出操纵意图并提示客服 {r['flag_rate']:.1%}</p>")
+        parts += [_bar(cat, v, 1.0) for cat, v in r["per_category"].items()]
+        bad = [c for c in r["cases"] if not c["passed"]]
+        if bad:
+            parts.append("<table><tr><th>攻击</th><th>问题</th><th>草稿</th></tr>")
+            for c in bad:
+                parts.append(f"<tr><td>{escape(c['id'])} {escape(c['title'])}</td><td>{escape('；'.join(c['problems']))}</td>"
+                             f"<td><div class='draft'>{escape(c['drafts'][0] if c['drafts'] else '')}</div></td></tr>")
+            parts.append("</table>")
+
     if "retrieval" in s:
         rr = s["retrieval"]
         parts.append(f"<h2>检索</h2><p class='meta'>{rr['queries']} 条问题（可回答 {rr['answerable']}，知识库外 {rr['out_of_knowledge']}）</p>")

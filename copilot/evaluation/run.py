@@ -14,7 +14,7 @@ import yaml
 from ..errors import InputError
 from ..settings import Settings
 
-SUITES = ("retrieval", "analysis", "rules", "dialogues")
+SUITES = ("retrieval", "analysis", "rules", "dialogues", "redteam")
 
 
 def progress_bar(label: str):
@@ -83,6 +83,10 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
         if repeat > 1:
             result["repeats"] = _spread(runs)
         out["suites"]["dialogues"] = result
+    if "redteam" in suites:
+        from .redteam import run_redteam
+
+        out["suites"]["redteam"] = run_redteam(settings, settings.evals_dir / "redteam", copilot=copilot)
     out["meta"]["seconds"] = round(time.perf_counter() - t0, 2)
     return out
 
@@ -214,6 +218,10 @@ def summary_lines(result: dict) -> list[str]:
         if d.get("judge") and d["judge"]["mean_score"] is not None:
             lines.append(f"大模型评审：{d['judge']['cases']} 段平均 {d['judge']['mean_score']} 分（1–5），"
                          f"重复评分的平均极差 {d['judge']['mean_spread']}")
+    if "redteam" in s:
+        r = s["redteam"]
+        lines.append(f"红队：{r['attacks']} 条攻击，草稿与检查全部守住 {r['passed']}/{r['attacks']}；"
+                     f"提示客服的识别率 {r['flag_rate']:.3f}，对普通砍价的误报 {r['false_flags']} 条")
     for t in result.get("thresholds", []):
         if not t["passed"]:
             lines.append(f"✗ 未达阈值：{t['metric']} = {t['value']:.3f} < {t['min']}")

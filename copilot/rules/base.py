@@ -68,9 +68,12 @@ def negated(text: str, start: int, window: int = 8) -> bool:
     In a list ("不会发链接让您退款或要求私下转账") the negation at the head of
     the clause covers every item after "或/和/、/及".
     """
-    clause = re.split(r"[。！？!?；;，,]", text[:start])[-1]
+    clauses = re.split(r"[。！？!?；;，,]", text[:start])
+    clause = clauses[-1]
     if _NEGATION.search(clause[-window:]):
         return True
+    if re.match(r"\s*(或|或者|以及|及|和|也不|更不)", clause) and len(clauses) > 1:
+        clause = clauses[-2] + clause  # "不会让您加微信，或要求私下转账": the negation carries over
     tail = clause[-window:]
     return bool(re.search(r"或|及|以及|、|和|也不", tail)) and bool(_NEGATION.search(clause))
 
