@@ -92,7 +92,20 @@ def main() -> None:
                 return c.post("/v1/checks", json={"reply": "亲，这款只剩最后3件了", "product_sku": body["product_sku"]})
             return c.post("/v1/search", json={"query": body["message"], "k": 5})
 
+        rss: list[float] = []
+
+        def watch_memory() -> None:
+            while time.perf_counter() < stop:
+                try:
+                    with open(f"/proc/{proc.pid}/status") as fh:
+                        kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
+                    rss.append(kb / 1024)
+                except (OSError, StopIteration):
+                    pass
+                time.sleep(1)
+
         threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        threads.append(threading.Thread(target=watch_memory))
         t0 = time.perf_counter()
         for t in threads:
             t.start()
@@ -105,6 +118,12 @@ def main() -> None:
             if v:
                 s = percentiles(v)
                 print(f"  {kind:<7} n={s['n']:<5} p50 {s['p50']} ms  p95 {s['p95']} ms  p99 {s['p99']} ms")
+        if rss:
+            third = max(1, len(rss) // 3)
+            print(f"  server RSS: start {rss[0]:.0f} MB, max {max(rss):.0f} MB, end {rss[-1]:.0f} MB "
+                  f"(mean of first third {sum(rss[:third]) / third:.0f} MB, last third {sum(rss[-third:]) / third:.0f} MB)")
+        if errors:
+            print(f"  errors: {sorted(set(map(str, errors)))[:10]}")
     finally:
         proc.terminate()
         proc.wait(10)

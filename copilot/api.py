@@ -9,10 +9,11 @@ Bad input never produces a 5xx or a traceback.
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 import time
 from collections import defaultdict, deque
-import re
 from typing import Any, Literal
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -114,6 +115,14 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     app.state.workspace = ws
     limiter = RateLimiter(settings.rate_limit_per_minute)
     keys = set(settings.api_keys)
+
+    worker = str(os.getpid())
+
+    @app.middleware("http")
+    async def worker_header(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["X-Copilot-Worker"] = worker
+        return response
 
     @app.middleware("http")
     async def guard_requests(request: Request, call_next):
@@ -275,11 +284,44 @@ def _zh(msg: str) -> str:
     return msg
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+def app_factory() -> FastAPI:
+    """For ``uvicorn --factory`` with several workers: settings come from the environment, no UI."""
+    from .settings import load_settings
+
+    settings = load_settings()
+    ws = Workspace(settings)
+    ws.copilot.warm_up()
+    return create_app(settings, ws, ui=os.environ.get("COPILOT_UI", "1") == "1")
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, *, workers: int = 1,
+          ui: bool = True) -> None:
     import uvicorn
 
     host = host or settings.host
     port = port or settings.port
+    if workers > 1:
+        if not settings.chroma_url:
+            raise CopilotError(
+                "多个工作进程需要共享 Chroma 服务：本地索引目录只能由一个进程打开",
+                message_en="several workers need a shared Chroma server (chroma_url)",
+                hint="先启动 chroma run --path <目录> --port 8001，再设置 COPILOT_CHROMA_URL=http://127.0.0.1:8001",
+            )
+        # workers rebuild their settings from the environment: hand over what was given explicitly
+        for name, value in settings.model_dump().items():
+            if value is None or name in ("api_keys", "pii_mask"):
+                continue
+            os.environ[f"COPILOT_{name.upper()}"] = str(value)
+        os.environ["COPILOT_API_KEYS"] = ",".join(settings.api_keys)
+        os.environ["COPILOT_PII_MASK"] = ",".join(settings.pii_mask)
+        os.environ["COPILOT_UI"] = "0"  # Gradio sessions live in one process: run the workspace separately
+        if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
+            raise CopilotError("没有配置 API Key 时只允许监听本机", message_en="without API keys the server only binds to loopback")
+        print(f"reply-copilot {__version__} · http://{host}:{port} · {workers} 个工作进程（仅 API；工作台请单独用 copilot serve 启动）",
+              flush=True)
+        uvicorn.run("copilot.api:app_factory", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", timeout_keep_alive=5)
+        return
     if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
         raise CopilotError(
             f"没有配置 API Key 时只允许监听本机（收到 --host {host}）",
@@ -288,7 +330,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         )
     ws = Workspace(settings)
     ws.copilot.warm_up()
-    app = create_app(settings, ws)
+    app = create_app(settings, ws, ui=ui)
     print(f"reply-copilot {__version__} · http://{host}:{port}  API 文档 /docs  工作台 /ui  "
           f"（{'未配置 API Key：仅限本机访问' if not settings.api_keys else f'已启用 {len(settings.api_keys)} 个 API Key'}；"
           f"大模型：{ws.copilot.backend.name if ws.copilot.backend else 'offline（离线起草）'}）", flush=True)

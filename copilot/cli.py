@@ -297,11 +297,17 @@ def draft(
 def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="监听地址（默认 127.0.0.1；对外开放需先配置 API Key）")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="端口（默认 8000）")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="工作进程数；大于 1 时需要 Chroma 服务，且只提供 API")] = 1,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="只提供 API，不挂载工作台")] = False,
 ) -> None:
     """启动 HTTP API（/v1/…，文档 /docs）和客服工作台（/ui）。"""
     from .api import serve as run_server
 
-    run_server(settings(), host=host, port=port)
+    if not 1 <= workers <= 32:
+        from .errors import InputError
+
+        raise InputError("--workers 必须在 1 到 32 之间", message_en="workers must be 1..32")
+    run_server(settings(), host=host, port=port, workers=workers, ui=not no_ui)
 
 
 feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为候选评测用例。", no_args_is_help=True)
