@@ -2,12 +2,14 @@
 
 Errors are always JSON ``{"error": {"code", "message", "message_en", "hint"?}}``
 in Chinese and English, with 400 (malformed), 401 (auth), 404 (unknown sku),
-409 (reindex running), 413 (too large), 422 (invalid), 429 (rate limit).
+409 (reindex running), 413 (too large), 422 (invalid), 429 (rate limit),
+and 503 when a request runs past ``request_timeout_s`` (with Retry-After).
 Bad input never produces a 5xx or a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -75,7 +78,11 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-ERRORS = {k: {"model": ErrorOut} for k in (400, 401, 404, 409, 413, 422, 429)}
+ERRORS = {k: {"model": ErrorOut} for k in (400, 401, 404, 409, 413, 422, 429, 503)}
+
+
+class DeadlineExceeded(Exception):
+    """A request ran past ``request_timeout_s``."""
 
 
 def error(status: int, code: str, message: str, message_en: str = "", hint: str = "") -> JSONResponse:
@@ -176,6 +183,23 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         return error(exc.status_code, code, zh, str(exc.detail))
 
+    @app.exception_handler(DeadlineExceeded)
+    async def deadline(_: Request, exc: DeadlineExceeded):
+        resp = error(503, "timeout", f"处理超时（上限 {settings.request_timeout_s:g} 秒），请稍后重试",
+                     f"request exceeded {settings.request_timeout_s:g} s", "大模型服务慢时可调小 llm_timeout_s 或调大 request_timeout_s")
+        resp.headers["Retry-After"] = "5"
+        return resp
+
+    async def bounded(fn, *args, **kwargs):
+        """Run blocking core work in the thread pool under the request deadline.
+
+        The worker thread cannot be killed; it finishes in the background (LLM calls have their own
+        timeouts), but the caller gets a clear 503 instead of waiting forever."""
+        try:
+            return await asyncio.wait_for(run_in_threadpool(fn, *args, **kwargs), settings.request_timeout_s)
+        except TimeoutError:
+            raise DeadlineExceeded from None
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception):  # a bug, not the caller's fault: no traceback leaks
         return error(500, "internal_error", "服务内部错误，已记录", f"internal error: {type(exc).__name__}")
@@ -192,13 +216,13 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         return state if state["ready"] else JSONResponse(state, status_code=503)
 
     @app.post("/v1/drafts", response_model=DraftResponse, tags=["起草"], responses=ERRORS)
-    def drafts(req: DraftRequest) -> DraftResponse:
-        return ws.draft(req)
+    async def drafts(req: DraftRequest) -> DraftResponse:
+        return await bounded(ws.draft, req)
 
     @app.post("/v1/drafts/stream", tags=["起草"], responses=ERRORS)
-    def drafts_stream(req: DraftRequest):
+    async def drafts_stream(req: DraftRequest):
         events = ws.stream(req)
-        first = next(events)  # validation and analysis errors surface as JSON errors, before streaming starts
+        first = await bounded(next, events)  # validation and analysis errors surface as JSON errors, before streaming starts
 
         def sse():
             for ev in (first, *events):
@@ -207,15 +231,15 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @app.post("/v1/checks", response_model=ChecksOut, tags=["语气规则"], responses=ERRORS)
-    def checks(req: ChecksIn) -> ChecksOut:
-        report = ws.check(req.reply, message=req.message or "", history=req.history, sku=req.product_sku,
+    async def checks(req: ChecksIn) -> ChecksOut:
+        report = await bounded(ws.check, req.reply, message=req.message or "", history=req.history, sku=req.product_sku,
                           facts=req.facts, now=req.facts.now if req.facts and req.facts.now else None)
         return ChecksOut(passed=report.passed, checks=[CheckOut(**c.model_dump(include={"rule", "passed", "detail", "span"}))
                                                        for c in report.checks])
 
     @app.post("/v1/search", response_model=SearchResult, tags=["知识库"], responses=ERRORS)
-    def search(req: SearchIn) -> SearchResult:
-        return ws.search(req.query, req.k, kind=req.kind, sku=req.sku)
+    async def search(req: SearchIn) -> SearchResult:
+        return await bounded(ws.search, req.query, req.k, kind=req.kind, sku=req.sku)
 
     @app.post("/v1/knowledge", tags=["知识库"], responses=ERRORS)
     async def upload(file: UploadFile = File(..., description="文档 .txt/.md、FAQ .csv 或商品目录 catalog*.yaml"),

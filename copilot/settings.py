@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000)
     max_body_kb: int = Field(default=256, ge=1, le=10_240)
     max_upload_mb: int = Field(default=5, ge=1, le=100)
+    request_timeout_s: float = Field(
+        default=60.0, gt=0, le=600, description="deadline for one API request (drafts, checks, search); 503 after it"
+    )
 
     # personal data masked before LLM calls, in drafts and in the feedback store (see copilot/privacy.py)
     pii_mask: Annotated[list[str], NoDecode] = Field(

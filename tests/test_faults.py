@@ -208,3 +208,29 @@ def test_full_disk_during_feedback_write_loses_nothing(tmp_path):
     store.add_or_spool(FeedbackIn(action="adopt", message="谢谢", draft_text="亲，不客气"))
     assert [r["action"] for r in store.rows()] == ["adopt", "edit", "adopt"] and not store.spool
     assert sqlite3.connect(tmp_path / "fb.sqlite").execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.mark.enable_socket
+@pytest.mark.slow
+def test_a_request_past_its_deadline_is_a_clear_503_and_the_server_keeps_serving(tmp_path, fake_llm):
+    import httpx
+
+    from .support.server import Server
+
+    s = _fresh(tmp_path)
+    ingest(s)
+    env = {"COPILOT_EMBEDDER": s.embedder, "COPILOT_LLM": "vllm:m", "COPILOT_OPENAI_BASE_URL": f"{fake_llm}/slow/v1",
+           "COPILOT_OPENAI_API_KEY": "k", "COPILOT_LLM_TIMEOUT_S": "10", "COPILOT_LLM_MAX_RETRIES": "0",
+           "COPILOT_REQUEST_TIMEOUT_S": "1"}
+    server = Server(s.knowledge_dir, s.data_dir, env)
+    try:
+        started = time.monotonic()
+        r = httpx.post(server.url + "/v1/drafts", json={"message": "羽绒服能机洗吗", "n": 1}, timeout=30)
+        assert time.monotonic() - started < 2.5, "the deadline, not the slow LLM, decides"
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        err = r.json()["error"]
+        assert err["code"] == "timeout" and "超时" in err["message"] and "request_timeout_s" in err["hint"]
+        ok = httpx.post(server.url + "/v1/checks", json={"reply": "亲，给您添麻烦了，我马上帮您查。"}, timeout=30)
+        assert ok.status_code == 200 and ok.json()["passed"]
+    finally:
+        server.stop()
