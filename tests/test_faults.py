@@ -129,6 +129,27 @@ def test_read_only_data_dir_refuses_writes_clearly_and_keeps_knowledge(tmp_path)
     assert _tree_digest(s.knowledge_dir) == before
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions; the mount variant above covers root")
+def test_unwritable_data_dir_refuses_writes_clearly_and_keeps_knowledge(tmp_path):
+    s = _fresh(tmp_path)
+    ingest(s)
+    before = _tree_digest(s.knowledge_dir)
+    (s.knowledge_dir / "docs" / "new.md").write_text("# 新文章\n以旧换新抵扣10元。", encoding="utf-8")
+    modes = {p: p.stat().st_mode for p in [s.data_dir, *s.data_dir.rglob("*")]}
+    for p in modes:
+        p.chmod(modes[p] & ~0o222)
+    try:
+        out = cli(s, "ingest")
+        assert out.returncode == 2, out.stdout + out.stderr
+        assert ("不可写" in out.stderr or "无法打开" in out.stderr) and "Traceback" not in out.stderr
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+    (s.knowledge_dir / "docs" / "new.md").unlink()
+    assert _tree_digest(s.knowledge_dir) == before
+    assert Retriever(s).search("发票", 1).hits, "the index still works once the directory is writable again"
+
+
 def test_killed_ingest_leaves_the_previous_index_intact(tmp_path):
     s = _fresh(tmp_path)
     first = ingest(s)
