@@ -49,27 +49,36 @@ class Embedder(ABC):
         ]
         return _normalize(np.vstack(vecs)) if vecs else np.zeros((0, self.dim), np.float32)
 
+    query_cache_size: int = 4096
+
     def warm_queries(self, texts: Sequence[str]) -> None:
         """Embed several query texts in one batch (cheaper than one by one) and cache them."""
-        cache = self.__dict__.setdefault("_query_cache", {})
+        cache = self._queries()
         todo = list(dict.fromkeys(t for t in texts if t and t not in cache))
         if len(todo) < 2:
             return
         vecs = _normalize(self.embed_batch([self.query_prefix + t for t in todo]))
         for t, v in zip(todo, vecs):
-            v.setflags(write=False)
-            cache[t] = v
+            self._remember(cache, t, v)
 
     def embed_query(self, text: str) -> np.ndarray:
-        cache = self.__dict__.setdefault("_query_cache", {})
+        cache = self._queries()
         vec = cache.get(text)
         if vec is None:
-            vec = _normalize(self.embed_batch([self.query_prefix + text]))[0]
-            vec.setflags(write=False)
-            if len(cache) >= 4096:  # bounded: drop the oldest half
-                for key in list(cache)[:2048]:
-                    cache.pop(key, None)
-            cache[text] = vec
+            vec = self._remember(cache, text, _normalize(self.embed_batch([self.query_prefix + text]))[0])
+        return vec
+
+    def _queries(self) -> dict[str, np.ndarray]:
+        # set lazily: subclasses need not call ``super().__init__``
+        return self.__dict__.setdefault("_query_cache", {})
+
+    def _remember(self, cache: dict[str, np.ndarray], text: str, vec: np.ndarray) -> np.ndarray:
+        """Cache one query vector, read-only; bounded: past the limit the oldest half is dropped."""
+        vec.setflags(write=False)
+        if len(cache) >= self.query_cache_size:
+            for key in list(cache)[: self.query_cache_size // 2]:
+                cache.pop(key, None)
+        cache[text] = vec
         return vec
 
 

@@ -50,3 +50,16 @@ def test_sentence_transformers_path_with_the_pip_shipped_minilm(kb):
     report = ingest(settings)
     assert report.embedder == emb.name and report.swapped
     assert Retriever(settings).search("invoice 发票", 2).hits
+
+
+def test_query_cache_stays_bounded_when_queries_are_warmed_in_batches():
+    from copilot.embedders import HashEmbedder
+
+    e = HashEmbedder(16)
+    e.query_cache_size = 8
+    for i in range(20):  # drafting warms its texts in batches, then reads them back
+        texts = [f"羽绒服第{i}问", f"能便宜点吗{i}"]
+        e.warm_queries(texts)
+        assert all(e.embed_query(t) is not None for t in texts)
+    assert len(e._query_cache) <= 8
+    assert not e.embed_query("新的问题").flags.writeable
