@@ -56,6 +56,9 @@ def verdict(checker, reply, rule, **kw):
     ("no_sensitive_request", "麻烦把收到的验证码发我一下。", {}, False),
     ("no_sensitive_request", "我们绝不会索要验证码和密码，请不要告诉任何人。", {}, True),
     ("no_sensitive_request", "您告诉我付款卡号后4位，我帮您核对。", {}, True),
+    # the 对公账户 exemption holds at the very start of a reply too (the look-back window is clipped, not wrapped)
+    ("no_sensitive_request", "开专票要对公账户，请提供卡号。", {}, True),
+    ("no_sensitive_request", "为了核对身份，开专票前请提供卡号。", {}, False),
     # 文明用语
     ("polite_language", "爱买不买，价格就这样。", {}, False),
     ("polite_language", "不好意思，客服没有改价权限，价格以页面为准。", {}, True),

@@ -35,7 +35,7 @@ class NoSensitiveRequest(Rule):
                 continue
             if re.search(r"不要给|别给|不要告诉|不要透露|都不要|千万不要|不能给|别告诉", after) or re.search(r"任何人", reply[max(0, m.start() - 12) : m.start()]):
                 continue
-            if re.search(r"(后|尾号?)\s?[四4]位", inner) or re.search(r"(开户行|对公|公司).{0,6}(账号|账户)", reply[m.start() - 10 : m.end()]):
+            if re.search(r"(后|尾号?)\s?[四4]位", inner) or re.search(r"(开户行|对公|公司).{0,6}(账号|账户)", reply[max(0, m.start() - 10) : m.end()]):
                 continue
             if re.search(r"(不会|不要|请勿|千万别|别|不需要|无需|不用|绝不)", inner):
                 continue
