@@ -268,6 +268,13 @@ class PersonaWeights(BaseModel):
     kw_temp: float = 0.5
 
 
+# the buyer reports or forwards a likely scam: fake notices, someone posing as the shop, requests for codes
+SCAM_REPORT = re.compile(
+    r"【.{0,6}(通知|提醒)】|系统通知|冒充|(要|让)我?.{0,6}(验证码|密码|卡号)|发了链接|加.{0,3}微信.{0,6}(退款|理赔|赔)|"
+    r"(打电话|来电|短信|发消息).{0,8}(说是|自称).{0,6}(客服|店|你们)|自称.{0,4}(客服|店家|店主|你们)|说.{0,10}(账户|账号|资金).{0,4}冻结"
+)
+
+
 class OfflineAnalyzer(Analyzer):
     """Explainable, offline analyzer (see module docstring)."""
 
@@ -421,7 +428,8 @@ class OfflineAnalyzer(Analyzer):
             products = sorted(self.products.mentions(" ".join([*[t.text for t in history], message])))
         if sku and sku not in products:
             products.insert(0, sku)
-        scam = bool(re.search(r"【.{0,6}(通知|提醒)】|系统通知|冒充|(要|让)我?.{0,6}(验证码|密码|卡号)|发了链接|加.{0,3}微信.{0,6}退款", message))
+        recent = [t.text for t in history if t.role == "buyer"][-2:]
+        scam = any(SCAM_REPORT.search(text) for text in [*recent, message])
         from .safety import looks_like_injection
 
         injection = looks_like_injection(message) or next(

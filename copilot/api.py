@@ -272,7 +272,7 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     def latest_report():
         from fastapi.responses import FileResponse
 
-        path = settings.data_dir / "reports" / "latest" / "report.html"
+        path = settings.latest_report_dir / "report.html"
         if not path.exists():
             return error(404, "not_found", "还没有评测报告：在工作台的「评测」页运行一次", "no eval report yet")
         return FileResponse(path, media_type="text/html")

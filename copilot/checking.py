@@ -75,9 +75,7 @@ def build_context(
     if when.tzinfo is None and tz is not None:
         when = when.replace(tzinfo=tz)
     product = catalog.get(sku) if (catalog and sku) else None
-    base = catalog.facts(sku, when) if (catalog and sku) else Facts(
-        low_stock_threshold=catalog.shop.low_stock_threshold if catalog else 10, now=when
-    )
+    base = catalog.facts(sku, when) if catalog else Facts(now=when)
     if facts is not None:
         update = {k: v for k, v in facts.model_dump(exclude_unset=True).items() if k != "now" and v is not None}
         if "promotions" in update:
@@ -100,9 +98,9 @@ def build_context(
 class Checker:
     """Loads catalog and policies once (reloading when files change) and checks replies."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, catalog_file: CatalogFile | None = None) -> None:
         self.settings = settings
-        self._catalog = CatalogFile(settings.catalog_path)
+        self._catalog = catalog_file or CatalogFile(settings.catalog_path)
 
     @property
     def catalog(self) -> Catalog | None:

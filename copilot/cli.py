@@ -323,7 +323,7 @@ def feedback_export(
     """把被修改或拒绝的草稿导出为候选评测用例（JSONL）。"""
     from .feedback import FeedbackStore, dump_jsonl
 
-    rows = FeedbackStore(settings().data_dir / "feedback.sqlite").export_cases()
+    rows = FeedbackStore(settings().feedback_path).export_cases()
     text = dump_jsonl(rows)
     if out:
         out.write_text(text + ("\n" if text else ""), encoding="utf-8")
@@ -341,7 +341,7 @@ def report_gaps(
     from .feedback import FeedbackStore
 
     s = settings()
-    gaps = FeedbackStore(s.data_dir / "feedback.sqlite").gaps(threshold=s.no_answer_threshold, limit=limit)
+    gaps = FeedbackStore(s.feedback_path).gaps(threshold=s.no_answer_threshold, limit=limit)
     if as_json:
         typer.echo(json.dumps(gaps, ensure_ascii=False, indent=2))
         return

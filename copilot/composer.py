@@ -28,11 +28,11 @@ from .lexicon import Lexicon
 from .models import Hit
 from .personas import Persona
 from .prompting import ComposerPhrases, StrategySpec, render
+from .rules.empathy_first import EMPATHY, buyer_is_negative
 from .sizing import parse_body, recommend
 
 COMPLAINTS = {"quality_complaint", "damaged_wrong"}
 STRICT_TOPICS = {"quality_complaint", "damaged_wrong", "refund", "invoice", "authenticity", "address_change"}
-SCAM = re.compile(r"密码|验证码|链接|转账|加.{0,3}微信|打电话说|冒充|冻结|系统通知|【.{0,6}通知】|退款.{0,6}(填|点)")
 # which knowledge titles answer which need
 INTENT_TOPICS = {
     "quality_complaint": "质量",
@@ -80,11 +80,6 @@ class DraftContext:
     def buyer_text(self) -> str:
         recent = [t.text for t in self.history if t.role == "buyer"][-2:]
         return "\n".join([*recent, self.message])
-
-    @property
-    def negative(self) -> bool:
-        a = self.analysis
-        return a.emotion in ("angry", "anxious") or (a.stage == "after_sale" and a.intent in COMPLAINTS | {"refund"})
 
 
 @dataclass
@@ -352,12 +347,14 @@ class Composer:
             return _pick(self.p.openers["apology"], *key)
         if a.emotion == "anxious" and a.persona.id != "skeptical":
             return _pick(self.p.openers["anxious"], *key)
-        for pid in ("skeptical", "proud", "chatty", "silent"):
-            if a.persona.id == pid and pid in self.p.openers:
-                return _pick(self.p.openers[pid], *key)
-        if a.emotion == "positive":
-            return _pick(self.p.openers["positive"], *key)
-        return _pick(self.p.openers["default"], *key)
+        opener = next((_pick(self.p.openers[pid], *key) for pid in ("skeptical", "proud", "chatty", "silent")
+                       if a.persona.id == pid and pid in self.p.openers), None)
+        opener = opener or _pick(self.p.openers["positive" if a.emotion == "positive" else "default"], *key)
+        # the empathy rule reads the buyer more eagerly than the analysis (a sigh, a "又"): meet it with
+        # understanding in our own words, rather than have the guard prepend an apology for a bad experience
+        if not EMPATHY.search(opener) and buyer_is_negative(ctx.message, ctx.history):
+            return _pick(self.p.openers["soothe"], *key)
+        return opener
 
     def clarify(self, ctx: DraftContext) -> str | None:
         a = ctx.analysis
@@ -467,7 +464,7 @@ class Composer:
             elif ans.kind != "unknown":
                 parts += core
         elif sid == "reassure_trust":
-            if SCAM.search(ctx.buyer_text):
+            if ctx.analysis.scam:
                 parts.append(self.p.privacy)  # a scam report: warn first, without repeating what not to share
             else:
                 parts += core

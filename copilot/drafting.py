@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from typing import Literal
@@ -26,6 +26,7 @@ from .catalog import Catalog, CatalogFile, Product
 from .composer import Composer, DraftContext
 from .errors import BackendError, InputError
 from .llm import ChatBackend, get_backend
+from .models import Hit
 from .personas import check_persona_id, load_personas
 from .prompting import StrategySpec, as_data, build_chat_prompt, load_phrases, load_strategies
 from .retrieval import Retriever
@@ -141,7 +142,9 @@ class Copilot:
         self.composer = Composer(load_phrases(str(settings.prompts_dir)))
         self._analyzer = analyzer
         self._lock = threading.Lock()
-        self._catalog = CatalogFile(settings.catalog_path)
+        self.catalog_file = CatalogFile(settings.catalog_path)
+        # called with (masked message, ranked hits, grounded) for every draft request, streamed or not
+        self.on_query: Callable[[str, list[Hit], bool], None] | None = None
 
     # parts ------------------------------------------------------------------
 
@@ -158,7 +161,7 @@ class Copilot:
 
     @property
     def catalog(self) -> Catalog:
-        return self._catalog.get() or Catalog()
+        return self.catalog_file.get() or Catalog()
 
     def warm_up(self) -> None:
         """Load the index, models and analyzer now instead of on the first request."""
@@ -234,22 +237,26 @@ class Copilot:
             product_source=product_chunk.id if product_chunk else None,
             lexicon=self.retriever.lexicon,
         )
+        if self.on_query is not None:
+            self.on_query(ctx.message, hits, grounded)
         return ctx, timings, hits
 
     def draft(self, req: DraftRequest) -> DraftResponse:
         t0 = time.perf_counter()
         ctx, timings, hits = self._context(req)
-        urgency = self.composer.urgency_sentence(ctx) is not None
-        chosen = choose_strategies(ctx.analysis, self.strategies, req.n, urgency=urgency)
-        t = time.perf_counter()
-        notices: list[str] = []
+        chosen = self._choose(ctx, req.n)
         cctx = self.check_context(ctx)
-        drafts = [self._one(ctx, s, notices, variant=chosen[:i].count(s), cctx=cctx) for i, s in enumerate(chosen)]
+        t = time.perf_counter()
+        drafts = []
+        for i, s in enumerate(chosen):
+            llm_text, notice = None, None
+            if self.backend is not None:
+                try:
+                    llm_text = self.backend.complete(self.messages(ctx, s))
+                except BackendError as exc:
+                    notice = f"{exc.message}，已改用离线起草"
+            drafts.append(self._finish(ctx, s, chosen[:i].count(s), cctx, llm_text, notice))
         timings["drafting_ms"] = (time.perf_counter() - t) * 1000
-        if ctx.analysis.injection and not ctx.analysis.scam:
-            notices.insert(0, f"买家消息疑似在操纵 AI（「{ctx.analysis.injection}」），已按普通咨询处理，请留意")
-        if ctx.analysis.scam:
-            notices.insert(0, "买家提到疑似诈骗（冒充客服、索要验证码或链接），草稿已提醒买家防骗")
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return DraftResponse(
             drafts=drafts,
@@ -259,8 +266,23 @@ class Copilot:
             product=ctx.product.sku if ctx.product else None,
             backend={"llm": self.backend.name if self.backend else "offline", "embedder": self.retriever.embedder.name},
             timings_ms={k: round(v, 2) for k, v in timings.items()},
-            notices=list(dict.fromkeys(notices)),
+            notices=self._notices(ctx, drafts),
         )
+
+    def _choose(self, ctx: DraftContext, n: int) -> list[StrategySpec]:
+        urgency = self.composer.urgency_sentence(ctx) is not None
+        return choose_strategies(ctx.analysis, self.strategies, n, urgency=urgency)
+
+    @staticmethod
+    def _notices(ctx: DraftContext, drafts: list[Draft]) -> list[str]:
+        """What the agent must know about this request: a scam or manipulation attempt, then fallbacks."""
+        notices = []
+        if ctx.analysis.scam:
+            notices.append("买家提到疑似诈骗（冒充客服、索要验证码或链接），草稿已提醒买家防骗")
+        elif ctx.analysis.injection:
+            notices.append(f"买家消息疑似在操纵 AI（「{ctx.analysis.injection}」），已按普通咨询处理，请留意")
+        notices += [d.notice for d in drafts if d.notice]
+        return list(dict.fromkeys(notices))
 
     def _reason(self, ctx: DraftContext, s: StrategySpec) -> str:
         from .analysis import STAGE_LABELS
@@ -276,20 +298,14 @@ class Copilot:
             now=ctx.now, message=ctx.message, history=ctx.history,
         )
 
-    def _one(self, ctx: DraftContext, s: StrategySpec, notices: list[str], variant: int = 0,
-             cctx: CheckContext | None = None) -> Draft:
-        cctx = cctx or self.check_context(ctx)
-        notice = None
-        if self.backend is not None:
-            try:
-                raw = self.backend.complete(self.messages(ctx, s))
-                text, report, repairs = guard(raw, cctx)
-                if report.passed:
-                    return self._draft(ctx, s, text, [h.id for h in ctx.hits[:5]], self.backend.name, report, repairs)
-                notice = "大模型草稿未通过语气规则（" + "、".join(c.name for c in report.failed) + "），已改用离线起草"
-            except BackendError as exc:
-                notice = f"{exc.message}，已改用离线起草"
-            notices.append(notice)
+    def _finish(self, ctx: DraftContext, s: StrategySpec, variant: int, cctx: CheckContext,
+                llm_text: str | None, notice: str | None) -> Draft:
+        """Guard the LLM's text; without one, or when it fails the rules, the composer writes the draft."""
+        if llm_text:
+            text, report, repairs = guard(llm_text, cctx)
+            if report.passed:
+                return self._draft(ctx, s, text, [h.id for h in ctx.hits[:5]], self.backend.name, report, repairs)
+            notice = "大模型草稿未通过语气规则（" + "、".join(c.name for c in report.failed) + "），已改用离线起草"
         text, sources = self.composer.compose(ctx, s, variant)
         text, report, repairs = guard(text, cctx)
         return self._draft(ctx, s, text, sources, self.composer.name, report, repairs, notice)
@@ -300,40 +316,31 @@ class Copilot:
                      backend=backend, checks=report.checks, passed=report.passed, repairs=repairs, notice=notice)
 
     def stream(self, req: DraftRequest) -> Iterator[dict]:
-        """Events for streaming UIs: analysis, then per draft its text pieces, then the finished draft."""
+        """Events for streaming UIs: analysis, sources, per draft its text pieces then the finished draft,
+        and ``done`` with the request's notices and whether the knowledge base answered it."""
         ctx, timings, hits = self._context(req)
         yield {"event": "analysis", "data": ctx.analysis.model_dump()}
         yield {"event": "sources", "data": [_source(h).model_dump() for h in hits]}
-        urgency = self.composer.urgency_sentence(ctx) is not None
-        chosen = choose_strategies(ctx.analysis, self.strategies, req.n, urgency=urgency)
+        chosen = self._choose(ctx, req.n)
         cctx = self.check_context(ctx)
+        drafts = []
         for i, s in enumerate(chosen):
             pieces: list[str] = []
             notice = None
-            backend_name = self.composer.name
             if self.backend is not None:
                 try:
                     for piece in self.backend.stream(self.messages(ctx, s)):
                         pieces.append(piece)
                         yield {"event": "delta", "data": {"index": i, "text": piece}}
-                    backend_name = self.backend.name
-                    sources = [h.id for h in ctx.hits[:5]]
                 except BackendError as exc:
                     notice = f"{exc.message}，已改用离线起草"
                     pieces = []
-            if not pieces:
-                text, sources = self.composer.compose(ctx, s, chosen[:i].count(s))
-                pieces = [text]
-                yield {"event": "delta", "data": {"index": i, "text": text, "replace": True}}
-            text, report, repairs = guard("".join(pieces).strip(), cctx)
-            if not report.passed and backend_name != self.composer.name:
-                notice = "大模型草稿未通过语气规则，已改用离线起草"
-                text, sources = self.composer.compose(ctx, s, chosen[:i].count(s))
-                text, report, repairs = guard(text, cctx)
-                backend_name = self.composer.name
-            draft = self._draft(ctx, s, text, sources, backend_name, report, repairs, notice)
+            draft = self._finish(ctx, s, chosen[:i].count(s), cctx, "".join(pieces).strip() or None, notice)
+            if draft.backend == self.composer.name:  # the streamed pieces, if any, are replaced
+                yield {"event": "delta", "data": {"index": i, "text": draft.text, "replace": True}}
+            drafts.append(draft)
             yield {"event": "draft", "data": {"index": i, **draft.model_dump()}}
-        yield {"event": "done", "data": {}}
+        yield {"event": "done", "data": {"notices": self._notices(ctx, drafts), "grounded": ctx.grounded}}
 
     # the LLM prompt ------------------------------------------------------------
 

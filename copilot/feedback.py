@@ -154,10 +154,11 @@ class FeedbackStore:
         )
 
     def log_query(self, message: str, top_score: float, grounded: bool, top_ref: str | None) -> None:
+        message = mask(message, self.pii_kinds)
         try:
             self._write(
                 "INSERT INTO queries (ts, message, normalized, top_score, grounded, top_ref) VALUES (?,?,?,?,?,?)",
-                (time.time(), mask(message, self.pii_kinds)[:500], _normalize(mask(message, self.pii_kinds)),
+                (time.time(), message[:500], _normalize(message),
                  float(top_score), int(grounded), top_ref),
             )
         except CopilotError:

@@ -19,15 +19,15 @@ from pathlib import Path
 from .checking import Checker
 from .chunking import ChunkerConfig
 from .drafting import Copilot, DraftRequest, DraftResponse
-from .errors import CopilotError, InputError, KnowledgeFileError, PayloadTooLargeError
+from .errors import CopilotError, IndexUnavailableError, InputError, KnowledgeFileError, PayloadTooLargeError
 from .feedback import FeedbackIn, FeedbackStore
 from .ingest import IngestReport, ingest
 from .loaders import SUFFIXES, load_file
-from .models import SearchResult
+from .models import Hit, SearchResult
 from .rules import CheckReport
 from .settings import Settings
 
-_SAFE_NAME = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff.\-]{0,100}$")
+_SAFE_NAME = re.compile(r"^\w[\w.\-]{0,100}$")  # \w covers Chinese; no leading dot
 
 
 class ReindexBusyError(CopilotError):
@@ -39,18 +39,19 @@ class Workspace:
     def __init__(self, settings: Settings, copilot: Copilot | None = None) -> None:
         self.settings = settings
         self.copilot = copilot or Copilot(settings)
-        self.checker = Checker(settings)
-        self.feedback = FeedbackStore(settings.data_dir / "feedback.sqlite", settings.pii_mask)
+        self.checker = Checker(settings, catalog_file=self.copilot.catalog_file)
+        self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
+        self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
         self._reindex = threading.Lock()
-        self.started = time.time()
 
     # drafting ---------------------------------------------------------------
 
     def draft(self, req: DraftRequest) -> DraftResponse:
-        result = self.copilot.draft(req)
-        top = result.sources[0] if result.sources else None
-        self.feedback.log_query(req.message, top.score if top else 0.0, result.grounded, top.id if top else None)
-        return result
+        return self.copilot.draft(req)
+
+    def _log_query(self, message: str, hits: list[Hit], grounded: bool) -> None:
+        top = hits[0] if hits else None
+        self.feedback.log_query(message, top.score if top else 0.0, grounded, top.id if top else None)
 
     def stream(self, req: DraftRequest) -> Iterator[dict]:
         yield from self.copilot.stream(req)
@@ -66,7 +67,7 @@ class Workspace:
     def upload(self, filename: str, data: bytes, *, policy: bool = False) -> dict:
         """Validate and store a knowledge file (document, FAQ CSV, or the catalog). Nothing is written if it is bad."""
         name = Path(filename or "").name.strip()
-        if not name or not _SAFE_NAME.match(name) or name.startswith("."):
+        if not name or not _SAFE_NAME.match(name):
             raise InputError(f"文件名不合法：{filename!r}", message_en="invalid file name",
                              hint="只用中文、字母、数字、点、横线和下划线")
         suffix = Path(name).suffix.lower()
@@ -137,8 +138,9 @@ class Workspace:
     # health ------------------------------------------------------------------
 
     def ready(self) -> dict:
-        gen = self.copilot.retriever.store.open_active()
-        if gen is None:
-            return {"ready": False, "reason": "知识库索引不存在，请先运行 copilot ingest 或 /v1/knowledge/reindex"}
+        try:
+            gen = self.copilot.retriever.index().generation  # cached for a second; checks the embedder too
+        except IndexUnavailableError as exc:
+            return {"ready": False, "reason": exc.message, "hint": exc.hint}
         return {"ready": True, "generation": gen.name, "chunks": gen.count, "embedder": gen.embedder,
                 "llm": self.copilot.backend.name if self.copilot.backend else "offline"}

@@ -165,6 +165,15 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite"
+
+    @property
+    def latest_report_dir(self) -> Path:
+        """Where the workspace's eval runs write their report (served at /reports/latest)."""
+        return self.data_dir / "reports" / "latest"
+
+    @property
     def catalog_path(self) -> Path:
         return self.knowledge_dir / "store" / "catalog.yaml"
 

@@ -145,6 +145,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             h2 = h + [{"role": "buyer", "text": msg}]
             drafts: list[dict] = []
             partial: dict[int, str] = {}
+            notes: list[str] = []  # scam or manipulation warnings and LLM fallbacks, from the final event
             vis = [gr.update(visible=i < int(count)) for i in range(MAX_CARDS)]
             for ev in events:
                 if ev["event"] == "delta":
@@ -152,6 +153,10 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                     partial[i] = ev["data"]["text"] if ev["data"].get("replace") else partial.get(i, "") + ev["data"]["text"]
                 elif ev["event"] == "draft":
                     drafts.append(ev["data"])
+                elif ev["event"] == "done":
+                    notes = list(ev["data"]["notices"])
+                    if not ev["data"]["grounded"]:
+                        notes.append("知识库中没有可靠答案（最高分低于阈值），发送前请核实草稿")
                 else:
                     continue
                 html_updates = []
@@ -164,7 +169,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                         html_updates.append("")
                 edit_updates = [drafts[i]["text"] if i < len(drafts) else "" for i in range(MAX_CARDS)]
                 state = {"analysis": analysis, "drafts": drafts, "message": msg, "sku": sku or None}
-                yield (h2, messages(h2), state, f"已生成 {len(drafts)}/{int(count)} 份草稿", analysis_md(analysis), "",
+                status_md = f"已生成 {len(drafts)}/{int(count)} 份草稿" + "".join(f"\n\n⚠️ {escape(x)}" for x in notes)
+                yield (h2, messages(h2), state, status_md, analysis_md(analysis), "",
                        *vis, *html_updates, *edit_updates)
 
         draft_outputs = [history, chat, last, status, analysis_box, message, *cards, *htmls, *edits]
@@ -285,7 +291,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 progress(0.1, desc="评测中")
                 result = run_suites(ws.settings, SUITES)
                 result["thresholds"] = check_thresholds(result, ws.settings.evals_dir / "thresholds.yaml")
-                _, html = write_report(result, ws.settings.data_dir / "reports" / "latest")
+                _, html = write_report(result, ws.settings.latest_report_dir)
                 return "\n\n".join(summary_lines(result)) + "\n\n报告地址：[/reports/latest](/reports/latest)", str(html)
 
             eval_btn.click(do_eval, None, [eval_out, eval_file], concurrency_limit=1)

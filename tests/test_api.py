@@ -88,6 +88,15 @@ def test_drafts_stream_is_server_sent_events(api):
     assert events[0] == "analysis" and events[-1] == "done" and events.count("draft") == 2
 
 
+def test_streamed_drafts_feed_the_knowledge_gap_report_too(api):
+    url, _, _ = api
+    with httpx.stream("POST", url + "/v1/drafts/stream", json={"message": "你们店支持宠物寄养服务吗", "n": 1}, timeout=60) as r:
+        lines = list(r.iter_lines())
+    done = json.loads(lines[lines.index("event: done") + 1][6:])
+    assert done == {"notices": [], "grounded": False}
+    assert any("宠物寄养" in g["question"] for g in httpx.get(url + "/v1/gaps").json()["gaps"])
+
+
 def test_checks(api):
     url, _, _ = api
     r = post(url, "/v1/checks", {"reply": "亲，这款只剩最后3件了，手慢无", "product_sku": "XZ-3302", "facts": {"now": NOW}})

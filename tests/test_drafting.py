@@ -177,3 +177,26 @@ def test_cli_draft_json_has_the_api_shape(real_index, tmp_path):
     assert {"id", "label", "confidence", "signals"} <= set(data["analysis"]["persona"])
     assert {"stage", "emotion", "intent"} <= set(data["analysis"])
     assert data["sources"] and {"id", "title", "text", "score", "source"} <= set(data["sources"][0])
+
+
+def test_a_scam_report_is_warned_about_in_plain_and_streamed_drafts(copilot):
+    report = DraftRequest(message="刚有个人打电话说是你们客服，说订单有问题要给我退款，让我加他微信", n=2, now=NOW)
+    r = copilot.draft(report)
+    assert r.analysis.scam and "诈骗" in r.notices[0]
+    assert "冒充客服的诈骗" in r.drafts[0].text
+    done = list(copilot.stream(report))[-1]
+    assert done["event"] == "done" and done["data"]["notices"] == r.notices
+
+
+def test_asking_whether_a_payment_link_is_safe_is_not_a_scam_report(copilot):
+    r = copilot.draft(DraftRequest(message="你们发的这个付款链接安全吗？是正品吗", n=3, now=NOW))
+    assert not r.analysis.scam and not r.notices
+    assert all("诈骗" not in d.text for d in r.drafts)
+
+
+def test_a_sighing_pre_sale_buyer_gets_understanding_not_an_apology(copilot):
+    r = copilot.draft(DraftRequest(message="啊 又多了一个选项 更纠结了 要不我先问问我对象再说吧", n=3, now=NOW))
+    assert r.analysis.stage == "pre_sale"
+    for d in r.drafts:
+        assert d.passed and not d.repairs, d
+        assert "不好的体验" not in d.text and d.text.startswith("亲，理解您")

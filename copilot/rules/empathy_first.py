@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..analysis import detect_emotion, detect_intent, detect_stage
+from ..analysis import Turn, detect_emotion, detect_intent, detect_stage
 from .base import CheckContext, Rule, RuleResult, sentences
 
 EMPATHY = re.compile(
@@ -21,14 +21,15 @@ NEGATIVE_CUES = re.compile(
 PROCEDURE = re.compile(r"订单号|照片|视频|提供|申请|退货|退款|换货|补发|寄回|流程|核实|查一下|质保|保修|检查|停用|诊断|按.{0,4}(政策|流程)")
 
 
-def buyer_is_negative(message: str, ctx: CheckContext) -> bool:
+def buyer_is_negative(message: str, history: list[Turn]) -> bool:
+    """Whether this rule wants empathy first; the composer asks the same question to open its drafts."""
     if not message:
         return False
-    emotion, _ = detect_emotion(message, ctx.history)
+    emotion, _ = detect_emotion(message, history)
     if emotion in ("angry", "anxious"):
         return True
     intent = detect_intent(message)
-    stage, _ = detect_stage(message, ctx.history)
+    stage, _ = detect_stage(message, history)
     if intent in ("quality_complaint", "damaged_wrong") and stage == "after_sale":
         return True
     if STRONG_NEGATIVE.search(message):
@@ -41,7 +42,7 @@ class EmpathyFirst(Rule):
     name = "先共情"
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
-        if not buyer_is_negative(ctx.message, ctx):
+        if not buyer_is_negative(ctx.message, ctx.history):
             return self.ok("买家情绪平稳，不要求先共情")
         parts = sentences(reply)
         first_empathy = next((i for i, s in enumerate(parts) if EMPATHY.search(s)), None)
