@@ -308,14 +308,24 @@ def _zh(msg: str) -> str:
     return msg
 
 
-def app_factory() -> FastAPI:
-    """For ``uvicorn --factory`` with several workers: settings come from the environment, no UI."""
-    from .settings import load_settings
-
-    settings = load_settings()
+def _workspace(settings: Settings) -> Workspace:
     ws = Workspace(settings)
     ws.copilot.warm_up()
-    return create_app(settings, ws, ui=os.environ.get("COPILOT_UI", "1") == "1")
+    return ws
+
+
+def worker_settings() -> Settings:
+    """A worker's settings: what ``serve`` handed over, as explicit values (else the usual file/env lookup)."""
+    from .settings import load_settings
+
+    handed = os.environ.get("COPILOT_SERVE_SETTINGS")
+    return load_settings(**json.loads(handed)) if handed else load_settings()
+
+
+def app_factory() -> FastAPI:
+    """For ``uvicorn --factory`` with several workers (API only unless COPILOT_UI=1)."""
+    settings = worker_settings()
+    return create_app(settings, _workspace(settings), ui=os.environ.get("COPILOT_UI", "1") == "1")
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, *, workers: int = 1,
@@ -324,6 +334,12 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
     host = host or settings.host
     port = port or settings.port
+    if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
+        raise CopilotError(
+            f"没有配置 API Key 时只允许监听本机（收到 --host {host}）",
+            message_en="without API keys the server only binds to loopback",
+            hint="设置 COPILOT_API_KEYS 后再对外开放，或使用 --host 127.0.0.1",
+        )
     if workers > 1:
         if not settings.chroma_url:
             raise CopilotError(
@@ -331,33 +347,18 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
                 message_en="several workers need a shared Chroma server (chroma_url)",
                 hint="先启动 chroma run --path <目录> --port 8001，再设置 COPILOT_CHROMA_URL=http://127.0.0.1:8001",
             )
-        # workers rebuild their settings from the environment: hand over what was given explicitly
-        for name, value in settings.model_dump().items():
-            if value is None or name in ("api_keys", "pii_mask"):
-                continue
-            os.environ[f"COPILOT_{name.upper()}"] = str(value)
-        os.environ["COPILOT_API_KEYS"] = ",".join(settings.api_keys)
-        os.environ["COPILOT_PII_MASK"] = ",".join(settings.pii_mask)
+        # workers rebuild settings from this hand-off as explicit values: they outrank copilot.toml and the
+        # environment exactly as the CLI flags did here
+        os.environ["COPILOT_SERVE_SETTINGS"] = settings.model_dump_json()
         os.environ["COPILOT_UI"] = "0"  # Gradio sessions live in one process: run the workspace separately
-        if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
-            raise CopilotError("没有配置 API Key 时只允许监听本机", message_en="without API keys the server only binds to loopback")
         print(f"reply-copilot {__version__} · http://{host}:{port} · {workers} 个工作进程（仅 API；工作台请单独用 copilot serve 启动）",
               flush=True)
         uvicorn.run("copilot.api:app_factory", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", timeout_keep_alive=5)
         return
-    if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
-        raise CopilotError(
-            f"没有配置 API Key 时只允许监听本机（收到 --host {host}）",
-            message_en="without API keys the server only binds to loopback",
-            hint="设置 COPILOT_API_KEYS 后再对外开放，或使用 --host 127.0.0.1",
-        )
-    ws = Workspace(settings)
-    ws.copilot.warm_up()
+    ws = _workspace(settings)
     app = create_app(settings, ws, ui=ui)
     print(f"reply-copilot {__version__} · http://{host}:{port}  API 文档 /docs  工作台 /ui  "
           f"（{'未配置 API Key：仅限本机访问' if not settings.api_keys else f'已启用 {len(settings.api_keys)} 个 API Key'}；"
           f"大模型：{ws.copilot.backend.name if ws.copilot.backend else 'offline（离线起草）'}）", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5)
-
-

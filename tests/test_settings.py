@@ -45,3 +45,12 @@ def test_missing_config_named_by_env_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("COPILOT_CONFIG", str(tmp_path / "nope.toml"))
     with pytest.raises(ConfigError, match="不存在"):
         load_settings()
+
+
+def test_workers_get_the_settings_serve_was_given_not_the_config_file(tmp_path, monkeypatch):
+    from copilot.api import worker_settings
+
+    (tmp_path / "copilot.toml").write_text('embedder = "hash:16"\ndata_dir = "from-file"\n', encoding="utf-8")
+    given = load_settings(embedder="hash:32", data_dir=tmp_path / "from-cli", api_keys=["k1", "k2"])
+    monkeypatch.setenv("COPILOT_SERVE_SETTINGS", given.model_dump_json())
+    assert worker_settings() == given
