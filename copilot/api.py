@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -29,7 +28,7 @@ from . import __version__
 from .analysis import Turn
 from .checking import InlineFacts
 from .drafting import DraftRequest, DraftResponse
-from .errors import CopilotError
+from .errors import CopilotError, invalid_input
 from .feedback import FeedbackIn
 from .models import SearchResult
 from .service import Workspace
@@ -86,10 +85,12 @@ class DeadlineExceeded(Exception):
 
 
 def error(status: int, code: str, message: str, message_en: str = "", hint: str = "") -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message, "message_en": message_en}
-    if hint:
-        body["hint"] = hint
-    return JSONResponse({"error": body}, status_code=status)
+    return copilot_response(CopilotError(message, message_en=message_en, hint=hint, code=code, status=status))
+
+
+def copilot_response(exc: CopilotError) -> JSONResponse:
+    status = exc.status if 400 <= exc.status < 600 else 400
+    return JSONResponse({"error": exc.to_dict()}, status_code=status)
 
 
 class RateLimiter:
@@ -164,18 +165,14 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
 
     @app.exception_handler(CopilotError)
     async def copilot_error(_: Request, exc: CopilotError):
-        status = exc.status if 400 <= exc.status < 600 else 400
-        return error(status, exc.code, exc.message, exc.message_en, exc.hint)
+        return copilot_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):
         errs = exc.errors()
-        first = errs[0] if errs else {"loc": (), "msg": "invalid", "type": ""}
-        loc = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        if first.get("type") == "json_invalid":
+        if errs and errs[0].get("type") == "json_invalid":
             return error(400, "malformed_json", "请求体不是合法的 JSON", "request body is not valid JSON")
-        msg = first.get("msg", "")
-        return error(422, "invalid_input", f"参数不合法：{loc or '请求体'}：{_zh(msg)}", f"invalid {loc or 'body'}: {msg}")
+        return copilot_response(invalid_input(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
@@ -284,28 +281,6 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
 
         app = gr.mount_gradio_app(app, build_ui(ws), path="/ui", css=CSS, footer_links=[])
     return app
-
-
-_ZH = {
-    "Field required": "必填字段缺失",
-    "String should have at least 1 character": "不能为空",
-    "Input should be a valid string": "应为文本",
-    "Input should be a valid integer": "应为整数",
-    "Input should be a valid list": "应为列表",
-}
-
-
-def _zh(msg: str) -> str:
-    for en, zh in _ZH.items():
-        if msg.startswith(en):
-            return zh
-    m = re.match(r"String should have at most (\d+) characters", msg)
-    if m:
-        return f"不能超过 {m.group(1)} 字"
-    m = re.match(r"List should have at most (\d+) items", msg)
-    if m:
-        return f"最多 {m.group(1)} 条"
-    return msg
 
 
 def _workspace(settings: Settings) -> Workspace:

@@ -258,10 +258,9 @@ def draft(
         req = DraftRequest(message=message, history=turns, product_sku=sku, persona=persona, n=n,
                            now=datetime.fromisoformat(now) if now else None)
     except ValidationError as exc:
-        from .errors import first_error
+        from .errors import invalid_input
 
-        loc, msg = first_error(exc)
-        raise InputError(f"参数不合法：{loc}：{msg}", message_en=str(exc)) from None
+        raise invalid_input(exc) from None
     except ValueError as exc:
         raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en=str(exc)) from None
     result = Copilot(s).draft(req)

@@ -8,6 +8,8 @@ never show a traceback for a ``CopilotError``.
 
 from __future__ import annotations
 
+import re
+
 
 class CopilotError(Exception):
     """Base class: a problem the user can understand and act on."""
@@ -135,5 +137,35 @@ class BackendError(CopilotError):
 
 def first_error(exc) -> tuple[str, str]:
     """(dotted location, message) of a pydantic ``ValidationError``'s first problem."""
-    first = exc.errors()[0]
-    return ".".join(str(x) for x in first["loc"]), first["msg"]
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid"}
+    return ".".join(str(x) for x in first["loc"] if x != "body"), first["msg"]
+
+
+_ZH = {
+    "Field required": "必填字段缺失",
+    "String should have at least 1 character": "不能为空",
+    "Input should be a valid string": "应为文本",
+    "Input should be a valid integer": "应为整数",
+    "Input should be a valid list": "应为列表",
+}
+
+
+def explain(msg: str) -> str:
+    """Chinese for pydantic's most common validation messages (others pass through)."""
+    for en, zh in _ZH.items():
+        if msg.startswith(en):
+            return zh
+    m = re.match(r"String should have at most (\d+) characters", msg)
+    if m:
+        return f"不能超过 {m.group(1)} 字"
+    m = re.match(r"List should have at most (\d+) items", msg)
+    if m:
+        return f"最多 {m.group(1)} 条"
+    return msg
+
+
+def invalid_input(exc) -> InputError:
+    """The ``InputError`` every edge shows for a pydantic validation failure: field and reason, in Chinese."""
+    loc, msg = first_error(exc)
+    return InputError(f"参数不合法：{loc or '请求体'}：{explain(msg)}", message_en=f"invalid {loc or 'body'}: {msg}")

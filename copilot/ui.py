@@ -14,10 +14,11 @@ from html import escape
 from pathlib import Path
 
 import gradio as gr
+from pydantic import ValidationError
 
 from .analysis import EMOTION_LABELS, STAGE_LABELS, Turn
 from .drafting import DraftRequest
-from .errors import CopilotError
+from .errors import CopilotError, invalid_input
 from .feedback import FeedbackIn
 from .personas import PERSONA_IDS
 from .rules import RULE_NAMES
@@ -136,6 +137,10 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 events = ws.stream(req)
                 analysis = next(events)["data"]
                 sources = {s["id"]: s for s in next(events)["data"]}
+            except ValidationError as exc:
+                yield (h, messages(h), {}, f"**输入有误**：{invalid_input(exc).message}", gr.update(), gr.update(),
+                       *hidden_cards())
+                return
             except CopilotError as exc:
                 yield (h, messages(h), {}, f"**错误**：{exc.message}", gr.update(), gr.update(), *hidden_cards())
                 return
@@ -206,6 +211,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                         strategy=d["strategy"], sku=state.get("sku"), persona_detected=a["persona"]["id"],
                         persona_override=p_over or None, stage=a["stage"],
                     ))
+                except ValidationError as exc:
+                    return h, messages(h), f"**未保存**：{invalid_input(exc).message}", *[gr.update() for _ in cards]
                 except CopilotError as exc:
                     return h, messages(h), f"**未保存**：{exc.message}", *[gr.update() for _ in cards]
                 except ValueError as exc:

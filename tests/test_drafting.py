@@ -200,3 +200,14 @@ def test_a_sighing_pre_sale_buyer_gets_understanding_not_an_apology(copilot):
     for d in r.drafts:
         assert d.passed and not d.repairs, d
         assert "不好的体验" not in d.text and d.text.startswith("亲，理解您")
+
+
+def test_validation_errors_read_the_same_on_every_edge():
+    from pydantic import ValidationError
+
+    from copilot.errors import invalid_input
+
+    with pytest.raises(ValidationError) as caught:
+        DraftRequest(message="好" * 2001)
+    err = invalid_input(caught.value)  # what the API, the CLI and the workspace all show
+    assert err.message == "参数不合法：message：不能超过 2000 字" and err.status == 422

@@ -10,7 +10,7 @@ import pytest
 from copilot.checking import Checker
 from copilot.evaluation.rules import run_rules_eval
 from copilot.guard import guard
-from copilot.rules import RULE_IDS, check_reply
+from copilot.rules import RULE_IDS
 from copilot.settings import PROJECT_ROOT, Settings
 
 from .conftest import KNOWLEDGE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .base import CheckContext, Rule, RuleResult, find
+from .base import CheckContext, Rule, RuleResult
 
 SECRET = (
     r"(支付|登录|账户|账号|花呗|银行卡|取款|交易)?密码|验证码|校验码|动态码|短信码|安全码|CVV|cvv|卡背面.{0,4}(三位|3位)|"
