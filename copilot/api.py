@@ -230,9 +230,8 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.post("/v1/checks", response_model=ChecksOut, tags=["语气规则"], responses=ERRORS)
     async def checks(req: ChecksIn) -> ChecksOut:
         report = await bounded(ws.check, req.reply, message=req.message or "", history=req.history, sku=req.product_sku,
-                          facts=req.facts, now=req.facts.now if req.facts and req.facts.now else None)
-        return ChecksOut(passed=report.passed, checks=[CheckOut(**c.model_dump(include={"rule", "passed", "detail", "span"}))
-                                                       for c in report.checks])
+                               facts=req.facts)  # the checked time is facts.now when given
+        return ChecksOut.model_validate(report.public())
 
     @app.post("/v1/search", response_model=SearchResult, tags=["知识库"], responses=ERRORS)
     async def search(req: SearchIn) -> SearchResult:

@@ -218,7 +218,7 @@ def check(
     report = Checker(settings()).check(reply, sku=sku, facts=inline, now=when, message=message or "")
     if as_json:
         typer.echo(json.dumps(
-            {"passed": report.passed, "checks": [c.model_dump(include={"rule", "passed", "detail", "span"}) for c in report.checks]},
+            report.public(),
             ensure_ascii=False, indent=2,
         ))
     else:

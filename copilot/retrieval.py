@@ -44,6 +44,7 @@ class LoadedIndex:
     kinds: np.ndarray
     skus: np.ndarray
     row_of: dict[str, int]
+    ref_of: dict[str, int]  # first row of each knowledge ref (e.g. product/DJ-2301)
     lexical: LexicalIndex
     products: ProductMatcher
     vectors: np.ndarray | None = None  # all chunk embeddings in row order, kept when the index is small
@@ -69,6 +70,7 @@ class LoadedIndex:
             kinds=np.array([c.kind for c in chunks], dtype=object),
             skus=np.array([c.sku.lower() for c in chunks], dtype=object),
             row_of={c.id: i for i, c in enumerate(chunks)},
+            ref_of={c.ref: i for i, c in reversed(list(enumerate(chunks)))},
             lexical=LexicalIndex([c.embed_text() for c in chunks], analyzer),
             products=ProductMatcher([c for c in chunks if c.kind == "product"]),
         )
@@ -126,10 +128,8 @@ class Retriever:
 
     def chunk_by_ref(self, ref: str) -> Chunk | None:
         idx = self.index()
-        for c in idx.chunks:
-            if c.ref == ref:
-                return c
-        return None
+        row = idx.ref_of.get(ref)
+        return idx.chunks[row] if row is not None else None
 
     # ----------------------------------------------------------- search ---
 

@@ -48,6 +48,10 @@ class CheckReport(BaseModel):
     def failed(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
 
+    def public(self) -> dict:
+        """What the API and ``copilot check --json`` return: {passed, checks: [{rule, passed, detail, span}]}."""
+        return {"passed": self.passed, "checks": [c.model_dump(exclude={"name"}) for c in self.checks]}
+
 
 def get_rule(rule_id: str) -> Rule:
     for r in RULES:
