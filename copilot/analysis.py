@@ -29,11 +29,10 @@ from pydantic import BaseModel, Field
 
 from .embedders import Embedder
 from .personas import PERSONA_IDS, Persona, check_persona_id
+from .safety import looks_like_injection
 
 Stage = Literal["pre_sale", "in_sale", "after_sale"]
 Emotion = Literal["angry", "anxious", "neutral", "positive"]
-STAGES: tuple[str, ...] = ("pre_sale", "in_sale", "after_sale")
-EMOTIONS: tuple[str, ...] = ("angry", "anxious", "neutral", "positive")
 STAGE_LABELS = {"pre_sale": "售前", "in_sale": "售中", "after_sale": "售后"}
 EMOTION_LABELS = {"angry": "生气", "anxious": "着急/担心", "neutral": "平静", "positive": "愉快"}
 
@@ -419,10 +418,10 @@ class OfflineAnalyzer(Analyzer):
         stage, stage_signals = detect_stage(message, history)
         emotion, emotion_signals = detect_emotion(message, history)
         intent = detect_intent(message)
-        if intent in ("other", "greeting") and history:
-            prev = [t.text for t in history if t.role == "buyer"]
-            if prev and intent == "other":
-                intent = detect_intent(prev[-1]) if detect_intent(prev[-1]) != "greeting" else "other"
+        prev = [t.text for t in history if t.role == "buyer"]
+        if intent == "other" and prev:  # "那这个呢": the question carries over from the last buyer turn
+            carried = detect_intent(prev[-1])
+            intent = "other" if carried == "greeting" else carried
         products: list[str] = []
         if self.products is not None:
             products = sorted(self.products.mentions(" ".join([*[t.text for t in history], message])))
@@ -430,8 +429,6 @@ class OfflineAnalyzer(Analyzer):
             products.insert(0, sku)
         recent = [t.text for t in history if t.role == "buyer"][-2:]
         scam = any(SCAM_REPORT.search(text) for text in [*recent, message])
-        from .safety import looks_like_injection
-
         injection = looks_like_injection(message) or next(
             (hit for t in history if t.role == "buyer" and (hit := looks_like_injection(t.text))), None
         )

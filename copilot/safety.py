@@ -19,8 +19,10 @@ import base64
 import binascii
 import re
 import unicodedata
+from functools import lru_cache
 
 from .chunking import split_sentences
+from .cleaning import to_simplified
 
 PATTERNS = [
     # fake notices dressed as system, platform or workbench messages
@@ -72,8 +74,6 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 
 def _normalized_views(text: str) -> list[str]:
     """The text as written, folded (NFKC, look-alikes, invisibles), squeezed, Simplified, reversed, base64-decoded."""
-    from .cleaning import to_simplified
-
     views = [text]
     folded = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)
     views.append(folded)
@@ -88,9 +88,10 @@ def _normalized_views(text: str) -> list[str]:
             continue
         if decoded.strip():
             views.append(decoded)
-    return views
+    return list(dict.fromkeys(views))
 
 
+@lru_cache(maxsize=2048)  # a conversation's earlier turns are checked again on every request
 def looks_like_injection(text: str) -> str | None:
     """The matched phrase if ``text`` tries to instruct the model, else None."""
     if not text:
@@ -117,8 +118,13 @@ _DIRECTIVE = re.compile(
 
 def neutralize(text: str) -> tuple[str, list[str]]:
     """Drop instruction-like sentences (and HTML comments) from knowledge text; return (clean text, removed)."""
-    removed = [m.group(0)[:80] for m in re.finditer(r"<!--.*?-->", text, re.DOTALL)]
-    text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
+    removed: list[str] = []
+
+    def drop_comment(m: re.Match) -> str:
+        removed.append(m.group(0)[:80])
+        return ""
+
+    text = re.sub(r"<!--.*?-->", drop_comment, text, flags=re.DOTALL)
     out_lines = []
     for line in text.split("\n"):
         kept = []

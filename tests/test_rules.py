@@ -52,6 +52,9 @@ def verdict(checker, reply, rule, **kw):
     ("no_unauthorized_promise", "放心，保证明天一定给您送到。", {}, False),
     ("no_unauthorized_promise", "运费险一般赔付8-25元，按距离核定。", {"sku": "XZ-3302"}, True),
     ("no_unauthorized_promise", "我帮您申请一下补偿，能不能通过要看审核结果。", {}, True),
+    # durations are compared as numbers: 十五天 is the policy's 15天, 二十天 is in no policy
+    ("no_unauthorized_promise", "手表十五天内可以换新。", {}, True),
+    ("no_unauthorized_promise", "手表二十天内可以换新。", {}, False),
     # 不索要敏感信息
     ("no_sensitive_request", "麻烦把收到的验证码发我一下。", {}, False),
     ("no_sensitive_request", "我们绝不会索要验证码和密码，请不要告诉任何人。", {}, True),

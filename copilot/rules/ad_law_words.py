@@ -33,7 +33,5 @@ class AdLawWords(Rule):
             word = m.group(0)
             if FACTUAL.match(reply, m.start()):
                 continue
-            if re.match(r"100%", word) is None and reply[m.start() : m.start() + 4] in ("100%棉", "100%锦"):
-                continue
             return self.fail(f"广告法极限用语：「{word}」，改为客观描述或具体参数", word)
         return self.ok()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,19 +83,16 @@ def sentences(text: str) -> list[str]:
     return [s for s in split_sentences(text) if s.strip()]
 
 
-def sentence_of(text: str, span: str) -> str:
-    for s in sentences(text):
-        if span in s:
-            return s
-    return span
-
-
-def find(pattern: re.Pattern, text: str, *, allow_negated: bool = False) -> re.Match | None:
-    """First match of ``pattern`` in ``text`` that is not negated."""
+def matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    """Every match of ``pattern`` in ``text`` that is not negated."""
     for m in pattern.finditer(text):
-        if allow_negated or not negated(text, m.start()):
-            return m
-    return None
+        if not negated(text, m.start()):
+            yield m
+
+
+def find(pattern: re.Pattern, text: str) -> re.Match | None:
+    """First match of ``pattern`` in ``text`` that is not negated."""
+    return next(matches(pattern, text), None)
 
 
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}

@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timedelta
 
 from ..catalog import Facts, Promotion
-from .base import CheckContext, Rule, RuleResult, negated, to_number
+from .base import CheckContext, Rule, RuleResult, matches, to_number
 
 NUM = r"(\d+|[一二两三四五六七八九十]{1,2})"
 UNIT = r"(件|双|瓶|盒|个(?!多?(小时|钟头|月|星期|礼拜|工作日))|套|条|支|台|块|份|片|只)"
@@ -47,7 +47,6 @@ RISE = re.compile(
     r"(要|会|就|马上|即将|快)?涨价|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
     r"(以后|之后|过几天|过两天|明天)(就|会)?(贵|涨)|不是这个价|(要|会|就|将)(调价|上调)|价格(要|会|将)?(上调|上涨)|调价|(\d{1,2})月(\d{1,2})[日号].{0,8}(起|开始).{0,6}(调|涨|售价|恢复).{0,4}(\d+)"
 )
-_CLOCK = re.compile(r"(\d{1,2})(?:[:：](\d{2}))?(?::\d{2})?点?")
 
 
 def _end_of_day(dt: datetime, days: int = 0) -> datetime:
@@ -88,13 +87,13 @@ def _window_ok(text: str, promos: list[Promotion], now: datetime) -> tuple[bool,
 
 
 def _date_ok(month: int, day: int, promos: list[Promotion], now: datetime) -> bool:
-    for p in promos:
-        if p.ends_at <= now:
-            continue
-        end = p.ends_at - timedelta(seconds=1)  # 12-01 00:00 ends "11月30日"
-        if (end.month, end.day) == (month, day) or (p.ends_at.month, p.ends_at.day) == (month, day):
-            return True
-    return False
+    """Does a promotion that has not ended end on (month, day)? (12-01 00:00 ends "11月30日".)"""
+    return any(p.ends_at > now and _near(p.ends_at, month, day) for p in promos)
+
+
+def _near(dt: datetime, month: int, day: int) -> bool:
+    prev = dt - timedelta(seconds=1)
+    return (dt.month, dt.day) == (month, day) or (prev.month, prev.day) == (month, day)
 
 
 class HonestUrgency(Rule):
@@ -106,10 +105,8 @@ class HonestUrgency(Rule):
         threshold = ctx.low_stock_threshold
         now = ctx.now
         # counts
-        for m in COUNT.finditer(reply):
-            if negated(reply, m.start()):
-                continue
-            n = next((to_number(g) for g in m.groups() if g and to_number(g) is not None), None)
+        for m in matches(COUNT, reply):
+            n = next((v for g in m.groups() if g and (v := to_number(g)) is not None), None)
             if n is None:
                 continue
             if f is None or f.stock is None:
@@ -117,20 +114,16 @@ class HonestUrgency(Rule):
             if n != f.stock:
                 return self.fail(f"「{m.group(0)}」与实际库存 {f.stock} 件不符", m.group(0))
         # scarcity
-        for m in SCARCITY.finditer(reply):
-            if negated(reply, m.start()):
-                continue
+        gift_limited = f is not None and any(re.search(r"限量|送完即止|前\d+名", p.discount + p.title) for p in f.active_promotions)
+        for m in matches(SCARCITY, reply):
             if f is None or f.stock is None:
                 return self.fail(f"「{m.group(0)}」制造稀缺感，但没有商品库存数据可以核对", m.group(0))
-            gift_limited = any(re.search(r"限量|送完即止|前\d+名", p.discount + p.title) for p in f.active_promotions)
             if re.search(r"数量有限|送完|限量", m.group(0)) and gift_limited:
                 continue
             if not (0 < f.stock <= threshold):
                 return self.fail(f"「{m.group(0)}」但库存 {f.stock} 件，高于紧张阈值 {threshold} 件", m.group(0))
         # deadlines
-        for m in DEADLINE.finditer(reply):
-            if negated(reply, m.start()):
-                continue
+        for m in matches(DEADLINE, reply):
             clause = re.split(r"[，,。；;！!？?]", reply[m.start():])[0]
             before = re.split(r"[，,。；;！!？?]", reply[: m.start()])[-1]
             if f is None:
@@ -149,9 +142,7 @@ class HonestUrgency(Rule):
             if not _date_ok(month, day, f.promotions, now) and not (f.next_price and _near(f.next_price.effective_at, month, day)):
                 return self.fail(f"「{m.group(0)}」与任何活动的结束时间都不符", m.group(0))
         # price rises
-        for m in RISE.finditer(reply):
-            if negated(reply, m.start()):
-                continue
+        for m in matches(RISE, reply):
             if "恢复原价" in m.group(0):
                 continue
             nxt = f.next_price if f else None
@@ -167,7 +158,3 @@ class HonestUrgency(Rule):
                 return self.fail(f"「{m.group(0)}」与调价生效时间 {nxt.effective_at:%m-%d} 不符", m.group(0))
         return self.ok()
 
-
-def _near(dt: datetime, month: int, day: int) -> bool:
-    prev = dt - timedelta(seconds=1)
-    return (dt.month, dt.day) == (month, day) or (prev.month, prev.day) == (month, day)

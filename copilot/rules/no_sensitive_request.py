@@ -17,7 +17,14 @@ ASK = re.compile(
     rf"({SECRET}).{{0,10}}(发|告诉|报|给|念|提供)(一下|下)?(给)?(我|我们|过来)|"
     rf"(需要|要|麻烦|请)(您)?(的)?.{{0,8}}({SECRET})"
 )
+# this rule's negations reach further back than base.negated (a whole clause, "我们绝不会……向您索要……"),
+# and a warning to the buyer ("不要告诉任何人") after the secret also makes it safe
 SAFE_CONTEXT = re.compile(r"(不会|绝不|从不|不要|请勿|切勿|千万别|别|不需要|无需|不用)[^。！？]{0,20}$")
+NEGATED_JUST_BEFORE = re.compile(r"(不会|不要|不需要|无需|不用|请勿|千万别).{0,6}$")
+WARNED_AFTER = re.compile(r"不要给|别给|不要告诉|不要透露|都不要|千万不要|不能给|别告诉")
+PARTIAL = re.compile(r"\s?(的)?(后|尾号?)\s?[四4]位")
+COMPANY_ACCOUNT = re.compile(r"(开户行|对公|公司).{0,6}(账号|账户)")
+NEGATED_INSIDE = re.compile(r"(不会|不要|请勿|千万别|别|不需要|无需|不用|绝不)")
 
 
 class NoSensitiveRequest(Rule):
@@ -27,17 +34,17 @@ class NoSensitiveRequest(Rule):
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         for m in ASK.finditer(reply):
             before = re.split(r"[。！？!?]", reply[: m.start()])[-1]
-            if SAFE_CONTEXT.search(before) or re.search(r"(不会|不要|不需要|无需|不用|请勿|千万别).{0,6}$", reply[: m.start()]):
+            if SAFE_CONTEXT.search(before) or NEGATED_JUST_BEFORE.search(reply[: m.start()]):
                 continue
             inner = m.group(0)
             after = re.split(r"[。！？]", reply[m.end():])[0]
-            if re.match(r"\s?(的)?(后|尾号?)\s?[四4]位", reply[m.end() : m.end() + 5]):
+            if PARTIAL.match(reply[m.end() : m.end() + 5]):
                 continue
-            if re.search(r"不要给|别给|不要告诉|不要透露|都不要|千万不要|不能给|别告诉", after) or re.search(r"任何人", reply[max(0, m.start() - 12) : m.start()]):
+            if WARNED_AFTER.search(after) or re.search(r"任何人", reply[max(0, m.start() - 12) : m.start()]):
                 continue
-            if re.search(r"(后|尾号?)\s?[四4]位", inner) or re.search(r"(开户行|对公|公司).{0,6}(账号|账户)", reply[max(0, m.start() - 10) : m.end()]):
+            if re.search(r"(后|尾号?)\s?[四4]位", inner) or COMPANY_ACCOUNT.search(reply[max(0, m.start() - 10) : m.end()]):
                 continue
-            if re.search(r"(不会|不要|请勿|千万别|别|不需要|无需|不用|绝不)", inner):
+            if NEGATED_INSIDE.search(inner):
                 continue
             return self.fail(f"索要敏感信息：「{inner}」（密码、验证码、完整卡号/CVV、身份证号一律不能要）", inner)
         return self.ok()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import CheckContext, Rule, RuleResult, find, negated
+from .base import CheckContext, Rule, RuleResult, find, matches, to_number
 
 PRICE_CHANGE = re.compile(
     r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
@@ -56,11 +56,10 @@ QUANTITY = re.compile(r"(\d+(?:\.\d+)?(?:\s?[-~–]\s?\d+(?:\.\d+)?)?|[一两三
 PROMISE_CONTEXT = re.compile(r"退|换|赔|保修|质保|价保|到账|运费险|差价|补发|送达|保证|承诺|都给您|包")
 MONEY_IN_PROMISE = re.compile(r"(运费险|赔付?|补偿|红包|返|券)[^。，]{0,6}?(\d+(?:\s?[-~–]\s?\d+)?)\s?(元|块)")
 
-CN = {"一": "1", "两": "2", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9", "十": "10", "半": "0.5"}
-
-
 def _norm_qty(num: str, unit: str) -> str:
-    num = "".join(CN.get(c, c) for c in num).replace(" ", "").replace("~", "-").replace("–", "-")
+    num = num.replace(" ", "").replace("~", "-").replace("–", "-")
+    value = None if re.fullmatch(r"[\d.\-]+", num) else to_number(num)  # 十五 -> 15, 半 -> 0.5
+    num = f"{value:g}" if value is not None else num
     unit = "个月" if unit in ("月", "个月") else unit
     return f"{num}{unit}"
 
@@ -101,16 +100,16 @@ class NoUnauthorizedPromise(Rule):
         m = find(COMPENSATION, reply)
         if m and not HEDGE.search(reply[max(0, m.start() - 20) : m.end() + 20]):
             return self.fail(f"「{m.group(0)}」：政策里没有这项补偿，不能直接承诺结果（可以说帮您申请）", m.group(0))
-        for pattern, why in (
-            (DELIVERY, "不能保证到货日期，只能说政策里的发货时效和一般送达时间"),
-            (WARRANTY, "超出了政策写明的质保范围"),
-            (OPENED_RETURN, "拆封/使用过的商品不在七天无理由范围内（质量问题除外）"),
-            (SPECIAL, "客服不能承诺政策之外的特殊处理"),
-            (NO_PROOF, "政策要求的凭证不能免除"),
-            (PRICE_PROTECT, "价保不含优惠券和满减"),
+        for pattern, why, unless_near in (
+            (DELIVERY, "不能保证到货日期，只能说政策里的发货时效和一般送达时间", None),
+            (WARRANTY, "超出了政策写明的质保范围", None),
+            (OPENED_RETURN, "拆封/使用过的商品不在七天无理由范围内（质量问题除外）", "质量"),
+            (SPECIAL, "客服不能承诺政策之外的特殊处理", None),
+            (NO_PROOF, "政策要求的凭证不能免除", None),
+            (PRICE_PROTECT, "价保不含优惠券和满减", None),
         ):
             m = find(pattern, reply)
-            if m and not (pattern is OPENED_RETURN and "质量" in reply[max(0, m.start() - 10) : m.end() + 10]):
+            if m and not (unless_near and unless_near in reply[max(0, m.start() - 10) : m.end() + 10]):
                 return self.fail(f"「{m.group(0)}」：{why}", m.group(0))
         m = find(REMOTE_FREE, reply)
         if m and re.search(r"(新疆|西藏)[^。]{0,20}(补|加收|另付|\d+\s?元)", policies):
@@ -125,9 +124,7 @@ class NoUnauthorizedPromise(Rule):
             for sentence in re.split(r"(?<=[。！？；])", reply):
                 if not PROMISE_CONTEXT.search(sentence):
                     continue
-                for q in QUANTITY.finditer(sentence):
-                    if negated(sentence, q.start()):
-                        continue
+                for q in matches(QUANTITY, sentence):
                     norm = _norm_qty(q.group(1), q.group(3))
                     if norm not in allowed:
                         return self.fail(f"「{q.group(0)}」：政策里没有这个时限/期限", q.group(0))
