@@ -105,8 +105,6 @@ class OpenAIChat(ChatBackend):
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     got = True
                     yield chunk.choices[0].delta.content
-        except BackendError:
-            raise
         except Exception as exc:
             raise _backend_error(self.name, exc) from None
         if not got:

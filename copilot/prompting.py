@@ -50,12 +50,6 @@ class StrategySpec(_Data):
 class Strategies(_Data):
     strategies: list[StrategySpec]
 
-    def get(self, sid: str) -> StrategySpec:
-        for s in self.strategies:
-            if s.id == sid:
-                return s
-        raise PromptError(f"未知的回复策略：{sid}", message_en=f"unknown strategy {sid!r}")
-
 
 class PricePhrases(_Data):
     no_authority: list[str]
@@ -142,19 +136,25 @@ def as_data(text: str) -> str:
     return _TAGS.sub(lambda m: m.group(0).replace("<", "＜").replace(">", "＞"), text)
 
 
-def build_chat_prompt(prompts_dir: Path, values: dict[str, str]):
-    """The LLM messages for one draft, via langchain-core, strictly rendered."""
+@lru_cache(maxsize=4)
+def load_chat_prompt(prompts_dir: str):
+    """The draft prompt as a langchain-core ChatPromptTemplate and its declared variables (checked once)."""
     from langchain_core.prompts import ChatPromptTemplate
 
-    tpl, system = load_draft_template(str(prompts_dir))
-    declared = set(tpl.variables)
+    tpl, system = load_draft_template(prompts_dir)
+    declared = frozenset(tpl.variables)
     used = fields_of(system) | fields_of(tpl.user)
     if used - declared:
         raise PromptError(f"draft.yaml 使用了未声明的变量：{sorted(used - declared)}", message_en="undeclared variables")
+    return ChatPromptTemplate.from_messages([("system", system), ("human", tpl.user)]), declared
+
+
+def build_chat_prompt(prompts_dir: Path, values: dict[str, str]):
+    """The LLM messages for one draft, via langchain-core, strictly rendered."""
+    prompt, declared = load_chat_prompt(str(prompts_dir))
     missing = declared - set(values)
     if missing:
         raise PromptError(
             f"起草提示词缺少变量：{'、'.join(sorted(missing))}", message_en=f"draft prompt missing {sorted(missing)}"
         )
-    prompt = ChatPromptTemplate.from_messages([("system", system), ("human", tpl.user)])
     return prompt.invoke({k: values[k] for k in declared}).to_messages()

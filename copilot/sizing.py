@@ -22,7 +22,6 @@ class Body:
     height_cm: float | None = None
     weight_kg: float | None = None
     foot_mm: float | None = None
-    usual_size: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -50,9 +49,6 @@ def parse_body(text: str) -> Body:
     if m:
         v = float(m.group(1))
         body.foot_mm = v * 10 if v < 40 or (m.group(2) or "").startswith(("c", "厘")) else v
-    m = re.search(r"平时(?:穿)?\s*([SMLX]{1,3}|\dXL|\d{2})\s*(?:码|号)?", t, re.I)
-    if m:
-        body.usual_size = m.group(1).upper()
     # bare "175 140斤" or "170 65": a height-like number next to the weight
     if body.height_cm is None:
         for n in re.findall(r"(?<![\d.])(1[4-9]\d)(?![\d.])", t):
