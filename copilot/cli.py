@@ -149,20 +149,12 @@ def eval_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """离线评测：检索、买家分析、规则检查器、样例对话；写 JSON 与中文 HTML 报告，未达 evals/thresholds.yaml 时退出码为 1。"""
-    from .evaluation.run import SUITES, check_thresholds, diff_baseline, run_suites, summary_lines, write_report
+    from .evaluation.run import SUITES, evaluate, summary_lines
 
     s = settings()
     suites = SUITES if suite == "all" else tuple(x.strip() for x in suite.split(","))
-    result = run_suites(s, suites, backend=backend, repeat=repeat, judge=judge)
-    if sweep and "retrieval" in suites:
-        from .evaluation.retrieval import run_retrieval_eval
-
-        result["suites"]["retrieval"] = run_retrieval_eval(s, s.evals_dir / "retrieval.jsonl", sweep=True)
-    result["thresholds"] = check_thresholds(result, s.evals_dir / "thresholds.yaml")
-    if baseline is not None:
-        result["baseline_diff"] = diff_baseline(result, baseline)
-    if report is not None:
-        json_path, html_path = write_report(result, report)
+    result, written = evaluate(s, suites, report_dir=report, baseline=baseline, backend=backend, repeat=repeat,
+                                 judge=judge, sweep=sweep)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -184,7 +176,8 @@ def eval_cmd(
             typer.echo(format_redteam(result["suites"]["redteam"]))
         for line in summary_lines(result):
             typer.echo(line)
-        if report is not None:
+        if written is not None:
+            json_path, html_path = written
             typer.echo(f"报告：{html_path}（数据 {json_path}）")
     if any(not t["passed"] for t in result["thresholds"]):
         raise typer.Exit(1)

@@ -293,12 +293,10 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             eval_file = gr.File(label="评测报告（HTML，可下载后用浏览器打开）")
 
             def do_eval(progress=gr.Progress()):
-                from .evaluation.run import SUITES, check_thresholds, run_suites, summary_lines, write_report
+                from .evaluation.run import SUITES, evaluate, summary_lines
 
                 progress(0.1, desc="评测中")
-                result = run_suites(ws.settings, SUITES)
-                result["thresholds"] = check_thresholds(result, ws.settings.evals_dir / "thresholds.yaml")
-                _, html = write_report(result, ws.settings.latest_report_dir)
+                result, (_, html) = evaluate(ws.settings, SUITES, report_dir=ws.settings.latest_report_dir)
                 return "\n\n".join(summary_lines(result)) + "\n\n报告地址：[/reports/latest](/reports/latest)", str(html)
 
             eval_btn.click(do_eval, None, [eval_out, eval_file], concurrency_limit=1)

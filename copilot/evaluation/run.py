@@ -33,8 +33,20 @@ def progress_bar(label: str):
     return show
 
 
+def evaluate(settings: Settings, suites: tuple[str, ...], *, report_dir: Path | None = None,
+             baseline: Path | None = None, **options) -> tuple[dict, tuple[Path, Path] | None]:
+    """Run the suites, judge them against ``evals/thresholds.yaml`` (and a baseline), write the report.
+
+    Returns (result, (results.json, report.html) or None). The CLI and the workspace both call this."""
+    result = run_suites(settings, suites, **options)
+    result["thresholds"] = check_thresholds(result, settings.evals_dir / "thresholds.yaml")
+    if baseline is not None:
+        result["baseline_diff"] = diff_baseline(result, baseline)
+    return result, (write_report(result, report_dir) if report_dir is not None else None)
+
+
 def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | None = None, repeat: int = 1,
-               judge: int = 0) -> dict:
+               judge: int = 0, sweep: bool = False) -> dict:
     from ..checking import Checker
     from ..drafting import Copilot
     from ..llm import get_backend
@@ -50,7 +62,7 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
     if not 1 <= repeat <= 20:
         raise InputError("--repeat 必须在 1 到 20 之间", message_en="repeat must be 1..20")
     t0 = time.perf_counter()
-    chat = get_backend(settings, backend) if backend else get_backend(settings)
+    chat = get_backend(settings, backend)
     copilot = Copilot(settings, backend=chat)
     out: dict = {
         "meta": {
@@ -63,16 +75,18 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
         "suites": {},
     }
     if "retrieval" in suites:
-        out["suites"]["retrieval"] = run_retrieval_eval(settings, settings.evals_dir / "retrieval.jsonl", retriever=copilot.retriever)
+        out["suites"]["retrieval"] = run_retrieval_eval(settings, settings.evals_dir / "retrieval.jsonl", sweep=sweep,
+                                                        retriever=copilot.retriever)
     if "analysis" in suites:
         out["suites"]["analysis"] = run_analysis_eval(copilot.analyzer, load_analysis(settings.evals_dir / "analysis.jsonl"))
     if "rules" in suites:
-        out["suites"]["rules"] = run_rules_eval(Checker(settings), settings.evals_dir / "rules")
+        checker = Checker(settings, catalog_file=copilot.catalog_file)
+        out["suites"]["rules"] = run_rules_eval(checker, settings.evals_dir / "rules")
         # held-out sets written by someone who never saw the checker (see evals/reports/holdout_*.md)
         for holdout in sorted(settings.evals_dir.glob("rules_holdout*")):
             if holdout.is_dir() and any(holdout.glob("*.jsonl")):
                 rules = tuple(p.stem for p in sorted(holdout.glob("*.jsonl")))
-                out["suites"][holdout.name] = run_rules_eval(Checker(settings), holdout, rules)
+                out["suites"][holdout.name] = run_rules_eval(checker, holdout, rules)
     if "dialogues" in suites:
         dialogues = load_dialogues(settings.evals_dir / "dialogues")
         runs = []
