@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import resource
 import statistics
 import sys
@@ -22,6 +21,11 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def fmt_latency(stats: dict[str, float]) -> str:
+    return f"p50 {stats['p50']} ms  p95 {stats['p95']} ms  p99 {stats['p99']} ms"
+
+
 def eval_queries() -> list[str]:
-    lines = (ROOT / "evals" / "retrieval.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(x)["query"] for x in lines if x.strip()]
+    from copilot.evaluation.retrieval import load_cases
+
+    return [c.query for c in load_cases(ROOT / "evals" / "retrieval.jsonl")]

@@ -9,28 +9,23 @@ dialogue as the workload. ``--mix`` adds /v1/checks and /v1/search requests.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import threading
 import time
 
 import httpx
-import yaml
-from _common import ROOT, percentiles
+from _common import ROOT, fmt_latency, percentiles
 
 sys.path.insert(0, str(ROOT / "tests"))
-from support.server import free_port  # noqa: E402
+from support.server import Server  # noqa: E402
+
+from copilot.evaluation.dialogues import load_dialogues  # noqa: E402
 
 
 def workload() -> list[dict]:
-    out = []
-    for path in sorted((ROOT / "evals" / "dialogues").glob("*.yaml")):
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
-        turns = d["turns"]
-        out.append({"message": turns[-1]["text"], "history": turns[:-1], "product_sku": d.get("sku"), "now": str(d["now"])})
-    return out
+    """The last buyer turn of every sample dialogue, as /v1/drafts request bodies."""
+    return [d.request().model_dump(mode="json") for d in load_dialogues(ROOT / "evals" / "dialogues")]
 
 
 def main() -> None:
@@ -39,22 +34,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--mix", action="store_true", help="mix drafts with checks and searches")
     args = ap.parse_args()
-    port = free_port()
-    env = {**os.environ, "COPILOT_RATE_LIMIT_PER_MINUTE": "100000"}
-    proc = subprocess.Popen([sys.executable, "-m", "copilot.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server = Server(env={"COPILOT_RATE_LIMIT_PER_MINUTE": "100000"}, ready_path="/readyz", cwd=ROOT)
+    url, proc = server.url, server.proc
     try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise SystemExit("server exited; run `copilot serve` by hand to see why")
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise SystemExit("server not ready after 90 s")
         reqs = workload()
         samples: dict[str, list[float]] = {"drafts": [], "checks": [], "search": []}
         errors = []
@@ -117,7 +99,7 @@ def main() -> None:
         for kind, v in samples.items():
             if v:
                 s = percentiles(v)
-                print(f"  {kind:<7} n={s['n']:<5} p50 {s['p50']} ms  p95 {s['p95']} ms  p99 {s['p99']} ms")
+                print(f"  {kind:<7} n={s['n']:<5} {fmt_latency(s)}")
         if rss:
             third = max(1, len(rss) // 3)
             print(f"  server RSS: start {rss[0]:.0f} MB, max {max(rss):.0f} MB, end {rss[-1]:.0f} MB "
@@ -125,8 +107,7 @@ def main() -> None:
         if errors:
             print(f"  errors: {sorted(set(map(str, errors)))[:10]}")
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 if __name__ == "__main__":

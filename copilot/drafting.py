@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from .analysis import Analysis, OfflineAnalyzer, Turn
+from .analysis import Analysis, OfflineAnalyzer, Turn, format_history
 from .checking import build_context, policy_text
 from .guard import guard
 from .privacy import mask
@@ -360,7 +360,7 @@ class Copilot:
             facts = "\n".join(lines)
         policies = "\n".join(f"[{h.id}] {h.title}：{h.text}" for h in ctx.hits if h.kind == "policy")[:1500] or "（无）"
         sources = "\n".join(f"[{h.id}] ({h.kind}) {h.title}：{h.text}" for h in ctx.hits if h.kind != "policy")[:2500]
-        history = "\n".join(f"{'买家' if t.role == 'buyer' else '客服'}：{t.text}" for t in ctx.history[-10:])
+        history = format_history(ctx.history[-10:])
         values = {
             "shop_name": ctx.catalog.shop.name,
             "persona_label": p.label,

@@ -2,8 +2,6 @@
 
 ``evals/analysis.jsonl`` lines:
 ``{"id", "history": [{"role", "text"}], "message", "sku", "persona", "stage", "emotion", "intent"}``.
-The sample dialogues (``evals/dialogues/*.yaml``) carry persona and stage
-labels too and serve as the development set for tuning.
 """
 
 from __future__ import annotations
@@ -11,12 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from ..analysis import Analyzer, Turn
-from ..errors import InputError
 from ..personas import PERSONA_IDS
+from . import load_jsonl
 
 
 class AnalysisCase(BaseModel):
@@ -31,27 +28,7 @@ class AnalysisCase(BaseModel):
 
 
 def load_cases(path: Path) -> list[AnalysisCase]:
-    if not path.exists():
-        raise InputError(f"评测集不存在：{path}", message_en=f"eval set {path} not found")
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                out.append(AnalysisCase.model_validate_json(line))
-            except ValidationError as exc:
-                raise InputError(f"{path} 第 {n} 行格式错误：{exc.errors()[0]['msg']}", message_en=str(exc)) from None
-    return out
-
-
-def cases_from_dialogues(directory: Path) -> list[AnalysisCase]:
-    """The dialogues as analysis cases (persona and stage labels only): the dev set."""
-    out = []
-    for path in sorted(directory.glob("*.yaml")):
-        d = yaml.safe_load(path.read_text(encoding="utf-8"))
-        turns = [Turn(**t) for t in d["turns"]]
-        out.append(AnalysisCase(id=d["id"], history=turns[:-1], message=turns[-1].text, sku=d.get("sku"),
-                                persona=d["persona"], stage=d["stage"]))
-    return out
+    return load_jsonl(path, AnalysisCase)
 
 
 def run_analysis_eval(analyzer: Analyzer, cases: list[AnalysisCase]) -> dict:

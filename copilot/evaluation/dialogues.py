@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..analysis import Turn
+from ..analysis import Turn, format_history
 from ..drafting import Copilot, DraftRequest
 from ..errors import InputError
 from ..rules.empathy_first import EMPATHY
@@ -51,6 +51,10 @@ class Dialogue(BaseModel):
     now: datetime
     turns: list[Turn] = Field(min_length=1)
     expect: Expect = Field(default_factory=Expect)
+
+    def request(self, n: int = 3) -> DraftRequest:
+        """The draft request for the dialogue's last buyer turn."""
+        return DraftRequest(message=self.turns[-1].text, history=self.turns[:-1], product_sku=self.sku, n=n, now=self.now)
 
 
 def load_dialogues(directory: Path) -> list[Dialogue]:
@@ -180,8 +184,7 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
     for k, d in enumerate(dialogues):
         if progress:
             progress(k, len(dialogues))
-        req = DraftRequest(message=d.turns[-1].text, history=d.turns[:-1], product_sku=d.sku, n=n, now=d.now)
-        result = copilot.draft(req)
+        result = copilot.draft(d.request(n))
         failures = []
         for i, draft in enumerate(result.drafts):
             for c in draft.checks:
@@ -201,7 +204,7 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
         if judge_repeats and copilot.backend is not None and result.drafts:
             from .judge import judge
 
-            history = "\n".join(f"{'买家' if t.role == 'buyer' else '客服'}：{t.text}" for t in d.turns[:-1])
+            history = format_history(d.turns[:-1])
             verdict = judge(copilot.backend, copilot.settings.prompts_dir, message=d.turns[-1].text, history=history,
                             draft=top, repeats=judge_repeats)
         cases.append({

@@ -10,14 +10,13 @@ relevant chunk in the top k (hit rate); MRR uses the first relevant chunk.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from ..errors import InputError
 from ..retrieval import Retriever
 from ..settings import Settings
+from . import load_jsonl
 
 MODES = ("dense", "lexical", "hybrid")
 KS = (1, 3, 5)
@@ -31,17 +30,7 @@ class RetrievalCase(BaseModel):
 
 
 def load_cases(path: Path) -> list[RetrievalCase]:
-    if not path.exists():
-        raise InputError(f"评测集不存在：{path}", message_en=f"eval set {path} not found")
-    cases = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            cases.append(RetrievalCase.model_validate_json(line))
-        except ValidationError as exc:
-            raise InputError(f"{path} 第 {n} 行格式错误：{exc.errors()[0]['msg']}", message_en=str(exc)) from None
-    return cases
+    return load_jsonl(path, RetrievalCase)
 
 
 def is_relevant(ref: str, labels: list[str]) -> bool:
@@ -175,6 +164,3 @@ def format_table(result: dict) -> str:
             lines.append(f"  {f['id']} {f['query']} → 期望 {f['relevant'][0]}，得到 {', '.join(f['got'])}")
     return "\n".join(lines)
 
-
-def dump(result: dict) -> str:
-    return json.dumps(result, ensure_ascii=False, indent=2)
