@@ -5,6 +5,7 @@ loopback (see ``--allow-hosts`` in pyproject)."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,10 @@ from copilot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
+NOW = datetime.fromisoformat("2026-11-23T12:00:00+08:00")  # the catalog's promotions are written around this time
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +30,12 @@ def _isolated_env(monkeypatch, tmp_path):
         if key.startswith(("COPILOT_", "OPENAI_")):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+
+
+def copy_knowledge(root: Path, **kw) -> Settings:
+    """Settings over a writable copy of the repository's knowledge in ``root`` (data in ``root/data``)."""
+    shutil.copytree(KNOWLEDGE, root / "knowledge")
+    return Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", **kw)
 
 
 def make_settings(root: Path, **kw) -> Settings:

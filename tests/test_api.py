@@ -1,7 +1,6 @@
 """The HTTP API against a real uvicorn server on 127.0.0.1."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,21 +10,19 @@ import pytest
 
 from copilot.ingest import ingest
 from copilot.rules import RULE_IDS
-from copilot.settings import Settings
 
-from .conftest import KNOWLEDGE
+from .conftest import NOW as NOW_DT
+from .conftest import copy_knowledge
 from .support.server import Server
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.slow]
-NOW = "2026-11-23T12:00:00+08:00"
+NOW = NOW_DT.isoformat()
 
 
 def _kb_copy(root: Path) -> tuple[Path, Path]:
-    kdir, data = root / "knowledge", root / "data"
-    shutil.copytree(KNOWLEDGE, kdir)
-    data.mkdir()
-    ingest(Settings(knowledge_dir=kdir, data_dir=data))
-    return kdir, data
+    settings = copy_knowledge(root)
+    ingest(settings)
+    return settings.knowledge_dir, settings.data_dir
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from copilot.embedders import HashEmbedder
 from copilot.ingest import ingest
 from copilot.retrieval import Retriever
 
-from .support.chroma_server import ChromaServer
+from .support.server import ChromaServer
 
 pytestmark = pytest.mark.enable_socket
 

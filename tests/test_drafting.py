@@ -4,7 +4,6 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime
 
 import pytest
 
@@ -15,7 +14,7 @@ from copilot.llm import FakeChat
 from copilot.prompting import PromptError, as_data, render
 from copilot.rules.honest_urgency import DEADLINE, SCARCITY
 
-NOW = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
+from .conftest import NOW
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import yaml
 from copilot.evaluation.run import check_thresholds, diff_baseline, run_suites, write_report
 from copilot.settings import PROJECT_ROOT
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from .conftest import CHROMIUM, CHROMIUM_FLAGS
+
 
 
 @pytest.fixture(scope="module")
@@ -50,28 +51,32 @@ def _broken_prompts(tmp_path: Path) -> Path:
     return prompts
 
 
-def test_baseline_shows_cases_a_template_change_breaks(offline_run, tmp_path):
+@pytest.fixture(scope="module")
+def broken_run(offline_run, tmp_path_factory):
+    """The offline run written as a baseline, and a run after the template change (with its diff)."""
     settings, result = offline_run
-    base_dir = tmp_path / "baseline"
+    root = tmp_path_factory.mktemp("broken")
+    base_dir = root / "baseline"
     write_report(result, base_dir)
-    broken = run_suites(settings.model_copy(update={"prompts_dir": _broken_prompts(tmp_path)}), ("dialogues",))
-    diff = diff_baseline(broken, base_dir)
+    broken = run_suites(settings.model_copy(update={"prompts_dir": _broken_prompts(root)}), ("dialogues",))
+    broken["baseline_diff"] = diff_baseline(broken, base_dir)
+    return broken
+
+
+def test_baseline_shows_cases_a_template_change_breaks(broken_run):
+    diff = broken_run["baseline_diff"]
     assert diff["newly_failing"], "the broken template must show up as newly failing cases"
     assert all(k.startswith("dialogues:") for k in diff["newly_failing"])
     assert any(f["name"] == "ask_for" for det in diff["details"] for f in det["failures"])
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is installed by `make test`")
-def test_html_report_opens_in_headless_chromium_and_shows_failures(offline_run, tmp_path):
-    settings, result = offline_run
-    base_dir = tmp_path / "baseline"
-    write_report(result, base_dir)
-    broken = run_suites(settings.model_copy(update={"prompts_dir": _broken_prompts(tmp_path)}), ("dialogues",))
-    broken["baseline_diff"] = diff_baseline(broken, base_dir)
+def test_html_report_opens_in_headless_chromium_and_shows_failures(offline_run, broken_run, tmp_path):
+    settings, _ = offline_run
+    broken = broken_run
     _, html = write_report(broken, tmp_path / "report")
     failing = next(c["id"] for c in broken["suites"]["dialogues"]["cases"] if not c["passed"])
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}"]
+    flags = ["--headless", *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chrome'}"]
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True, timeout=90)
     assert "全部失败" in dom.stdout and "与基线对比" in dom.stdout and failing in dom.stdout
     shot = Path(settings.data_dir).parent / "eval-report.png"

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,9 @@ from copilot.retrieval import Retriever
 from copilot.settings import Settings
 from copilot.store import VectorStore
 
-from .conftest import KNOWLEDGE
+from .conftest import NOW, copy_knowledge
 from .support.fake_llm import FakeLLMServer
 
-NOW = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +61,7 @@ def test_an_empty_llm_stream_falls_back_too(real_index, fake_llm):
 
 
 def _fresh(tmp_path: Path) -> Settings:
-    kdir = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, kdir)
-    return Settings(knowledge_dir=kdir, data_dir=tmp_path / "data", embedder="hash:64")
+    return copy_knowledge(tmp_path, embedder="hash:64")
 
 
 def _tree_digest(path: Path) -> dict:

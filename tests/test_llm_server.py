@@ -5,47 +5,24 @@ its Chinese is gibberish, so these tests are about the wire: requests,
 streaming, timeouts, error statuses and the fallback to the offline composer.
 """
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from copilot.drafting import Copilot, DraftRequest
 from copilot.errors import BackendError
 from copilot.llm import OpenAIChat, get_backend
 
+from .support.server import LLMServer
+
 pytestmark = [pytest.mark.enable_socket, pytest.mark.slow]
 pytest.importorskip("xllamacpp")
-SERVER = Path(__file__).parent / "support" / "llm_server.py"
 MESSAGES = [{"role": "system", "content": "You are a helpful shop assistant."}, {"role": "user", "content": "Say hello."}]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def llm_url():
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(SERVER), str(port), "600"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 60
-    line = ""
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("READY") or proc.poll() is not None:
-            break
-    if not line.startswith("READY"):
-        proc.kill()
-        pytest.fail(f"LLM server did not start: {line!r}")
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(10)
+def llm_url(tmp_path_factory):
+    server = LLMServer(tmp_path_factory.mktemp("llm"), seconds=600)
+    yield server.api
+    server.stop()
 
 
 def chat(url: str, timeout: float = 30.0) -> OpenAIChat:

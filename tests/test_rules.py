@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from datetime import datetime
 
 import pytest
 
@@ -13,9 +12,8 @@ from copilot.guard import guard
 from copilot.rules import RULE_IDS
 from copilot.settings import PROJECT_ROOT, Settings
 
-from .conftest import KNOWLEDGE
+from .conftest import KNOWLEDGE, NOW
 
-NOW = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
 
 
 @pytest.fixture(scope="module")

