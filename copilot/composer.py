@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from .analysis import Analysis, Turn
 from .catalog import Catalog, Facts, Product
@@ -101,8 +101,6 @@ def _when(dt: datetime, now: datetime) -> str:
     dt = dt.astimezone(now.tzinfo) if now.tzinfo else dt
     if dt.hour == 0 and dt.minute == 0:
         day = dt.date().toordinal() - 1
-        from datetime import date
-
         d = date.fromordinal(day)
         label = "今晚24点" if d == now.date() else ("明晚24点" if day - now.date().toordinal() == 1 else f"{d.month}月{d.day}日24点")
         return label
@@ -319,8 +317,6 @@ class Composer:
         f, p = ctx.facts, ctx.product
         if not f or not p:
             return None
-        from datetime import timedelta
-
         ending = [pr for pr in f.active_promotions if pr.ends_within(ctx.now, timedelta(hours=24))]
         if ending:
             pr = ending[0]

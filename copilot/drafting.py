@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from .analysis import Analysis, OfflineAnalyzer, Turn, format_history
+from .analysis import EMOTION_LABELS, STAGE_LABELS, Analysis, OfflineAnalyzer, Turn, format_history
 from .checking import build_context, policy_text
 from .guard import guard
 from .privacy import mask
@@ -285,8 +285,6 @@ class Copilot:
         return list(dict.fromkeys(notices))
 
     def _reason(self, ctx: DraftContext, s: StrategySpec) -> str:
-        from .analysis import STAGE_LABELS
-
         try:
             return s.reason.format(persona=ctx.analysis.persona.label, stage=STAGE_LABELS[ctx.analysis.stage])
         except (KeyError, IndexError):
@@ -345,8 +343,6 @@ class Copilot:
     # the LLM prompt ------------------------------------------------------------
 
     def messages(self, ctx: DraftContext, s: StrategySpec) -> list[dict[str, str]]:
-        from .analysis import EMOTION_LABELS, STAGE_LABELS
-
         p = ctx.persona
         facts = "（未指定商品）"
         if ctx.product:
