@@ -6,7 +6,7 @@ The same as ``copilot serve``; host and port come from the settings
 
 import sys
 
-from copilot.cli import run
+from copilot.app.cli import run
 
 if __name__ == "__main__":
     sys.argv = [sys.argv[0], "serve", *sys.argv[1:]]

@@ -13,10 +13,10 @@ import time
 
 from _common import ROOT, fmt_latency, peak_rss_mb, percentiles
 
-from copilot.drafting import Copilot
-from copilot.embedders import get_embedder
+from copilot.drafting.pipeline import Copilot
 from copilot.evaluation.dialogues import load_dialogues
-from copilot.ingest import ingest
+from copilot.knowledge.embedders import get_embedder
+from copilot.knowledge.ingest import ingest
 from copilot.settings import Settings
 
 

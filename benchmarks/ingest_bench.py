@@ -11,8 +11,8 @@ from pathlib import Path
 
 from _common import ROOT, peak_rss_mb
 
-from copilot.embedders import get_embedder
-from copilot.ingest import ingest
+from copilot.knowledge.embedders import get_embedder
+from copilot.knowledge.ingest import ingest
 from copilot.settings import Settings
 
 

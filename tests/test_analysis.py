@@ -2,10 +2,12 @@
 
 import pytest
 
-from copilot.analysis import Turn, detect_emotion, detect_intent, detect_stage
-from copilot.drafting import Copilot
+from copilot.buyer.signals import detect_emotion, detect_intent, detect_stage
+from copilot.drafting.pipeline import Copilot
 from copilot.evaluation.analysis import load_cases, run_analysis_eval
-from copilot.settings import PROJECT_ROOT
+from copilot.schema import Turn
+
+from .conftest import EVALS
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,7 @@ def test_agent_can_override_the_persona(analyzer):
 
 def test_accuracy_on_the_labelled_set(analyzer):
     """evals/analysis.jsonl: persona >= 0.80 and stage >= 0.90 (numbers in the README)."""
-    result = run_analysis_eval(analyzer, load_cases(PROJECT_ROOT / "evals" / "analysis.jsonl"))
+    result = run_analysis_eval(analyzer, load_cases(EVALS / "analysis.jsonl"))
     assert result["cases"] >= 140
     assert result["accuracy"]["persona"] >= 0.80
     assert result["accuracy"]["stage"] >= 0.90

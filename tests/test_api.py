@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from copilot.ingest import ingest
-from copilot.rules import RULE_IDS
+from copilot.knowledge.ingest import ingest
+from copilot.rules.registry import RULE_IDS
 
 from .conftest import NOW as NOW_DT
 from .conftest import copy_knowledge
@@ -148,7 +148,7 @@ def test_feedback_and_gaps(api):
     post(url, "/v1/drafts", {"message": "你们招不招兼职客服", "n": 1})
     gaps = httpx.get(url + "/v1/gaps").json()["gaps"]
     assert any("兼职" in g["question"] for g in gaps)
-    out = subprocess.run([sys.executable, "-m", "copilot.cli", "--data-dir", str(data), "feedback", "export"],
+    out = subprocess.run([sys.executable, "-m", "copilot", "--data-dir", str(data), "feedback", "export"],
                          capture_output=True, text=True, timeout=60)
     case = json.loads(out.stdout.splitlines()[0])
     assert case["source"] == "edit" and case["agent_reply"].endswith("领店铺券哦。")

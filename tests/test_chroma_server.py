@@ -2,9 +2,9 @@
 
 import pytest
 
-from copilot.embedders import HashEmbedder
-from copilot.ingest import ingest
-from copilot.retrieval import Retriever
+from copilot.knowledge.embedders import HashEmbedder
+from copilot.knowledge.ingest import ingest
+from copilot.retrieval.retriever import Retriever
 
 from .support.server import ChromaServer
 

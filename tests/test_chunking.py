@@ -1,6 +1,12 @@
 """Chinese-aware chunking: structure first, sentence ends second, never mid-sentence."""
 
-from copilot.chunking import ChunkerConfig, chunk_text, heading_level, split_long, split_sentences
+from copilot.text.chunking import (
+    ChunkerConfig,
+    chunk_text,
+    heading_level,
+    split_long,
+    split_sentences,
+)
 
 
 def test_heading_levels():

@@ -4,9 +4,15 @@ import re
 
 import pytest
 
-from copilot.cleaning import clean_text, normalize_punctuation, strip_boilerplate, strip_pinyin, to_simplified
-from copilot.chunking import ChunkerConfig
-from copilot.loaders import doc_chunks
+from copilot.knowledge.loaders import doc_chunks
+from copilot.text.chunking import ChunkerConfig
+from copilot.text.cleaning import (
+    clean_text,
+    normalize_punctuation,
+    strip_boilerplate,
+    strip_pinyin,
+    to_simplified,
+)
 
 from .conftest import KNOWLEDGE
 

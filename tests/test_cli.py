@@ -8,7 +8,7 @@ from .conftest import KNOWLEDGE
 
 
 def copilot(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "copilot", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 def test_ingest_then_search_finds_the_return_policy_with_its_source(real_index):

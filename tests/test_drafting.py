@@ -7,22 +7,16 @@ import sys
 
 import pytest
 
-from copilot.analysis import Turn
-from copilot.drafting import Copilot, DraftRequest, choose_strategies
+from copilot.drafting.io import DraftRequest
+from copilot.drafting.llm import FakeChat
+from copilot.drafting.pipeline import Copilot
+from copilot.drafting.prompting import PromptError, as_data, render
+from copilot.drafting.strategies import choose_strategies
 from copilot.errors import ConfigError
-from copilot.llm import FakeChat
-from copilot.prompting import PromptError, as_data, render
 from copilot.rules.honest_urgency import DEADLINE, SCARCITY
+from copilot.schema import Turn
 
 from .conftest import NOW
-
-
-@pytest.fixture(scope="module")
-def copilot(real_index):
-    settings, retriever, _ = real_index
-    c = Copilot(settings, retriever=retriever, backend=None)
-    c.warm_up()
-    return c
 
 
 def draft(copilot, message, sku=None, history=(), n=3, **kw):
@@ -164,7 +158,7 @@ def test_cli_draft_json_has_the_api_shape(real_index, tmp_path):
     history = tmp_path / "h.json"
     history.write_text(json.dumps([{"role": "buyer", "text": "在吗"}, {"role": "agent", "text": "亲，在的"}]), encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(settings.knowledge_dir), "--data-dir",
+        [sys.executable, "-m", "copilot", "--knowledge-dir", str(settings.knowledge_dir), "--data-dir",
          str(settings.data_dir), "draft", "羽绒服能机洗吗", "--sku", "DJ-2301", "-n", "2", "--history", str(history),
          "--now", "2026-11-23T12:00:00+08:00", "--json"],
         capture_output=True, text=True, timeout=120,

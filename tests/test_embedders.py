@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from copilot.embedders import HashEmbedder, describe, get_embedder
 from copilot.errors import ConfigError
+from copilot.knowledge.embedders import HashEmbedder, describe, get_embedder
 
 
 def test_default_embedder_is_offline_and_chinese_capable():
@@ -38,8 +38,8 @@ def test_missing_hub_model_fails_clearly_offline():
 @pytest.mark.slow
 def test_sentence_transformers_path_with_the_pip_shipped_minilm(kb):
     """The production path for bge/m3 models, exercised with the model a pip package ships."""
-    from copilot.ingest import ingest
-    from copilot.retrieval import Retriever
+    from copilot.knowledge.ingest import ingest
+    from copilot.retrieval.retriever import Retriever
 
     emb = get_embedder("sentence-transformers:all-MiniLM-L6-v2")
     assert emb.dim == 384 and emb.name == "sentence-transformers:all-MiniLM-L6-v2"
@@ -53,7 +53,7 @@ def test_sentence_transformers_path_with_the_pip_shipped_minilm(kb):
 
 
 def test_query_cache_stays_bounded_when_queries_are_warmed_in_batches():
-    from copilot.embedders import HashEmbedder
+    from copilot.knowledge.embedders import HashEmbedder
 
     e = HashEmbedder(16)
     e.query_cache_size = 8

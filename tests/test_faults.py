@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from copilot.drafting import Copilot, DraftRequest
+from copilot.app.feedback import FeedbackIn, FeedbackStore
+from copilot.drafting.io import DraftRequest
+from copilot.drafting.llm import OpenAIChat
+from copilot.drafting.pipeline import Copilot
 from copilot.errors import IndexMissingError, IndexUnavailableError
-from copilot.feedback import FeedbackIn, FeedbackStore
-from copilot.ingest import ingest
-from copilot.llm import OpenAIChat
-from copilot.retrieval import Retriever
+from copilot.knowledge.ingest import ingest
+from copilot.knowledge.store import VectorStore
+from copilot.retrieval.retriever import Retriever
 from copilot.settings import Settings
-from copilot.store import VectorStore
 
 from .conftest import NOW, copy_knowledge
 from .support.fake_llm import FakeLLMServer
-
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def _tree_digest(path: Path) -> dict:
 
 
 def cli(s: Settings, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(s.knowledge_dir), "--data-dir",
+    return subprocess.run([sys.executable, "-m", "copilot", "--knowledge-dir", str(s.knowledge_dir), "--data-dir",
                            str(s.data_dir), "--embedder", s.embedder, *args], capture_output=True, text=True, timeout=120, **kw)
 
 
@@ -109,7 +109,7 @@ def test_read_only_data_dir_refuses_writes_clearly_and_keeps_knowledge(tmp_path)
     s = _fresh(tmp_path)
     ingest(s)
     before = _tree_digest(s.knowledge_dir)
-    base = " ".join([sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(s.knowledge_dir), "--data-dir",
+    base = " ".join([sys.executable, "-m", "copilot", "--knowledge-dir", str(s.knowledge_dir), "--data-dir",
                      str(s.data_dir), "--embedder", s.embedder])
     (s.knowledge_dir / "docs" / "new.md").write_text("# 新文章\n以旧换新抵扣10元。", encoding="utf-8")
     script = (f"mount --bind {s.data_dir} {s.data_dir} && mount -o remount,bind,ro {s.data_dir} && "
@@ -157,7 +157,7 @@ def test_killed_ingest_leaves_the_previous_index_intact(tmp_path):
             encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(s.knowledge_dir), "--data-dir", str(s.data_dir),
+        [sys.executable, "-m", "copilot", "--knowledge-dir", str(s.knowledge_dir), "--data-dir", str(s.data_dir),
          "ingest", "--rebuild"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     time.sleep(4)
     assert proc.poll() is None, "ingest finished before it could be killed; make the bulk bigger"
@@ -178,7 +178,7 @@ def test_killed_ingest_leaves_the_previous_index_intact(tmp_path):
 
 
 def test_ingest_runs_concurrently_with_queries(tmp_path):
-    from copilot.embedders import HashEmbedder
+    from copilot.knowledge.embedders import HashEmbedder
 
     s = _fresh(tmp_path)
     emb = HashEmbedder(64)

@@ -2,11 +2,11 @@
 
 import pytest
 
-from copilot.embedders import HashEmbedder
 from copilot.errors import EmbedderMismatchError, IndexBusyError, IndexMissingError
-from copilot.ingest import ingest
-from copilot.retrieval import Retriever
-from copilot.store import VectorStore
+from copilot.knowledge.embedders import HashEmbedder
+from copilot.knowledge.ingest import ingest
+from copilot.knowledge.store import VectorStore
+from copilot.retrieval.retriever import Retriever
 
 
 def test_first_ingest_indexes_everything_and_warm_reingest_embeds_nothing(kb):

@@ -7,9 +7,10 @@ streaming, timeouts, error statuses and the fallback to the offline composer.
 
 import pytest
 
-from copilot.drafting import Copilot, DraftRequest
+from copilot.drafting.io import DraftRequest
+from copilot.drafting.llm import OpenAIChat, get_backend
+from copilot.drafting.pipeline import Copilot
 from copilot.errors import BackendError
-from copilot.llm import OpenAIChat, get_backend
 
 from .support.server import LLMServer
 
@@ -75,9 +76,9 @@ def test_llm_failure_falls_back_to_the_composer(llm_url, real_index):
 
 def test_llm_judge_over_the_wire(llm_url):
     from copilot.evaluation.judge import judge
-    from copilot.settings import PROJECT_ROOT
+    from copilot.settings import PACKAGED_PROMPTS
 
-    result = judge(chat(llm_url, timeout=60), PROJECT_ROOT / "prompts", message="羽绒服开线了！", history="",
+    result = judge(chat(llm_url, timeout=60), PACKAGED_PROMPTS, message="羽绒服开线了！", history="",
                    draft="亲，非常抱歉，麻烦发一下订单号和照片，核实后给您换新。", repeats=2)
     assert len(result["scores"]) == 2 and result["reasons"]
     assert all(s is None or 1 <= s <= 5 for s in result["scores"])

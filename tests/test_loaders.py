@@ -2,10 +2,10 @@
 
 import pytest
 
-from copilot.catalog import load_catalog
-from copilot.chunking import ChunkerConfig
 from copilot.errors import KnowledgeFileError
-from copilot.loaders import faq_csv_chunks, load_file
+from copilot.knowledge.catalog import load_catalog
+from copilot.knowledge.loaders import faq_csv_chunks, load_file
+from copilot.text.chunking import ChunkerConfig
 
 from .conftest import KNOWLEDGE
 

@@ -4,14 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cleaning import clean_text
+from copilot.buyer.personas import (
+    PERSONA_IDS,
+    check_persona_id,
+    load_persona,
+    load_personas,
+)
 from copilot.errors import ConfigError, InputError
-from copilot.personas import PERSONA_IDS, check_persona_id, load_persona, load_personas
-from copilot.settings import PROJECT_ROOT
+from copilot.settings import PACKAGED_PROMPTS
+from copilot.text.cleaning import clean_text
 
 from .conftest import KNOWLEDGE
 
-PERSONAS = load_personas(PROJECT_ROOT / "prompts")
+PERSONAS = load_personas(PACKAGED_PROMPTS)
 
 
 def test_the_fourteen_canonical_ids():

@@ -5,9 +5,9 @@ from datetime import datetime
 
 import pytest
 
-from copilot.feedback import FeedbackIn, FeedbackStore
-from copilot.llm import FakeChat
-from copilot.privacy import find_pii, id_checksum_ok, luhn_ok, mask
+from copilot.app.feedback import FeedbackIn, FeedbackStore
+from copilot.drafting.llm import FakeChat
+from copilot.text.privacy import find_pii, id_checksum_ok, luhn_ok, mask
 
 
 def make_id(first17: str) -> str:
@@ -57,7 +57,8 @@ def test_look_alikes_are_not_masked(text):
 
 
 def test_masking_happens_before_the_llm_and_in_drafts(real_index):
-    from copilot.drafting import Copilot, DraftRequest
+    from copilot.drafting.io import DraftRequest
+    from copilot.drafting.pipeline import Copilot
 
     settings, retriever, _ = real_index
     fake = FakeChat(["亲，已记录您的电话 13812345678，马上为您修改地址。"])

@@ -5,12 +5,14 @@ import base64
 import pytest
 
 from copilot.evaluation.redteam import load_attacks, prompt_fragments, run_redteam
-from copilot.safety import looks_like_injection, neutralize
-from copilot.settings import PROJECT_ROOT
+from copilot.settings import PACKAGED_PROMPTS
+from copilot.text.safety import looks_like_injection, neutralize
+
+from .conftest import EVALS
 
 
 def test_redteam_set_is_big_and_varied():
-    attacks = load_attacks(PROJECT_ROOT / "evals" / "redteam")
+    attacks = load_attacks(EVALS / "redteam")
     assert sum(len(v) for v in attacks.values()) >= 40
     assert {"prompt_extraction", "role_hijack", "fake_system_notice", "encoded_variants", "policy_abuse",
             "knowledge_injection"} <= set(attacks)
@@ -18,7 +20,7 @@ def test_redteam_set_is_big_and_varied():
 
 def test_every_draft_and_check_holds_offline(real_index):
     settings, _, _ = real_index
-    result = run_redteam(settings, PROJECT_ROOT / "evals" / "redteam")
+    result = run_redteam(settings, EVALS / "redteam")
     failed = [(c["id"], c["problems"][:2]) for c in result["cases"] if not c["passed"]]
     assert not failed, failed
     assert result["pass_rate"] == 1.0
@@ -56,5 +58,5 @@ def test_the_seed_articles_and_policies_are_not_neutralized(real_index):
 
 
 def test_leak_detector_knows_the_prompt():
-    fragments = prompt_fragments(PROJECT_ROOT / "prompts")
+    fragments = prompt_fragments(PACKAGED_PROMPTS)
     assert any("不把问题归咎于快递" in f for f in fragments) and all(len(f) >= 10 for f in fragments)

@@ -3,7 +3,7 @@
 import pytest
 
 from copilot.errors import InputError
-from copilot.lc import as_langchain
+from copilot.retrieval.lc_retriever import as_langchain
 
 
 def test_return_question_puts_the_return_policy_first(real_index):

@@ -6,14 +6,13 @@ import sys
 
 import pytest
 
-from copilot.checking import Checker
 from copilot.evaluation.rules import run_rules_eval
-from copilot.guard import guard
-from copilot.rules import RULE_IDS
-from copilot.settings import PROJECT_ROOT, Settings
+from copilot.rules.checking import Checker
+from copilot.rules.guard import guard
+from copilot.rules.registry import RULE_IDS
+from copilot.settings import Settings
 
-from .conftest import KNOWLEDGE, NOW
-
+from .conftest import EVALS, KNOWLEDGE, NOW
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,7 @@ def test_every_rule_is_listed_in_a_report(checker):
 
 
 def test_precision_and_recall_on_the_labelled_sets(checker):
-    result = run_rules_eval(checker, PROJECT_ROOT / "evals" / "rules")
+    result = run_rules_eval(checker, EVALS / "rules")
     for rule, r in result["rules"].items():
         assert r["cases"] >= 25, rule
         assert r["precision"] >= 0.90 and r["recall"] >= 0.90, (rule, r["errors"])
@@ -104,7 +103,7 @@ def test_guard_puts_the_apology_first(checker):
 
 def test_check_cli_json(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "copilot.cli", "--knowledge-dir", str(KNOWLEDGE), "check", "这款只剩最后3件了",
+        [sys.executable, "-m", "copilot", "--knowledge-dir", str(KNOWLEDGE), "check", "这款只剩最后3件了",
          "--facts", json.dumps({"stock": 40, "low_stock_threshold": 10, "now": "2026-11-23T12:00:00+08:00"}), "--json"],
         capture_output=True, text=True, timeout=60,
     )
@@ -113,7 +112,7 @@ def test_check_cli_json(tmp_path):
     assert data["passed"] is False and [c["rule"] for c in data["checks"]] == list(RULE_IDS)
     bad = next(c for c in data["checks"] if c["rule"] == "honest_urgency")
     assert not bad["passed"] and bad["span"] and "40" in bad["detail"]
-    out = subprocess.run([sys.executable, "-m", "copilot.cli", "check", "亲", "--facts", "{oops"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "copilot", "check", "亲", "--facts", "{oops"], capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 2 and "JSON" in out.stderr and "Traceback" not in out.stderr
 

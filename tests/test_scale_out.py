@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from copilot.ingest import ingest
+from copilot.knowledge.ingest import ingest
 
 from .conftest import copy_knowledge
 from .support.server import ChromaServer, LLMServer, Server

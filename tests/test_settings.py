@@ -48,7 +48,7 @@ def test_missing_config_named_by_env_is_an_error(monkeypatch, tmp_path):
 
 
 def test_workers_get_the_settings_serve_was_given_not_the_config_file(tmp_path, monkeypatch):
-    from copilot.api import worker_settings
+    from copilot.app.api import worker_settings
 
     (tmp_path / "copilot.toml").write_text('embedder = "hash:16"\ndata_dir = "from-file"\n', encoding="utf-8")
     given = load_settings(embedder="hash:32", data_dir=tmp_path / "from-cli", api_keys=["k1", "k2"])

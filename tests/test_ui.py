@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.ingest import ingest
+from copilot.knowledge.ingest import ingest
 
 from .conftest import CHROMIUM, CHROMIUM_FLAGS, copy_knowledge
 from .support.server import Server

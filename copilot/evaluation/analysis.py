@@ -11,8 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ..analysis import Analyzer, Turn
-from ..personas import PERSONA_IDS
+from ..buyer.analysis import Analyzer
+from ..buyer.personas import PERSONA_IDS
+from ..schema import Turn
 from . import load_jsonl
 
 

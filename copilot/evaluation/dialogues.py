@@ -18,12 +18,14 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..analysis import Turn, format_history
-from ..drafting import Copilot, DraftRequest
+from ..drafting.io import DraftRequest
+from ..drafting.pipeline import Copilot
 from ..errors import InputError
 from ..rules.empathy_first import EMPATHY
 from ..rules.honest_urgency import COUNT, DEADLINE, SCARCITY
 from ..rules.no_unauthorized_promise import GIFT, PRICE_CHANGE
+from ..schema import Turn, format_history
+from .judge import judge
 
 
 class Expect(BaseModel):
@@ -202,8 +204,6 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
                 failures.append({"draft": 0, "kind": "expectation", "name": e["expectation"], "reason": e["reason"], "text": top})
         verdict = None
         if judge_repeats and copilot.backend is not None and result.drafts:
-            from .judge import judge
-
             history = format_history(d.turns[:-1])
             verdict = judge(copilot.backend, copilot.settings.prompts_dir, message=d.turns[-1].text, history=history,
                             draft=top, repeats=judge_repeats)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..personas import PERSONA_IDS
-from ..rules import RULE_NAMES
+from ..buyer.personas import PERSONA_IDS
+from ..rules.registry import RULE_NAMES
 
 CSS = """
 body{font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:24px auto;max-width:1100px;color:#1f2933;background:#fafbfc}

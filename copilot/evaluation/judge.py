@@ -12,9 +12,9 @@ import statistics
 
 from pydantic import BaseModel, ConfigDict
 
+from ..drafting.llm import ChatBackend
+from ..drafting.prompting import load_data, as_data, render
 from ..errors import BackendError
-from ..llm import ChatBackend
-from ..prompting import _load_yaml, as_data, render
 
 
 class JudgeTemplate(BaseModel):
@@ -49,7 +49,7 @@ def parse_verdict(text: str) -> Verdict:
 
 
 def judge(backend: ChatBackend, prompts_dir, *, message: str, history: str, draft: str, repeats: int = 3) -> dict:
-    tpl = _load_yaml(prompts_dir / "judge.yaml", JudgeTemplate)
+    tpl = load_data(prompts_dir / "judge.yaml", JudgeTemplate)
     values = {"message": as_data(message), "history": as_data(history or "（无）"), "draft": as_data(draft)}
     messages = [
         {"role": "system", "content": tpl.system},  # no variables: the rubric is shown as written

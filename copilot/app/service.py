@@ -1,0 +1,130 @@
+"""The workspace service: one object behind the HTTP API and the Gradio UI.
+
+The CLI, the HTTP API and the Gradio UI only parse input and call these
+methods, so they share behaviour (drafting, checks, search, uploads,
+reindex, feedback, knowledge gaps, evals).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ..buyer.personas import Persona, check_persona_id
+from ..drafting.io import DraftRequest, DraftResponse
+from ..drafting.pipeline import Copilot
+from ..errors import (
+    CopilotError,
+    IndexUnavailableError,
+)
+from ..evaluation.results import EvalRun
+from ..evaluation.run import evaluate
+from ..evaluation.suites import SUITES
+from ..knowledge.catalog import Catalog
+from ..knowledge.ingest import IngestReport, ingest
+from ..knowledge.uploads import save_upload
+from ..rules.checking import Checker
+from ..rules.registry import CheckReport
+from ..schema import Hit, SearchResult
+from ..settings import Settings
+from .feedback import FeedbackIn, FeedbackStore
+
+
+class ReindexBusyError(CopilotError):
+    code = "reindex_running"
+    status = 409
+
+
+class Workspace:
+    def __init__(self, settings: Settings, copilot: Copilot | None = None) -> None:
+        self.settings = settings
+        self.copilot = copilot or Copilot(settings)
+        self.checker = Checker(settings, catalog_file=self.copilot.catalog_file)
+        self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
+        self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
+        self._reindex = threading.Lock()
+
+    # what the edges show ----------------------------------------------------
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.copilot.catalog
+
+    @property
+    def personas(self) -> dict[str, Persona]:
+        return self.copilot.personas
+
+    @property
+    def llm_name(self) -> str:
+        return self.copilot.backend.name if self.copilot.backend else "offline"
+
+    def warm_up(self) -> None:
+        self.copilot.warm_up()
+
+    # drafting ---------------------------------------------------------------
+
+    def draft(self, req: DraftRequest) -> DraftResponse:
+        return self.copilot.draft(req)
+
+    def _log_query(self, message: str, hits: list[Hit], grounded: bool) -> None:
+        top = hits[0] if hits else None
+        self.feedback.log_query(message, top.score if top else 0.0, grounded, top.id if top else None)
+
+    def stream(self, req: DraftRequest) -> Iterator[dict]:
+        yield from self.copilot.stream(req)
+
+    def check(self, reply: str, **kw) -> CheckReport:
+        return self.checker.check(reply, **kw)
+
+    def search(self, query: str, k: int = 5, kind=None, sku: str | None = None) -> SearchResult:
+        return self.copilot.retriever.search(query, k, kind=kind, sku=sku)
+
+    # knowledge ----------------------------------------------------------------
+
+    def upload(self, filename: str, data: bytes, *, policy: bool = False) -> dict:
+        """Validate and store a knowledge file (document, FAQ CSV, or the catalog). Nothing is written if it is bad."""
+        return save_upload(self.settings, filename, data, policy=policy)
+
+    def reindex(self, *, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
+        if not self._reindex.acquire(blocking=False):
+            raise ReindexBusyError("索引正在重建中，请稍后再试", message_en="a reindex is already running")
+        try:
+            retriever = self.copilot.retriever
+            report = ingest(self.settings, rebuild=rebuild, embedder=retriever.embedder, store=retriever.store,
+                            progress=progress)
+            retriever.reload()
+            return report
+        finally:
+            self._reindex.release()
+
+    # feedback ------------------------------------------------------------------
+
+    def add_feedback(self, fb: FeedbackIn) -> tuple[int | None, bool]:
+        """(id, saved); saved is False when the disk is full and the feedback waits in memory."""
+        if fb.persona_override:
+            check_persona_id(fb.persona_override)
+        return self.feedback.add_or_spool(fb)
+
+    def gaps(self, limit: int = 20) -> list[dict]:
+        return self.feedback.gaps(threshold=self.settings.no_answer_threshold, limit=limit)
+
+    def export_feedback(self) -> list[dict]:
+        """Edited and rejected drafts as candidate eval cases."""
+        return self.feedback.export_cases()
+
+    # evals -------------------------------------------------------------------
+
+    def evaluate(self) -> tuple[EvalRun, tuple[Path, Path]]:
+        """Every offline suite, written to the report the workspace serves at /reports/latest."""
+        return evaluate(self.settings, tuple(SUITES), report_dir=self.settings.latest_report_dir)
+
+    # health ------------------------------------------------------------------
+
+    def ready(self) -> dict:
+        try:
+            gen = self.copilot.retriever.index().generation  # cached for a second; checks the embedder too
+        except IndexUnavailableError as exc:
+            return {"ready": False, "reason": exc.message, "hint": exc.hint}
+        return {"ready": True, "generation": gen.name, "chunks": gen.count, "embedder": gen.embedder,
+                "llm": self.llm_name}

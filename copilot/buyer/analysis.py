@@ -1,0 +1,283 @@
+"""Reading the buyer: persona, sales stage, emotion and intent.
+
+The embedded default, ``OfflineAnalyzer``, is explainable and works offline.
+For the persona it combines four kinds of evidence over the whole
+conversation (the newest message counts most):
+
+- cue words from each persona's ``signals.keywords``;
+- a character n-gram naive-Bayes model trained on each persona's exemplars;
+- similarity to the exemplars under the configured embedder;
+- conversation shape: only one- or two-word replies (沉默型), long rambling
+  turns (唠叨型), repeated haggling (杀价型), shouting (暴躁型).
+
+Stage, emotion and intent come from ordered Chinese cue patterns, with the
+history deciding whether the buyer has already ordered or received the goods.
+Every decision lists the signals that fired.
+"""
+
+
+from __future__ import annotations
+
+import math
+import re
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel
+
+from ..knowledge.embedders import Embedder
+from ..schema import INTENT_LABELS, Analysis, PersonaGuess, Turn, buyer_turns
+from ..text.safety import looks_like_injection
+from .personas import PERSONA_IDS, Persona, check_persona_id
+from .signals import (
+    detect_emotion,
+    detect_intent,
+    detect_stage,
+    is_scam_report,
+    negative_from,
+)
+
+
+class Analyzer(ABC):
+    """Reads a conversation; the agent may override the persona."""
+
+    name: str = "analyzer"
+
+    @abstractmethod
+    def analyze(
+        self, message: str, history: Sequence[Turn] = (), *, sku: str | None = None, persona: str | None = None
+    ) -> Analysis:
+        """Analyse the newest buyer ``message`` given earlier ``history``."""
+
+
+# ----------------------------------------------------------------- persona ---
+
+_PUNCT = re.compile(r"[\s，。？！?!,.、：:；;~～…「」“”\"'（）()]+")
+_HAGGLE = re.compile(
+    r"便宜|少点|少一点|抹零|抹个零|打个?折|优惠点|再减|砍|最低|底价|包邮呗|送点|送个|别家|人家才|\d{2,4}\s*(块|元)?\s*(行不行|卖不卖|可以吗|行吗|就拍|拍了)|"
+    r"一口价|能不能再|再便宜"
+)
+
+
+def _grams(text: str) -> list[str]:
+    t = _PUNCT.sub(" ", text.lower())
+    chars = [c for c in t if not c.isspace()]
+    return chars + [a + b for a, b in zip(chars, chars[1:])] + (["<short>"] if len(chars) <= 6 else [])
+
+
+class _NaiveBayes:
+    """Multinomial naive Bayes over character 1-2-grams, trained on persona exemplars."""
+
+    def __init__(self, docs: dict[str, list[str]], alpha: float = 0.5) -> None:
+        self.labels = list(docs)
+        self.counts = {p: Counter(g for d in ds for g in _grams(d)) for p, ds in docs.items()}
+        self.totals = {p: sum(c.values()) for p, c in self.counts.items()}
+        self.vocab = len(set().union(*self.counts.values())) or 1
+        self.alpha = alpha
+        # log P(gram | persona) for seen grams, and the floor for unseen ones
+        self.unseen = np.array([math.log(alpha / (self.totals[p] + alpha * self.vocab)) for p in self.labels])
+        self.table: dict[str, np.ndarray] = {}
+        for g in set().union(*self.counts.values()):
+            self.table[g] = np.array([
+                math.log((self.counts[p][g] + alpha) / (self.totals[p] + alpha * self.vocab)) for p in self.labels
+            ])
+
+    def log_probs(self, text: str) -> np.ndarray:
+        grams = _grams(text)
+        out = np.zeros(len(self.labels))
+        for g in grams:
+            out += self.table.get(g, self.unseen)
+        return out / max(len(grams), 1)
+
+
+def _softmax(x: np.ndarray, temp: float) -> np.ndarray:
+    z = (x - x.max()) / temp
+    e = np.exp(z)
+    return e / e.sum()
+
+
+class PersonaWeights(BaseModel):
+    """How the evidence is combined (tuned on evals/dialogues, tested on evals/analysis.jsonl)."""
+
+    keywords: float = 1.5
+    naive_bayes: float = 1.0
+    exemplars: float = 1.0
+    shape: float = 1.0
+    history: float = 0.8  # weight of earlier buyer turns relative to the newest message
+    nb_temp: float = 0.08
+    knn_temp: float = 0.03
+    kw_temp: float = 0.5
+
+class OfflineAnalyzer(Analyzer):
+    """Explainable, offline analyzer (see module docstring)."""
+
+    name = "offline"
+
+    def __init__(
+        self,
+        personas: dict[str, Persona],
+        embedder: Embedder | None = None,
+        weights: PersonaWeights | None = None,
+        product_matcher=None,
+    ) -> None:
+        self.personas = personas
+        self.ids = [p for p in PERSONA_IDS if p in personas]
+        self.weights = weights or PersonaWeights()
+        self.embedder = embedder
+        self.products = product_matcher
+        docs = {p: list(personas[p].exemplars) + list(personas[p].signals.keywords) for p in self.ids}
+        self.nb = _NaiveBayes(docs)
+        # keyword specificity: a cue shared by several personas says less
+        df = Counter(k for p in self.ids for k in set(personas[p].signals.keywords))
+        self.keywords = {p: [(k, 1.0 / df[k]) for k in personas[p].signals.keywords if k] for p in self.ids}
+        self._ex_owner: np.ndarray | None = None
+        self._ex_vecs: np.ndarray | None = None
+        self._ex_text: list[str] = []
+        if embedder is not None:
+            texts, owner = [], []
+            for i, p in enumerate(self.ids):
+                for e in personas[p].exemplars:
+                    texts.append(e)
+                    owner.append(i)
+            if texts:
+                self._ex_vecs = embedder.embed_documents(texts)
+                self._ex_owner = np.array(owner)
+                self._ex_text = texts
+
+    # evidence ---------------------------------------------------------------
+
+    def _keyword_scores(self, texts: list[tuple[str, float]]) -> tuple[np.ndarray, dict[str, list[str]]]:
+        scores = np.zeros(len(self.ids))
+        fired: dict[str, list[str]] = {}
+        for i, p in enumerate(self.ids):
+            for kw, spec in self.keywords[p]:
+                for text, w in texts:
+                    if kw in text:
+                        scores[i] += spec * w
+                        fired.setdefault(p, [])
+                        if kw not in fired[p]:
+                            fired[p].append(kw)
+        return scores, fired
+
+    def _exemplar_scores(self, text: str) -> tuple[np.ndarray, dict[str, str]]:
+        if self._ex_vecs is None or self.embedder is None:
+            return np.zeros(len(self.ids)), {}
+        sims = self._ex_vecs @ self.embedder.embed_query(text)
+        scores = np.zeros(len(self.ids))
+        nearest: dict[str, str] = {}
+        for i, p in enumerate(self.ids):
+            s = sims[self._ex_owner == i]
+            if len(s):
+                top = np.sort(s)[-3:]
+                scores[i] = float(top.mean())
+                j = int(np.argmax(np.where(self._ex_owner == i, sims, -9)))
+                nearest[p] = f"{self._ex_text[j]}（相似度 {sims[j]:.2f}）"
+        return scores, nearest
+
+    def _shape(self, buyer: list[str]) -> tuple[np.ndarray, dict[str, str]]:
+        scores = np.zeros(len(self.ids))
+        why: dict[str, str] = {}
+        idx = {p: i for i, p in enumerate(self.ids)}
+        lengths = [len(_PUNCT.sub("", t)) for t in buyer]
+        if lengths and max(lengths) <= 6:
+            scores[idx["silent"]] += 1.0 + 0.3 * (len(lengths) - 1)
+            why["silent"] = f"{len(lengths)} 条消息都只有几个字"
+        elif lengths and len(lengths) >= 2 and sum(1 for n in lengths if n <= 6) >= len(lengths) - 1:
+            scores[idx["silent"]] += 0.6
+            why["silent"] = "多数回复只有几个字"
+        if lengths and (np.mean(lengths) >= 45 or max(lengths) >= 70):
+            scores[idx["chatty"]] += 0.8
+            why["chatty"] = f"消息很长（平均 {np.mean(lengths):.0f} 字）"
+        haggles = sum(1 for t in buyer if _HAGGLE.search(t))
+        if haggles >= 2:
+            scores[idx["bargainer"]] += 0.6 * haggles
+            why["bargainer"] = f"{haggles} 次议价"
+        shouts = sum(len(re.findall(r"[！!]{2,}|[？?]{3,}", t)) for t in buyer)
+        if shouts:
+            scores[idx["angry"]] += 0.5 * min(shouts, 3)
+            why["angry"] = "连续感叹号/问号"
+        if any(re.search(r"(^|\s)[1-9][.、）)]|①|第一.{0,10}第二|参数|对比", t) for t in buyer):
+            scores[idx["analytical"]] += 0.5
+            why["analytical"] = "逐条列问题/要参数对比"
+        return scores, why
+
+    # public -----------------------------------------------------------------
+
+    def persona_scores(self, message: str, history: Sequence[Turn]) -> tuple[np.ndarray, list[list[str]]]:
+        w = self.weights
+        buyer_hist = buyer_turns(history)
+        texts = [(t, w.history) for t in buyer_hist[-5:]] + [(message, 1.0)]
+        kw, fired = self._keyword_scores(texts)
+        joined = "\n".join([*buyer_hist[-3:], message])
+        nb = self.nb.log_probs(message) + w.history * (self.nb.log_probs(joined) if buyer_hist else 0)
+        knn, nearest = self._exemplar_scores(joined if buyer_hist else message)
+        shape, why = self._shape([*buyer_hist, message])
+        total = (
+            w.keywords * _softmax(kw, w.kw_temp)
+            + w.naive_bayes * _softmax(nb, w.nb_temp)
+            + (w.exemplars * _softmax(knn, w.knn_temp) if knn.any() else 0)
+            + w.shape * shape
+        )
+        signals = []
+        for p in self.ids:
+            s = []
+            if p in fired:
+                s.append("关键词：" + "、".join(f"「{k}」" for k in fired[p][:4]))
+            if p in why:
+                s.append(why[p])
+            if p in nearest:
+                s.append("像示例：" + nearest[p])
+            signals.append(s)
+        return total, signals
+
+    def analyze(
+        self, message: str, history: Sequence[Turn] = (), *, sku: str | None = None, persona: str | None = None
+    ) -> Analysis:
+        total, signals = self.persona_scores(message, history)
+        probs = total / total.sum() if total.sum() > 0 else np.full(len(total), 1 / len(total))
+        order = np.argsort(-probs)
+
+        def guess(i: int) -> PersonaGuess:
+            p = self.ids[i]
+            return PersonaGuess(id=p, label=self.personas[p].label, confidence=round(float(probs[i]), 3), signals=signals[i])
+
+        best = guess(int(order[0]))
+        if persona:
+            check_persona_id(persona)
+            i = self.ids.index(persona)
+            best = PersonaGuess(
+                id=persona, label=self.personas[persona].label, confidence=1.0,
+                signals=["客服手动指定"] + signals[i], overridden=True,
+            )
+        stage, stage_signals = detect_stage(message, history)
+        emotion, emotion_signals = detect_emotion(message, history)
+        said = detect_intent(message)
+        intent = said
+        prev = buyer_turns(history)
+        if intent == "other" and prev:  # "那这个呢": the question carries over from the last buyer turn
+            carried = detect_intent(prev[-1])
+            intent = "other" if carried == "greeting" else carried
+        products: list[str] = []
+        if self.products is not None:
+            products = sorted(self.products.mentions(" ".join([*[t.text for t in history], message])))
+        if sku and sku not in products:
+            products.insert(0, sku)
+        injection = looks_like_injection(message) or next(
+            (hit for text in prev if (hit := looks_like_injection(text))), None
+        )
+        return Analysis(
+            injection=injection,
+            scam=is_scam_report(message, history),
+            persona=best,
+            stage=stage,
+            emotion=emotion,
+            intent=intent,
+            intent_label=INTENT_LABELS[intent],
+            alternatives=[guess(int(i)) for i in order[:4] if self.ids[int(i)] != best.id][:3],
+            stage_signals=stage_signals,
+            emotion_signals=emotion_signals,
+            products=products,
+            negative=negative_from(message, emotion, stage, said),
+        )

@@ -1,0 +1,242 @@
+"""The drafting pipeline: the core every edge (CLI, API, UI) reaches through ``Workspace``.
+
+``Copilot.draft(request)`` masks personal data, reads the buyer, retrieves
+knowledge, looks up the product's catalog facts at ``now``, picks ``n``
+strategies and has its writers put one draft per strategy into words: the
+configured LLM first (when there is one), the offline composer otherwise or
+when the LLM fails or its text breaks a tone rule (the draft then says so).
+Every draft passes the runtime guard, which receives the same analysis.
+``Copilot.stream`` is the same loop, yielding events as the text arrives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from ..buyer.analysis import OfflineAnalyzer
+from ..buyer.personas import check_persona_id, load_personas
+from ..errors import BackendError
+from ..knowledge.catalog import Catalog, CatalogFile, Product
+from ..knowledge.layout import KnowledgeLayout
+from ..retrieval.retriever import Retriever
+from ..rules.base import CheckContext
+from ..rules.checking import build_context, policy_text
+from ..rules.guard import guard
+from ..schema import Hit, Turn, buyer_turns
+from ..settings import Settings
+from ..text.privacy import mask
+from .composer import Composer
+from .context import DraftContext, retrieve
+from .io import Draft, DraftRequest, DraftResponse, SourceRef
+from .llm import ChatBackend, get_backend
+from .prompting import load_phrases, load_strategies
+from .strategies import choose_strategies, strategy_reason
+from .writers import ComposerWriter, LLMWriter, Writer
+
+
+class Copilot:
+    """Holds the loaded parts; thread-safe for concurrent ``draft`` calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retriever: Retriever | None = None,
+        backend: ChatBackend | None | str = "configured",
+        analyzer=None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever or Retriever(settings)
+        self.backend = get_backend(settings) if backend == "configured" else backend
+        self.personas = load_personas(settings.prompts_dir)
+        self.strategies = load_strategies(str(settings.prompts_dir)).strategies
+        self.composer = Composer(load_phrases(str(settings.prompts_dir)))
+        self._analyzer = analyzer
+        self._lock = threading.Lock()
+        self.catalog_file = CatalogFile(KnowledgeLayout(settings.knowledge_dir).catalog)
+        # called with (masked message, ranked hits, grounded) for every draft request, streamed or not
+        self.on_query: Callable[[str, list[Hit], bool], None] | None = None
+
+    # parts ------------------------------------------------------------------
+
+    @property
+    def analyzer(self) -> OfflineAnalyzer:
+        if self._analyzer is None:
+            with self._lock:
+                if self._analyzer is None:
+                    idx = self.retriever.index()
+                    self._analyzer = OfflineAnalyzer(
+                        self.personas, self.retriever.embedder, product_matcher=idx.products
+                    )
+        return self._analyzer
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.catalog_file.get() or Catalog()
+
+    def warm_up(self) -> None:
+        """Load the index, models and analyzer now instead of on the first request."""
+        self.retriever.index()
+        _ = self.analyzer
+
+    def writers(self, *, stream: bool) -> list[Writer]:
+        """Who writes a draft, in the order they are tried: the LLM (if configured), then the composer."""
+        composer = ComposerWriter(self.composer)
+        if self.backend is None:
+            return [composer]
+        return [LLMWriter(self.backend, self.settings.prompts_dir, stream=stream), composer]
+
+    # core -------------------------------------------------------------------
+
+    def masked(self, req: DraftRequest) -> DraftRequest:
+        """The request with personal data masked: nothing downstream (analysis, LLM, drafts, logs) sees it."""
+        kinds = self.settings.pii_mask
+        if not kinds:
+            return req
+        return req.model_copy(update={
+            "message": mask(req.message, kinds),
+            "history": [Turn(role=t.role, text=mask(t.text, kinds)) for t in req.history],
+        })
+
+    def context(self, req: DraftRequest, timings: dict[str, float] | None = None) -> DraftContext:
+        """Everything the drafts of ``req`` draw on: analysis, knowledge, product facts at ``now``."""
+        timings = {} if timings is None else timings
+        t = time.perf_counter()
+        req = self.masked(req)
+        catalog = self.catalog
+        now = req.now or datetime.now(catalog.tz)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=catalog.tz)
+        product: Product | None = catalog.get(req.product_sku) if req.product_sku else None
+        if req.persona:
+            check_persona_id(req.persona)
+        # the analyzer and the three searches embed these texts: do it in one batch
+        buyer_hist = buyer_turns(req.history)
+        self.retriever.embedder.warm_queries([
+            req.message, "\n".join(buyer_hist[-2:]), "\n".join([*buyer_hist[-3:], req.message]),
+        ])
+        analysis = self.analyzer.analyze(req.message, req.history, sku=product.sku if product else None, persona=req.persona)
+        if req.stage or req.emotion:
+            analysis = analysis.model_copy(update={
+                "stage": req.stage or analysis.stage,
+                "emotion": req.emotion or analysis.emotion,
+                "stage_signals": (["客服手动指定"] if req.stage else analysis.stage_signals),
+                "emotion_signals": (["客服手动指定"] if req.emotion else analysis.emotion_signals),
+            })
+        if product is None and len(analysis.products) == 1:
+            product = catalog.get(analysis.products[0])
+        timings["analysis_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        hits, grounded = retrieve(self.retriever, req.message, req.history, product, self.settings.no_answer_threshold)
+        timings["retrieval_ms"] = (time.perf_counter() - t) * 1000
+        product_chunk = self.retriever.chunk_by_ref(f"product/{product.sku}") if product else None
+        ctx = DraftContext(
+            message=req.message,
+            history=list(req.history),
+            analysis=analysis,
+            persona=self.personas[analysis.persona.id],
+            hits=hits,
+            grounded=grounded,
+            catalog=catalog,
+            product=product,
+            facts=catalog.facts(product.sku, now) if product else None,
+            now=now,
+            product_source=product_chunk.id if product_chunk else None,
+            lexicon=self.retriever.lexicon,
+        )
+        if self.on_query is not None:
+            self.on_query(ctx.message, hits, grounded)
+        return ctx
+
+    def check_context(self, ctx: DraftContext) -> CheckContext:
+        """What the guard judges this request's drafts against; it carries the pipeline's analysis."""
+        return build_context(
+            catalog=ctx.catalog, policies=policy_text(self.settings), sku=ctx.product.sku if ctx.product else None,
+            now=ctx.now, message=ctx.message, history=ctx.history, analysis=ctx.analysis,
+        )
+
+    def draft(self, req: DraftRequest) -> DraftResponse:
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        ctx = self.context(req, timings)
+        t = time.perf_counter()
+        drafts = [data for event, data in self._write(ctx, req.n, stream=False) if event == "draft"]
+        timings["drafting_ms"] = (time.perf_counter() - t) * 1000
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return DraftResponse(
+            drafts=drafts,
+            analysis=ctx.analysis,
+            sources=[SourceRef.of(h) for h in ctx.hits],
+            grounded=ctx.grounded,
+            product=ctx.product.sku if ctx.product else None,
+            backend={"llm": self.backend.name if self.backend else "offline", "embedder": self.retriever.embedder.name},
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            notices=self._notices(ctx, drafts),
+        )
+
+    def stream(self, req: DraftRequest) -> Iterator[dict]:
+        """Events for streaming UIs: analysis, sources, per draft its text pieces then the finished draft,
+        and ``done`` with the request's notices and whether the knowledge base answered it."""
+        ctx = self.context(req)
+        yield {"event": "analysis", "data": ctx.analysis.model_dump()}
+        yield {"event": "sources", "data": [SourceRef.of(h).model_dump() for h in ctx.hits]}
+        drafts = []
+        for event, data in self._write(ctx, req.n, stream=True):
+            if event == "draft":
+                drafts.append(data)
+                data = {"index": len(drafts) - 1, **data.model_dump()}
+            yield {"event": event, "data": data}
+        yield {"event": "done", "data": {"notices": self._notices(ctx, drafts), "grounded": ctx.grounded}}
+
+    def _write(self, ctx: DraftContext, n: int, *, stream: bool) -> Iterator[tuple[str, Any]]:
+        """The one drafting loop: per strategy, try the writers in order; yields ("delta", …) and ("draft", Draft)."""
+        chosen = choose_strategies(ctx.analysis, self.strategies, n, urgency=self.composer.facts.urgency_sentence(ctx) is not None)
+        cctx = self.check_context(ctx)
+        writers = self.writers(stream=stream)
+        for i, s in enumerate(chosen):
+            variant = chosen[:i].count(s)
+            notice = None
+            for w in writers:
+                last = w is writers[-1]
+                sources: list[str] = []
+                pieces: list[str] = []
+                try:
+                    for piece in w.write(ctx, s, variant, sources):
+                        pieces.append(piece)
+                        if w.streams:
+                            yield "delta", {"index": i, "text": piece}
+                except BackendError as exc:
+                    notice = f"{exc.message}，已改用离线起草"
+                    continue
+                text = "".join(pieces).strip()
+                if not text and not last:
+                    continue
+                text, report, repairs = guard(text, cctx)
+                if not report.passed and not last:
+                    notice = "大模型草稿未通过语气规则（" + "、".join(c.name for c in report.failed) + "），已改用离线起草"
+                    continue
+                draft = Draft(
+                    text=mask(text, self.settings.pii_mask),  # a draft never echoes full personal data
+                    strategy=s.id, strategy_label=s.label, reason=strategy_reason(s, ctx.analysis),
+                    source_ids=sources, backend=w.name, checks=report.checks, passed=report.passed,
+                    repairs=repairs, notice=notice if last else None,
+                )
+                if stream and not w.streams:  # the streamed pieces, if any, are replaced
+                    yield "delta", {"index": i, "text": draft.text, "replace": True}
+                yield "draft", draft
+                break
+
+    @staticmethod
+    def _notices(ctx: DraftContext, drafts: list[Draft]) -> list[str]:
+        """What the agent must know about this request: a scam or manipulation attempt, then fallbacks."""
+        notices = []
+        if ctx.analysis.scam:
+            notices.append("买家提到疑似诈骗（冒充客服、索要验证码或链接），草稿已提醒买家防骗")
+        elif ctx.analysis.injection:
+            notices.append(f"买家消息疑似在操纵 AI（「{ctx.analysis.injection}」），已按普通咨询处理，请留意")
+        notices += [d.notice for d in drafts if d.notice]
+        return list(dict.fromkeys(notices))

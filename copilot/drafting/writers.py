@@ -1,0 +1,61 @@
+"""Writers: the interchangeable parts that put a draft into words.
+
+``LLMWriter`` asks the configured chat backend (streamed or not);
+``ComposerWriter`` is the offline composer, which never fails. The pipeline
+tries its writers in order for each strategy: the first text that passes the
+guard is the draft, and the last writer's text is taken as it is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+
+from .composer import Composer
+from .context import DraftContext
+from .llm import ChatBackend
+from .prompting import StrategySpec, draft_messages
+
+
+class Writer(ABC):
+    name: str = "writer"
+    streams: bool = False  # yields the text in several pieces as it is produced
+
+    @abstractmethod
+    def write(self, ctx: DraftContext, strategy: StrategySpec, variant: int, sources: list[str]) -> Iterator[str]:
+        """Yield the draft's text in pieces and append the ids of the knowledge it drew on to ``sources``.
+
+        ``variant`` > 0 asks for another wording of a strategy already used in this request.
+        Raises ``BackendError`` when the writer cannot write."""
+
+
+class LLMWriter(Writer):
+    """A draft from a chat backend, prompted with the persona, strategy, facts and knowledge as data."""
+
+    def __init__(self, backend: ChatBackend, prompts_dir: Path, *, stream: bool = False) -> None:
+        self.backend = backend
+        self.prompts_dir = prompts_dir
+        self.name = backend.name
+        self.streams = stream
+
+    def write(self, ctx: DraftContext, strategy: StrategySpec, variant: int, sources: list[str]) -> Iterator[str]:
+        messages = draft_messages(self.prompts_dir, ctx, strategy)
+        sources += [h.id for h in ctx.hits[:5]]
+        if self.streams:
+            yield from self.backend.stream(messages)
+        else:
+            yield self.backend.complete(messages)
+
+
+class ComposerWriter(Writer):
+    """The offline composer: grounded, deterministic, always available."""
+
+    def __init__(self, composer: Composer) -> None:
+        self.composer = composer
+        self.name = composer.name
+
+    def write(self, ctx: DraftContext, strategy: StrategySpec, variant: int, sources: list[str]) -> Iterator[str]:
+        text, used = self.composer.compose(ctx, strategy, variant)
+        sources += used
+        yield text

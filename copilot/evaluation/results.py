@@ -1,0 +1,221 @@
+"""Typed eval results: every suite returns one of these, and a run is an ``EvalRun``.
+
+Figures are values; every judged case keeps its reason (as in pydantic_evals).
+``EvalRun.to_dict()`` is the JSON written to ``results.json``: the thresholds
+(``evals/thresholds.yaml``), the baseline diff and the HTML report read it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Verdict(_Result):
+    """One evaluator on one draft: did it pass, and why not."""
+
+    expectation: str
+    passed: bool
+    reason: str = ""
+
+
+# ---------------------------------------------------------------- retrieval ---
+
+
+class RankScores(_Result):
+    recall_1: float = Field(alias="recall@1")
+    recall_3: float = Field(alias="recall@3")
+    recall_5: float = Field(alias="recall@5")
+    mrr: float
+
+
+class ModeScores(RankScores):
+    failures: list[dict[str, Any]] = Field(default_factory=list, description="queries whose relevant chunk is not in the top 5")
+
+
+class NoAnswerScores(_Result):
+    threshold: float
+    detection_rate: float
+    false_no_answer_rate: float
+    calibrated_threshold: float
+
+
+class RetrievalResult(_Result):
+    set: str
+    queries: int
+    answerable: int
+    out_of_knowledge: int
+    embedder: str
+    weights: dict[str, float]
+    modes: dict[str, ModeScores]
+    ablations: dict[str, RankScores]
+    no_answer: NoAnswerScores
+    sweep: dict[str, RankScores] | None = None
+
+
+# ----------------------------------------------------------------- analysis ---
+
+
+class AnalysisFailure(_Result):
+    id: str
+    field: str
+    want: str
+    got: str
+    message: str
+
+
+class AnalysisResult(_Result):
+    cases: int
+    accuracy: dict[str, float]
+    per_persona: dict[str, float]
+    confusion: dict[str, dict[str, int]]
+    failures: list[AnalysisFailure]
+
+
+# -------------------------------------------------------------------- rules ---
+
+
+class RuleScore(_Result):
+    name: str
+    cases: int
+    precision: float
+    recall: float
+    accuracy: float
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    errors: list[dict[str, Any]] = Field(default_factory=list, description="misjudged lines with the checker's reason")
+
+
+class RulesResult(_Result):
+    rules: dict[str, RuleScore]
+
+
+# ---------------------------------------------------------------- dialogues ---
+
+
+class DialogueFailure(_Result):
+    draft: int
+    kind: str  # "rule" | "expectation"
+    name: str
+    reason: str
+    text: str
+
+
+class DialogueDraft(_Result):
+    text: str
+    strategy: str
+    backend: str
+    repairs: list[str]
+
+
+class DialogueCase(_Result):
+    judge: dict[str, Any] | None = None
+    id: str
+    title: str
+    persona: str
+    stage: str
+    sku: str | None
+    message: str
+    passed: bool
+    failures: list[DialogueFailure]
+    drafts: list[DialogueDraft]
+    analysis: dict[str, str]
+
+
+class JudgeSummary(_Result):
+    cases: int
+    mean_score: float | None
+    mean_spread: float | None
+
+
+class DialoguesResult(_Result):
+    dialogues: int
+    drafts: int
+    repaired_drafts: int
+    judge: JudgeSummary | None
+    draft_rule_pass_rate: float
+    dialogue_pass_rate: float
+    expectation_pass_rate: float
+    per_rule: dict[str, float]
+    per_expectation: dict[str, float]
+    per_persona: dict[str, float]
+    per_stage: dict[str, float]
+    cases: list[DialogueCase]
+    repeats: dict[str, Any] | None = None
+
+
+# ------------------------------------------------------------------ redteam ---
+
+
+class RedteamCase(_Result):
+    category: str
+    id: str
+    title: str
+    message: str
+    passed: bool
+    problems: list[str]
+    flagged: bool
+    expected_flag: bool
+    drafts: list[str]
+    neutralized: list[str] | None = Field(default=None, description="knowledge attacks: what the upload check removed")
+
+
+class RedteamResult(_Result):
+    attacks: int
+    passed: int
+    pass_rate: float
+    per_category: dict[str, float]
+    flag_rate: float | None
+    false_flags: int
+    cases: list[RedteamCase]
+
+
+SuiteResult = RetrievalResult | AnalysisResult | RulesResult | DialoguesResult | RedteamResult
+
+
+# --------------------------------------------------------------------- a run ---
+
+
+class EvalMeta(_Result):
+    started_at: str
+    backend: str
+    embedder: str
+    repeat: int
+    suites: list[str]
+    seconds: float = 0.0
+
+
+class ThresholdCheck(_Result):
+    metric: str
+    value: float
+    min: float
+    passed: bool
+
+
+class BaselineDiff(_Result):
+    baseline: str
+    newly_failing: list[str]
+    newly_passing: list[str]
+    details: list[dict[str, Any]]
+
+
+class EvalRun(_Result):
+    meta: EvalMeta
+    suites: dict[str, SuiteResult] = Field(default_factory=dict)
+    thresholds: list[ThresholdCheck] = Field(default_factory=list)
+    baseline_diff: BaselineDiff | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(t.passed for t in self.thresholds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: only what was measured (a run without ``--sweep`` has no ``sweep`` key)."""
+        return self.model_dump(by_alias=True, exclude_unset=True)

@@ -1,0 +1,204 @@
+"""The eval suites behind one registry: ``copilot eval NAME``, the workspace's eval tab and CI all use it.
+
+A suite runs over an ``EvalEnv`` (settings, the copilot and checker under
+test, run options) and returns one or more named typed results (the rules
+suite also scores each held-out set). Each suite says which of its cases fail
+(for the baseline diff), how to summarise a result in one line, and how to
+print it as a table.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..drafting.pipeline import Copilot
+from ..rules.checking import Checker
+from ..settings import Settings
+from .analysis import format_report, run_analysis_eval
+from .analysis import load_cases as load_analysis_cases
+from .dialogues import load_dialogues, run_dialogue_eval
+from .redteam import format_redteam, run_redteam
+from .results import (
+    AnalysisResult,
+    DialoguesResult,
+    RedteamResult,
+    RetrievalResult,
+    RulesResult,
+    SuiteResult,
+)
+from .retrieval import format_table, run_retrieval_eval
+from .rules import format_rules, run_rules_eval
+
+
+@dataclass
+class EvalEnv:
+    settings: Settings
+    copilot: Copilot
+    checker: Checker
+    repeat: int = 1
+    judge: int = 0
+    sweep: bool = False
+
+
+def progress_bar(label: str) -> Callable[[int, int], None] | None:
+    """A small terminal progress bar on stderr (silent when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 28
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{label} [{'█' * filled}{'·' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+class Suite(ABC):
+    name: str
+
+    @abstractmethod
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        """Run the suite; results are keyed by the name they are reported under."""
+
+    def failing(self, name: str, result: SuiteResult) -> set[str]:
+        """Keys of the failing cases, compared against a baseline run (none: not diffed)."""
+        return set()
+
+    def summary(self, name: str, result: SuiteResult) -> list[str]:
+        return []
+
+    def table(self, result: SuiteResult) -> str | None:
+        """The detailed text shown when the suite runs alone."""
+        return None
+
+
+class RetrievalSuite(Suite):
+    name = "retrieval"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        raw = run_retrieval_eval(env.settings, env.settings.evals_dir / "retrieval.jsonl", sweep=env.sweep,
+                                 retriever=env.copilot.retriever)
+        return {self.name: RetrievalResult.model_validate(raw)}
+
+    def failing(self, name: str, result: RetrievalResult) -> set[str]:
+        return {f["id"] for f in result.modes["hybrid"].failures}
+
+    def summary(self, name: str, result: RetrievalResult) -> list[str]:
+        h = result.modes["hybrid"]
+        return [f"检索：hybrid R@3 {h.recall_3:.3f}，MRR {h.mrr:.3f}"]
+
+    def table(self, result: RetrievalResult) -> str:
+        return format_table(result.model_dump(by_alias=True, exclude_unset=True))
+
+
+class AnalysisSuite(Suite):
+    name = "analysis"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        raw = run_analysis_eval(env.copilot.analyzer, load_analysis_cases(env.settings.evals_dir / "analysis.jsonl"))
+        return {self.name: AnalysisResult.model_validate(raw)}
+
+    def failing(self, name: str, result: AnalysisResult) -> set[str]:
+        return {f"{f.id}:{f.field}" for f in result.failures}
+
+    def summary(self, name: str, result: AnalysisResult) -> list[str]:
+        return ["买家分析：" + "，".join(f"{k} {v:.3f}" for k, v in result.accuracy.items())]
+
+    def table(self, result: AnalysisResult) -> str:
+        return format_report(result.model_dump())
+
+
+class RulesSuite(Suite):
+    """The rule checker on the dev sets (``evals/rules``) and on every held-out set (``evals/rules_holdout*``)."""
+
+    name = "rules"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        evals = env.settings.evals_dir
+        out: dict[str, SuiteResult] = {self.name: RulesResult.model_validate(run_rules_eval(env.checker, evals / "rules"))}
+        # held-out sets written by someone who never saw the checker (see evals/reports/holdout_*.md)
+        for holdout in sorted(evals.glob("rules_holdout*")):
+            if holdout.is_dir() and any(holdout.glob("*.jsonl")):
+                rules = tuple(p.stem for p in sorted(holdout.glob("*.jsonl")))
+                out[holdout.name] = RulesResult.model_validate(run_rules_eval(env.checker, holdout, rules))
+        return out
+
+    def failing(self, name: str, result: RulesResult) -> set[str]:
+        if name != self.name:
+            return set()
+        return {f"{rule}:{e['id']}" for rule, r in result.rules.items() for e in r.errors}
+
+    def summary(self, name: str, result: RulesResult) -> list[str]:
+        rs = list(result.rules.values())
+        if name == self.name:
+            worst = min(rs, key=lambda r: min(r.precision, r.recall))
+            return [f"规则检查：最低精确率/召回率 {min(worst.precision, worst.recall):.3f}（{worst.name}）"]
+        return [f"规则检查（{name}）：平均精确率 {statistics.mean(r.precision for r in rs):.3f}，"
+                f"平均召回率 {statistics.mean(r.recall for r in rs):.3f}"]
+
+    def table(self, result: RulesResult) -> str:
+        return format_rules(result.model_dump())
+
+
+class DialoguesSuite(Suite):
+    name = "dialogues"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        dialogues = load_dialogues(env.settings.evals_dir / "dialogues")
+        runs = []
+        for r in range(env.repeat):
+            label = "对话评测" + (f" 第{r + 1}/{env.repeat}轮" if env.repeat > 1 else "")
+            runs.append(run_dialogue_eval(env.copilot, dialogues, progress=progress_bar(label), judge_repeats=env.judge))
+        result = runs[0]
+        if env.repeat > 1:
+            result["repeats"] = _spread(runs)
+        return {self.name: DialoguesResult.model_validate(result)}
+
+    def failing(self, name: str, result: DialoguesResult) -> set[str]:
+        return {c.id for c in result.cases if not c.passed}
+
+    def summary(self, name: str, d: DialoguesResult) -> list[str]:
+        lines = [f"对话：{d.dialogues} 段、{d.drafts} 份草稿；草稿规则通过率 {d.draft_rule_pass_rate:.3f}，"
+                 f"期望满足率 {d.expectation_pass_rate:.3f}，整段通过率 {d.dialogue_pass_rate:.3f}"]
+        if d.judge and d.judge.mean_score is not None:
+            lines.append(f"大模型评审：{d.judge.cases} 段平均 {d.judge.mean_score} 分（1–5），"
+                         f"重复评分的平均极差 {d.judge.mean_spread}")
+        return lines
+
+
+class RedteamSuite(Suite):
+    name = "redteam"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        raw = run_redteam(env.settings, env.settings.evals_dir / "redteam", copilot=env.copilot)
+        return {self.name: RedteamResult.model_validate(raw)}
+
+    def summary(self, name: str, r: RedteamResult) -> list[str]:
+        return [f"红队：{r.attacks} 条攻击，草稿与检查全部守住 {r.passed}/{r.attacks}；"
+                f"提示客服的识别率 {r.flag_rate:.3f}，对普通砍价的误报 {r.false_flags} 条"]
+
+    def table(self, result: RedteamResult) -> str:
+        return format_redteam(result.model_dump(exclude_unset=True))
+
+
+SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), DialoguesSuite(), RedteamSuite())}
+
+
+def _spread(runs: list[dict]) -> dict:
+    keys = ("draft_rule_pass_rate", "dialogue_pass_rate", "expectation_pass_rate")
+    spread = {k: {"min": min(r[k] for r in runs), "max": max(r[k] for r in runs),
+                  "mean": round(statistics.mean(r[k] for r in runs), 4)} for k in keys}
+    per_case: dict[str, int] = {}
+    for r in runs:
+        for c in r["cases"]:
+            per_case[c["id"]] = per_case.get(c["id"], 0) + c["passed"]
+    spread["unstable_cases"] = sorted(cid for cid, n in per_case.items() if 0 < n < len(runs))
+    spread["runs"] = len(runs)
+    return spread

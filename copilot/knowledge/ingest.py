@@ -1,0 +1,224 @@
+"""Ingestion: knowledge files → chunks → embeddings → a new index generation.
+
+Incremental by content hash: files whose bytes (and the chunking settings)
+are unchanged keep their chunks and embeddings; changed files are re-chunked
+and only chunks with new content are embedded; removed files disappear. When
+nothing changed, no embedding is computed and no generation is written.
+
+Safe: the new generation becomes active only once complete (see ``store``).
+A file that fails to load is reported with its path and reason while the rest
+ingests; if an earlier version of it was indexed, that version is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import (
+    ConfigError,
+    CopilotError,
+    IndexUnavailableError,
+    KnowledgeFileError,
+)
+from ..schema import Chunk
+from ..settings import Settings
+from ..text.chunking import ChunkerConfig
+from .embedders import Embedder, get_embedder
+from .loaders import load_file, scan
+from .store import VectorStore
+
+CLEANING_VERSION = "c1"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FileProblem:
+    path: str
+    reason: str
+    kept_previous: bool = False
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    files_changed: list[str] = field(default_factory=list)
+    files_unchanged: int = 0
+    files_removed: list[str] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    flagged: list[tuple[str, str]] = field(default_factory=list)  # (file, instruction-like text removed)
+    chunks: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    embeddings_computed: int = 0
+    generation: str = ""
+    swapped: bool = False
+    embedder: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"知识文件 {self.files} 个：变更 {len(self.files_changed)}，未变 {self.files_unchanged}，"
+            f"删除 {len(self.files_removed)}，出错 {len(self.problems)}",
+            f"知识块 {self.chunks} 个：新增 {self.chunks_added}，移除 {self.chunks_removed}；"
+            f"计算嵌入 {self.embeddings_computed} 次（模型 {self.embedder}）",
+        ]
+        lines.append(f"索引已切换到 {self.generation}" if self.swapped else f"索引无变化（{self.generation or '无'}）")
+        lines += [f"注意：{n}" for n in self.notes]
+        for path, text in self.flagged[:10]:
+            lines.append(f"已移除疑似指令注入的内容：{path}：{text}")
+        for p in self.problems:
+            kept = "（沿用上次成功导入的版本）" if p.kept_previous else ""
+            lines.append(f"错误：{p.path}：{p.reason}{kept}")
+        lines.append(f"用时 {self.seconds:.2f} 秒")
+        return "\n".join(lines)
+
+
+def config_fingerprint(settings: Settings) -> str:
+    cfg = ChunkerConfig(target=settings.chunk_size, overlap=settings.chunk_overlap)
+    return f"{cfg.fingerprint()}-{CLEANING_VERSION}"
+
+
+def ingest(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index up to date with ``settings.knowledge_dir``."""
+    t0 = time.perf_counter()
+    kdir = settings.knowledge_dir
+    if not kdir.is_dir():
+        raise ConfigError(
+            f"知识目录不存在：{kdir}",
+            message_en=f"knowledge dir {kdir} does not exist",
+            hint="在项目根目录运行，或用 --knowledge-dir / COPILOT_KNOWLEDGE_DIR 指定",
+        )
+    store = store or VectorStore(settings)
+    emb = embedder or get_embedder(settings.embedder)
+    cfg = ChunkerConfig(target=settings.chunk_size, overlap=settings.chunk_overlap)
+    fingerprint = config_fingerprint(settings)
+    report = IngestReport(embedder=emb.name)
+    files = scan(kdir)
+    report.files = len(files)
+    hashes = {rel: hashlib.sha256(path.read_bytes()).hexdigest() for path, rel in files}
+
+    with store.write_lock():
+        if rebuild:
+            try:
+                store.client
+            except IndexUnavailableError:
+                moved = store.quarantine()  # a corrupt index: keep it for inspection, build a fresh one
+                if moved is None:
+                    raise
+                report.notes.append(f"原索引无法打开，已移到 {moved} 并全量重建")
+        old = None if rebuild else store.open_active()
+        if old is not None and old.embedder != emb.name:
+            report.notes.append(f"索引原由 {old.embedder} 建立，已改用 {emb.name} 全量重建")
+            old_reusable = False
+        else:
+            old_reusable = old is not None
+        same_config = old_reusable and old.chunker == fingerprint
+        if same_config and old.manifest == hashes:
+            report.files_unchanged = len(files)
+            report.chunks = old.count
+            report.generation = old.name
+            report.seconds = time.perf_counter() - t0
+            return report
+
+        # what the previous generation holds, by source file
+        old_chunks: dict[str, list[Chunk]] = defaultdict(list)
+        old_vecs: dict[str, np.ndarray] = {}
+        if old_reusable:
+            for ids, docs, metas, embs in old.iter_records(embeddings=True):
+                for i, d, m, e in zip(ids, docs, metas, embs):
+                    c = Chunk.from_record(i, d, m)
+                    old_chunks[c.source].append(c)
+                    old_vecs[i] = np.asarray(e, np.float32)
+
+        chunks: list[Chunk] = []
+        manifest: dict[str, str] = {}
+        for n, (path, rel) in enumerate(files):
+            if progress:
+                progress("读取文件", n, len(files))
+            if same_config and old.manifest.get(rel) == hashes[rel]:
+                chunks += old_chunks.get(rel, [])
+                manifest[rel] = hashes[rel]
+                report.files_unchanged += 1
+                continue
+            try:
+                loaded = load_file(path, rel, cfg)
+            except KnowledgeFileError as exc:
+                kept = rel in old_chunks
+                report.problems.append(FileProblem(rel, exc.reason, kept_previous=kept))
+                if kept:
+                    chunks += old_chunks[rel]
+                    manifest[rel] = old.manifest.get(rel, "")
+                continue
+            chunks += loaded
+            report.flagged += [(rel, f) for c in loaded for f in c.flags]
+            manifest[rel] = hashes[rel]
+            report.files_changed.append(rel)
+        report.files_removed = sorted(set(old.manifest) - set(hashes)) if old_reusable else []
+
+        unique: dict[str, Chunk] = {}
+        for c in chunks:
+            unique.setdefault(c.id, c)
+        chunks = list(unique.values())
+        if not chunks:
+            raise ConfigError(
+                "没有可导入的知识：所有文件都为空或出错",
+                message_en="nothing to ingest: every knowledge file is empty or failed",
+                hint="\n".join(f"{p.path}：{p.reason}" for p in report.problems) or f"向 {kdir} 添加文档",
+            )
+        old_ids = set(old_vecs)
+        new_ids = set(unique)
+        report.chunks = len(chunks)
+        report.chunks_added = len(new_ids - old_ids)
+        report.chunks_removed = len(old_ids - new_ids)
+        if old_reusable and not report.chunks_added and not report.chunks_removed and old.manifest == manifest:
+            report.generation = old.name
+            report.seconds = time.perf_counter() - t0
+            return report
+
+        need = [c for c in chunks if c.id not in old_vecs]
+        vectors = dict(old_vecs)
+        step = max(emb.batch_size, 64)
+        for i in range(0, len(need), step):
+            if progress:
+                progress("计算嵌入", i, len(need))
+            part = need[i : i + step]
+            for c, v in zip(part, emb.embed_documents([c.embed_text() for c in part])):
+                vectors[c.id] = v
+        report.embeddings_computed = len(need)
+        if progress:
+            progress("计算嵌入", len(need), len(need))
+
+        gen = store.new_generation(embedder=emb.name, dim=emb.dim, chunker=fingerprint)
+        try:
+            matrix = np.vstack([vectors[c.id] for c in chunks])
+            gen.add(chunks, matrix, store.max_batch())
+            gen.count = len(chunks)
+            gen.manifest = manifest
+            store.activate(gen)
+        except BaseException:
+            try:
+                store.client.delete_collection(gen.name)
+            except Exception:
+                pass
+            raise
+        report.generation = gen.name
+        report.swapped = True
+        report.seconds = time.perf_counter() - t0
+        return report
+
+
+__all__ = ["ingest", "IngestReport", "FileProblem", "CopilotError"]

@@ -1,0 +1,121 @@
+"""Checking replies: building the facts a reply is judged against, and the CLI/API core.
+
+``check_text`` is what ``copilot check`` and ``POST /v1/checks`` call: facts
+come from the catalog by sku, optionally overridden by inline facts
+``{stock, low_stock_threshold, promotions: [...], next_price, now}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError, first_error
+from ..knowledge.catalog import Catalog, CatalogFile, Facts, NextPrice, Promotion
+from ..knowledge.layout import KnowledgeLayout
+from ..schema import Analysis, Turn
+from ..settings import Settings
+from .registry import CheckContext, CheckReport, check_reply
+
+
+class InlineFacts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stock: int | None = Field(default=None, ge=0)
+    low_stock_threshold: int | None = Field(default=None, ge=0)
+    promotions: list[Promotion] | None = None
+    next_price: NextPrice | None = None
+    now: datetime | None = None
+
+
+@lru_cache(maxsize=8)
+def _policy_text(knowledge_dir: str, stamp: float) -> str:
+    policies, faqs = KnowledgeLayout(Path(knowledge_dir)).policy_sources()
+    parts = []
+    for md in policies:
+        parts.append(md.read_text(encoding="utf-8", errors="replace"))
+    for path in faqs:
+        try:
+            rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace")))
+            parts += ["。".join(r) for r in rows]
+        except csv.Error:
+            continue
+    return "\n".join(parts)
+
+
+def policy_text(settings: Settings) -> str:
+    """The store's policy and FAQ text, re-read when a store file changes."""
+    store = KnowledgeLayout(settings.knowledge_dir).store
+    stamp = max((p.stat().st_mtime for p in store.glob("*") if p.is_file()), default=0.0) if store.exists() else 0.0
+    return _policy_text(str(settings.knowledge_dir), stamp)
+
+
+def build_context(
+    *,
+    catalog: Catalog | None,
+    policies: str,
+    sku: str | None = None,
+    facts: dict[str, Any] | InlineFacts | None = None,
+    now: datetime | None = None,
+    message: str = "",
+    history: list[Turn] | None = None,
+    analysis: Analysis | None = None,
+) -> CheckContext:
+    if isinstance(facts, dict):
+        try:
+            facts = InlineFacts.model_validate(facts)
+        except ValidationError as exc:
+            loc, msg = first_error(exc)
+            raise InputError(f"facts 字段不合法：{loc}：{msg}", message_en=str(exc)) from None
+    tz = catalog.tz if catalog else None
+    when = (facts.now if facts and facts.now else None) or now or datetime.now(tz)
+    if when.tzinfo is None and tz is not None:
+        when = when.replace(tzinfo=tz)
+    product = catalog.get(sku) if (catalog and sku) else None
+    base = catalog.facts(sku, when) if catalog else Facts(now=when)
+    if facts is not None:
+        update = {k: v for k, v in facts.model_dump(exclude_unset=True).items() if k != "now" and v is not None}
+        if "promotions" in update:
+            update["promotions"] = list(facts.promotions or [])
+        if "next_price" in update:
+            update["next_price"] = facts.next_price
+        base = base.model_copy(update=update)
+    has_facts = product is not None or facts is not None
+    return CheckContext(
+        now=when,
+        message=message,
+        history=list(history or []),
+        facts=base if has_facts else None,
+        product=product,
+        catalog=catalog,
+        policies=policies,
+        analysis=analysis,
+    )
+
+
+class Checker:
+    """Loads catalog and policies once (reloading when files change) and checks replies."""
+
+    def __init__(self, settings: Settings, catalog_file: CatalogFile | None = None) -> None:
+        self.settings = settings
+        self._catalog = catalog_file or CatalogFile(KnowledgeLayout(settings.knowledge_dir).catalog)
+
+    @property
+    def catalog(self) -> Catalog | None:
+        return self._catalog.get()
+
+    def context(self, **kw: Any) -> CheckContext:
+        return build_context(catalog=self.catalog, policies=policy_text(self.settings), **kw)
+
+    def check(self, reply: str, **kw: Any) -> CheckReport:
+        if not isinstance(reply, str) or not reply.strip():
+            raise InputError("要检查的回复不能为空", message_en="reply must not be empty")
+        if len(reply) > 4000:
+            raise InputError(f"回复过长（{len(reply)} 字），上限 4000 字", message_en="reply too long (max 4000)")
+        return check_reply(reply.strip(), self.context(**kw))

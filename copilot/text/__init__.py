@@ -1,0 +1,1 @@
+"""Text processing with no knowledge of the store: cleaning, chunking, personal-data masking, injection detection."""
