@@ -8,8 +8,6 @@ never show a traceback for a ``CopilotError``.
 
 from __future__ import annotations
 
-import re
-
 
 class CopilotError(Exception):
     """Base class: a problem the user can understand and act on."""
@@ -25,11 +23,13 @@ class CopilotError(Exception):
         hint: str = "",
         code: str | None = None,
         status: int | None = None,
+        details: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.message_en = message_en
         self.hint = hint
+        self.details = details
         if code:
             self.code = code
         if status:
@@ -45,6 +45,8 @@ class CopilotError(Exception):
         body = {"code": self.code, "message": self.message, "message_en": self.message_en}
         if self.hint:
             body["hint"] = self.hint
+        if self.details:
+            body["details"] = self.details
         return body
 
 
@@ -63,6 +65,12 @@ class NotFoundError(CopilotError):
 class PayloadTooLargeError(CopilotError):
     code = "payload_too_large"
     status = 413
+
+
+class TooMuchKnowledgeError(PayloadTooLargeError):
+    """A file or a reindex holds more knowledge chunks than the configured caps."""
+
+    code = "too_much_knowledge"
 
 
 class ConfigError(CopilotError):
@@ -128,6 +136,13 @@ class IndexBusyError(IndexUnavailableError):
         )
 
 
+class ReadOnlyError(CopilotError):
+    """A write (reindex, upload, feedback) to a directory mounted or marked read-only."""
+
+    code = "read_only"
+    status = 503
+
+
 class BackendError(CopilotError):
     """An LLM or embedding backend failed (timeouts, bad responses)."""
 
@@ -142,30 +157,79 @@ def first_error(exc) -> tuple[str, str]:
     return ".".join(str(x) for x in first["loc"] if x != "body"), first["msg"]
 
 
-_ZH = {
-    "Field required": "必填字段缺失",
-    "String should have at least 1 character": "不能为空",
-    "Input should be a valid string": "应为文本",
-    "Input should be a valid integer": "应为整数",
-    "Input should be a valid list": "应为列表",
+# the fields users send, in Chinese (the id stays in parentheses for the developer)
+FIELD_LABELS = {
+    "message": "买家消息", "history": "对话记录", "role": "角色", "text": "内容", "product_sku": "商品货号",
+    "persona": "买家类型", "stage": "阶段", "emotion": "情绪", "n": "草稿数量", "now": "当前时间", "reply": "回复",
+    "facts": "事实", "stock": "库存", "low_stock_threshold": "库存紧张阈值", "promotions": "活动", "next_price": "调价",
+    "query": "检索问题", "k": "返回条数", "kind": "知识类型", "sku": "货号", "rebuild": "全量重建", "action": "操作",
+    "draft_text": "草稿文本", "final_text": "实际发出的文本", "reason": "原因", "strategy": "策略",
+    "persona_detected": "识别的买家类型", "persona_override": "手动指定的买家类型", "limit": "条数",
 }
 
 
-def explain(msg: str) -> str:
-    """Chinese for pydantic's most common validation messages (others pass through)."""
-    for en, zh in _ZH.items():
-        if msg.startswith(en):
-            return zh
-    m = re.match(r"String should have at most (\d+) characters", msg)
-    if m:
-        return f"不能超过 {m.group(1)} 字"
-    m = re.match(r"List should have at most (\d+) items", msg)
-    if m:
-        return f"最多 {m.group(1)} 条"
-    return msg
+def _field(loc: tuple) -> str:
+    parts = [str(x) for x in loc if x != "body"]
+    if not parts:
+        return "请求体"
+    if not any(p in FIELD_LABELS for p in parts):
+        return f"字段 {'.'.join(parts)}"
+    named = [FIELD_LABELS.get(p, p) if not p.isdigit() else f"第 {int(p) + 1} 条" for p in parts]
+    return f"{''.join(named)}（{'.'.join(parts)}）"
+
+
+def explain_error(err: dict) -> str:
+    """Chinese for one pydantic error, from its type and context (never pydantic's English text)."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "value_error":  # our own validators raise Chinese ValueErrors
+        return str(ctx.get("error") or err.get("msg", "")).removeprefix("Value error, ")
+    simple = {
+        "missing": "必填字段缺失", "extra_forbidden": "不认识的字段（请检查拼写，或删去该字段）",
+        "string_type": "应为文本", "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+        "float_type": "应为数字", "float_parsing": "应为数字", "bool_type": "应为 true 或 false",
+        "bool_parsing": "应为 true 或 false", "list_type": "应为列表", "dict_type": "应为对象（{…}）",
+        "model_type": "应为对象（{…}）", "model_attributes_type": "应为对象（{…}）",
+        "datetime_type": "应为 ISO 8601 时间", "datetime_parsing": "应为 ISO 8601 时间，例如 2026-11-23T12:00:00+08:00",
+        "datetime_from_date_parsing": "应为 ISO 8601 时间，例如 2026-11-23T12:00:00+08:00",
+        "json_invalid": "不是合法的 JSON", "string_unicode": "含有无法识别的字符", "none_required": "应为空",
+        "url_parsing": "不是合法的网址",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"至少 {ctx.get('min_length')} 字"
+    if kind == "string_too_long":
+        return f"不能超过 {ctx.get('max_length')} 字"
+    if kind == "too_short":
+        return f"至少 {ctx.get('min_length')} 条"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 条"
+    bounds = {"greater_than_equal": ("不能小于", "ge"), "greater_than": ("必须大于", "gt"),
+              "less_than_equal": ("不能大于", "le"), "less_than": ("必须小于", "lt")}
+    if kind in bounds:
+        word, key = bounds[kind]
+        return f"{word} {ctx.get(key)}"
+    if kind in ("literal_error", "enum"):
+        return f"只能是 {ctx.get('expected', '')}".replace(" or ", " 或 ")
+    if kind == "string_pattern_mismatch":
+        return "格式不正确"
+    return "取值不合法"
+
+
+def first_error_zh(exc) -> tuple[str, str]:
+    """(field in Chinese, reason in Chinese) of a pydantic ``ValidationError``'s first problem."""
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "type": ""}
+    return _field(tuple(first["loc"])), explain_error(first)
 
 
 def invalid_input(exc) -> InputError:
-    """The ``InputError`` every edge shows for a pydantic validation failure: field and reason, in Chinese."""
+    """The ``InputError`` every edge shows for a pydantic validation failure: field and reason, in Chinese.
+
+    The English of pydantic goes to ``message_en`` only."""
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid", "type": ""}
     loc, msg = first_error(exc)
-    return InputError(f"参数不合法：{loc or '请求体'}：{explain(msg)}", message_en=f"invalid {loc or 'body'}: {msg}")
+    more = f"（另有 {len(errors) - 1} 处问题）" if len(errors) > 1 else ""
+    return InputError(f"参数不合法：{_field(tuple(first['loc']))}：{explain_error(first)}{more}",
+                      message_en=f"invalid {loc or 'body'}: {msg}")

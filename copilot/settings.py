@@ -25,6 +25,9 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from .errors import ConfigError, first_error
+from .text.privacy import (
+    KINDS as PII_KINDS,  # a leaf module: imports nothing from copilot
+)
 
 CONFIG_ENV = "COPILOT_CONFIG"
 DEFAULT_CONFIG = "copilot.toml"
@@ -106,6 +109,17 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(default=20.0, gt=0, le=120)
     llm_max_retries: int = Field(default=1, ge=0, le=5)
+    llm_budget_s: float = Field(
+        default=8.0, gt=0, le=600,
+        description="LLM time for one draft request, all candidates and retries together; then the composer writes "
+                    "(kept below request_timeout_s: a larger value is clamped to it)",
+    )
+    llm_breaker_failures: int = Field(
+        default=3, ge=0, le=100, description="consecutive LLM failures (timeouts, 5xx, connection) that open the breaker; 0 disables it"
+    )
+    llm_breaker_cooldown_s: float = Field(
+        default=30.0, gt=0, le=3600, description="how long an open breaker skips the LLM before one trial call"
+    )
 
     # HTTP API and workspace
     host: str = "127.0.0.1"
@@ -113,26 +127,32 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Bearer keys (comma-separated in COPILOT_API_KEYS); empty means no auth"
     )
+    docs_public: bool = Field(
+        default=False, description="with api_keys set, serve /docs, /redoc, /openapi.json and /readyz without a key"
+    )
     rate_limit_per_minute: int = Field(default=120, ge=1, le=100_000)
     max_body_kb: int = Field(default=256, ge=1, le=10_240)
     max_upload_mb: int = Field(default=5, ge=1, le=100)
+    max_file_chunks: int = Field(default=5000, ge=10, le=1_000_000,
+                                 description="knowledge chunks one file may produce (a CSV row or catalog FAQ is one)")
+    max_index_chunks: int = Field(default=50_000, ge=100, le=10_000_000, description="knowledge chunks one reindex may hold")
     request_timeout_s: float = Field(
         default=60.0, gt=0, le=600, description="deadline for one API request (drafts, checks, search); 503 after it"
     )
 
-    # personal data masked before LLM calls, in drafts and in the feedback store (see copilot/privacy.py)
+    # personal data masked before LLM calls, in drafts and in the feedback store (see copilot/text/privacy.py;
+    # its KINDS is the one list of kinds)
     pii_mask: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["mobile", "id_card", "bank_card", "email", "address"],
-        description="kinds to mask: mobile, id_card, bank_card, email, address (comma-separated in COPILOT_PII_MASK)",
+        default_factory=lambda: list(PII_KINDS),
+        description="kinds to mask (comma-separated in COPILOT_PII_MASK): " + ", ".join(PII_KINDS),
     )
 
     @field_validator("pii_mask")
     @classmethod
     def _known_kinds(cls, v: list[str]) -> list[str]:
-        allowed = {"mobile", "id_card", "bank_card", "email", "address"}
-        bad = [k for k in v if k not in allowed]
+        bad = [k for k in v if k not in PII_KINDS]
         if bad:
-            raise ValueError(f"未知的个人信息类型 {bad}，可用：{sorted(allowed)}")
+            raise ValueError(f"未知的个人信息类型 {bad}，可用：{'、'.join(PII_KINDS)}")
         return v
 
     @field_validator("api_keys", "pii_mask", mode="before")

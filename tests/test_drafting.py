@@ -203,4 +203,4 @@ def test_validation_errors_read_the_same_on_every_edge():
     with pytest.raises(ValidationError) as caught:
         DraftRequest(message="好" * 2001)
     err = invalid_input(caught.value)  # what the API, the CLI and the workspace all show
-    assert err.message == "参数不合法：message：不能超过 2000 字" and err.status == 422
+    assert err.message == "参数不合法：买家消息（message）：不能超过 2000 字" and err.status == 422

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from copilot.drafting.io import DraftRequest
 from copilot.drafting.llm import FakeChat
 from copilot.drafting.pipeline import Copilot
@@ -65,7 +67,8 @@ def test_cli_drafts_go_through_the_workspace_and_feed_the_gap_report(real_index,
 def test_the_knowledge_layout_has_one_owner(tmp_path):
     layout = KnowledgeLayout(tmp_path)
     assert layout.catalog == tmp_path / CATALOG
-    assert layout.upload_target("catalog_new.yaml") == CATALOG
+    assert layout.upload_target("catalog.yaml") == CATALOG
+    assert layout.upload_target("catalog_new.yaml") is None, "a new name never maps onto the catalog"
     assert layout.upload_target("faq.csv") == "store/faq.csv"
     assert layout.upload_target("以旧换新.md", policy=True) == "store/以旧换新.md"
     assert layout.upload_target("话术.md") == "docs/话术.md"
@@ -88,3 +91,35 @@ def test_every_suite_is_registered_once_and_results_are_typed():
 def test_history_turns_are_shared_records():
     t = Turn(role="buyer", text="在吗")
     assert t.model_dump() == {"role": "buyer", "text": "在吗"}
+
+
+@pytest.mark.parametrize("body, field, reason", [
+    ({"message": "hi", "n": 9}, "草稿数量（n）", "不能大于 5"),
+    ({"message": "x" * 2001}, "买家消息（message）", "不能超过 2000 字"),
+    ({"message": "hi", "history": [{"role": "robot", "text": "x"}]}, "对话记录第 1 条角色（history.0.role）", "只能是"),
+    ({"message": "hi", "now": "yesterday"}, "当前时间（now）", "ISO 8601"),
+    ({"message": "hi", "prodcut_sku": "DJ-2301"}, "字段 prodcut_sku", "不认识的字段"),
+])
+def test_validation_messages_are_chinese_and_name_the_field(body, field, reason):
+    import re
+
+    from pydantic import ValidationError
+
+    from copilot.errors import invalid_input
+
+    with pytest.raises(ValidationError) as info:
+        DraftRequest.model_validate(body)
+    err = invalid_input(info.value)
+    assert field in err.message and reason in err.message
+    rest = re.sub(r"'[^']*'", "", err.message.replace(field, ""))  # allowed values are quoted ids
+    assert not re.search(r"[A-Za-z]{4,}", rest), err.message  # no English beyond the field id and the allowed values
+    assert err.message_en  # pydantic's English stays available for developers
+
+
+def test_control_characters_never_reach_the_llm_prompt(real_index):
+    settings, retriever, _ = real_index
+    chat = FakeChat(["亲，可以的～"])
+    Copilot(settings, retriever=retriever, backend=chat).draft(
+        DraftRequest(message="能开\x00发票吗\x07", history=[Turn(role="buyer", text="在吗\x00")], n=1, now=NOW))
+    prompt = "".join(m["content"] for m in chat.calls[0])
+    assert "能开发票吗" in prompt and "\x00" not in prompt and "\x07" not in prompt

@@ -124,3 +124,10 @@ def test_bad_inline_facts_are_rejected(checker):
         checker.check("亲", facts={"stock": -1})
     with pytest.raises(InputError):
         checker.check("   ")
+
+
+def test_quoting_the_shops_own_review_policy_is_not_a_reward_for_reviews(checker):
+    policy = "本店不以好评返现、返券或赠品等任何形式诱导评价，也不会要求您修改或删除评价来换取退款或补偿。"
+    assert next(c for c in checker.check(policy, now=NOW).checks if c.rule == "platform_rules").passed
+    offer = "亲，五星好评带图，返现5元哦"
+    assert not next(c for c in checker.check(offer, now=NOW).checks if c.rule == "platform_rules").passed

@@ -28,7 +28,7 @@ def stack(tmp_path_factory):
     kdir = settings.knowledge_dir
     env = {
         "COPILOT_CHROMA_URL": chroma.url, "COPILOT_LLM": "llamacpp:smollm2", "COPILOT_OPENAI_BASE_URL": llm.api,
-        "COPILOT_LLM_TIMEOUT_S": "90", "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
+        "COPILOT_LLM_TIMEOUT_S": "90", "COPILOT_LLM_BUDGET_S": "59", "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
     }
     api = Server(kdir, root / "data", env, args=("--workers", "2"), ready_path="/readyz", timeout=120)
     yield api.url, kdir

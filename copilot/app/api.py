@@ -5,78 +5,55 @@ in Chinese and English, with 400 (malformed), 401 (auth), 404 (unknown sku),
 409 (reindex running), 413 (too large), 422 (invalid), 429 (rate limit),
 and 503 when a request runs past ``request_timeout_s`` (with Retry-After).
 Bad input never produces a 5xx or a traceback.
+
+Who may call what (keys, login sessions, rate limits) is in ``auth``; byte caps on every body in ``limits``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import os
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import asdict
-from typing import Literal
 
 import uvicorn
-from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 
 from .. import __version__
 from ..drafting.io import DraftRequest, DraftResponse
 from ..errors import CopilotError, invalid_input
-from ..rules.checking import InlineFacts
-from ..schema import SearchResult, Turn
+from ..schema import SearchResult
 from ..settings import Settings, load_settings
+from .api_models import ChecksIn, ChecksOut, ErrorOut, ReindexIn, SearchIn
+from .auth import (
+    DOCS_PATHS,
+    LOGIN_ATTEMPTS_PER_MINUTE,
+    OPEN_PATHS,
+    SESSION_COOKIE,
+    SESSION_TTL_S,
+    UI_STATIC,
+    RateLimiter,
+    Sessions,
+    WebSocketGuard,
+    is_ui,
+    login_page,
+    safe_next,
+)
 from .feedback import FeedbackIn
+from .limits import BodyLimit
 from .service import Workspace
-
-
-class ChecksIn(BaseModel):
-    reply: str = Field(min_length=1, max_length=4000)
-    message: str | None = Field(default=None, max_length=2000)
-    history: list[Turn] = Field(default_factory=list, max_length=50)
-    product_sku: str | None = Field(default=None, max_length=40)
-    facts: InlineFacts | None = None
-
-
-class CheckOut(BaseModel):
-    rule: str
-    passed: bool
-    detail: str
-    span: str | None = None
-
-
-class ChecksOut(BaseModel):
-    passed: bool
-    checks: list[CheckOut]
-
-
-class SearchIn(BaseModel):
-    query: str = Field(min_length=1, max_length=2000)
-    k: int = Field(default=5, ge=1, le=50)
-    kind: list[Literal["doc", "faq", "product", "policy"]] | None = None
-    sku: str | None = Field(default=None, max_length=40)
-
-
-class ReindexIn(BaseModel):
-    rebuild: bool = False
-
-
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    message_en: str = ""
-    hint: str | None = None
-
-
-class ErrorOut(BaseModel):
-    error: ErrorBody
-
 
 ERRORS = {k: {"model": ErrorOut} for k in (400, 401, 404, 409, 413, 422, 429, 503)}
 
@@ -94,26 +71,6 @@ def copilot_response(exc: CopilotError) -> JSONResponse:
     return JSONResponse({"error": exc.to_dict()}, status_code=status)
 
 
-class RateLimiter:
-    """Sliding one-minute window per key."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.hits: dict[str, deque] = defaultdict(deque)
-        self.lock = threading.Lock()
-
-    def allow(self, key: str) -> tuple[bool, float]:
-        now = time.monotonic()
-        with self.lock:
-            q = self.hits[key]
-            while q and now - q[0] > 60:
-                q.popleft()
-            if len(q) >= self.per_minute:
-                return False, 60 - (now - q[0])
-            q.append(now)
-            return True, 0.0
-
-
 def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bool = True) -> FastAPI:
     ws = workspace or Workspace(settings)
     app = FastAPI(
@@ -123,7 +80,62 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     )
     app.state.workspace = ws
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    keys = set(settings.api_keys)
+    login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+    keys = [k for k in settings.api_keys if k]
+    sessions = Sessions()
+
+    def match_key(candidate: str) -> str | None:
+        """The configured key equal to ``candidate`` (compared in constant time), else None."""
+        found = None
+        for k in keys:
+            if candidate and hmac.compare_digest(candidate.encode(), k.encode()):
+                found = k
+        return found
+
+    def caller_key(conn: HTTPConnection, *, cookie: bool) -> str | None:
+        """The key a request is made with: the Bearer header, or (where allowed) the login session's key."""
+        auth = conn.headers.get("authorization", "")
+        key = match_key(auth[7:].strip()) if auth.lower().startswith("bearer ") else None
+        if key is None and cookie:
+            token = conn.cookies.get(SESSION_COOKIE, "")
+            key = sessions.key(token) if token else None
+        return key
+
+    def is_open(path: str) -> bool:
+        return path in OPEN_PATHS or (settings.docs_public and path in DOCS_PATHS)
+
+    def wants_html(request: Request) -> bool:
+        return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+
+    def unauthorized(request: Request) -> JSONResponse | HTMLResponse:
+        path = request.url.path
+        if wants_html(request) and not path.startswith("/v1/"):  # a browser: the login page, still a 401
+            target = path + (f"?{request.url.query}" if request.url.query else "")
+            return login_html(safe_next(target), status=401)
+        hint = "请求头加上 Authorization: Bearer <key>"
+        if not path.startswith("/v1/"):
+            hint += "，或在浏览器打开 /login 登录"
+        resp = error(401, "unauthorized", "缺少或无效的 API Key", "missing or invalid API key", hint)
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+
+    def login_html(target: str, notice: str = "", status: int = 200) -> HTMLResponse:
+        return HTMLResponse(login_page(target, notice), status_code=status,
+                            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+    def rate_limited(retry: float) -> JSONResponse:
+        resp = error(429, "rate_limited", "请求太频繁，请稍后再试", "rate limit exceeded",
+                     f"每分钟最多 {settings.rate_limit_per_minute} 次")
+        resp.headers["Retry-After"] = str(int(retry) + 1)
+        return resp
+
+    def body_limit_for(path: str) -> int | None:
+        if path == "/v1/knowledge" or is_ui(path):  # file uploads (the workspace uploads through Gradio)
+            return settings.max_upload_mb * 1024 * 1024
+        return settings.max_body_kb * 1024
+
+    # the first middleware added runs innermost: after the auth check, so a caller without a key is refused unread
+    app.add_middleware(BodyLimit, limit_for=body_limit_for, respond=copilot_response)
 
     worker = str(os.getpid())
 
@@ -136,33 +148,24 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.middleware("http")
     async def guard_requests(request: Request, call_next):
         path = request.url.path
-        if path.startswith("/v1/"):
-            if keys:
-                auth = request.headers.get("authorization", "")
-                token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-                if token not in keys:
-                    return error(401, "unauthorized", "缺少或无效的 API Key", "missing or invalid API key",
-                                 "请求头加上 Authorization: Bearer <key>")
-                who = token
-            else:
-                who = request.client.host if request.client else "local"
-            ok, retry = limiter.allow(who)
+        who = None
+        if keys and not is_open(path):
+            # everything else needs the key: the API by header only, the workspace and docs also by session cookie
+            who = caller_key(request, cookie=not path.startswith("/v1/"))
+            if who is None:
+                return unauthorized(request)
+        counted = path.startswith("/v1/") or (
+            keys and is_ui(path) and not (request.method in ("GET", "HEAD") and UI_STATIC.match(path)))
+        if counted:
+            ok, retry = limiter.allow(who or (request.client.host if request.client else "local"))
             if not ok:
-                resp = error(429, "rate_limited", "请求太频繁，请稍后再试", "rate limit exceeded",
-                             f"每分钟最多 {settings.rate_limit_per_minute} 次")
-                resp.headers["Retry-After"] = str(int(retry) + 1)
-                return resp
-            length = request.headers.get("content-length")
-            limit = settings.max_upload_mb * 1024 * 1024 if path == "/v1/knowledge" else settings.max_body_kb * 1024
-            if length is not None:
-                try:
-                    too_big = int(length) > limit
-                except ValueError:
-                    return error(400, "bad_request", "Content-Length 不合法", "invalid Content-Length")
-                if too_big:
-                    return error(413, "payload_too_large", f"请求体过大，上限 {limit // 1024} KB",
-                                 f"request body too large (max {limit // 1024} KB)")
+                return rate_limited(retry)
         return await call_next(request)
+
+
+    if keys:
+        app.add_middleware(WebSocketGuard, allow=lambda conn: is_open(conn.url.path) or
+                           caller_key(conn, cookie=not conn.url.path.startswith("/v1/")) is not None)
 
     @app.exception_handler(CopilotError)
     async def copilot_error(_: Request, exc: CopilotError):
@@ -239,10 +242,11 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         return await bounded(ws.search, req.query, req.k, kind=req.kind, sku=req.sku)
 
     @app.post("/v1/knowledge", tags=["知识库"], responses=ERRORS)
-    async def upload(file: UploadFile = File(..., description="文档 .txt/.md、FAQ .csv 或商品目录 catalog*.yaml"),
-                     policy: bool = Form(False, description=".md 作为店铺政策（否则作为文章）")) -> dict:
+    async def upload(file: UploadFile = File(..., description="文档 .txt/.md、FAQ .csv 或商品目录 catalog.yaml"),
+                     policy: bool = Form(False, description=".md 作为店铺政策（否则作为文章）"),
+                     replace: bool = Form(False, description="替换同名的已有文件（否则返回 409 和变更预览）")) -> dict:
         data = await file.read(settings.max_upload_mb * 1024 * 1024 + 1)
-        return ws.upload(file.filename or "", data, policy=policy)
+        return ws.upload(file.filename or "", data, policy=policy, replace=replace)
 
     @app.post("/v1/knowledge/reindex", tags=["知识库"], responses=ERRORS)
     def reindex(req: ReindexIn | None = None) -> dict:
@@ -262,6 +266,37 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.get("/v1/gaps", tags=["反馈"], responses=ERRORS)
     def gaps(limit: int = 20) -> dict:
         return {"gaps": ws.gaps(max(1, min(limit, 200)))}
+
+    if keys:
+        @app.get("/login", include_in_schema=False)
+        def login_form(target: str = Query("/ui/", alias="next", max_length=2000)):
+            return login_html(safe_next(target))
+
+        @app.post("/login", include_in_schema=False)
+        async def login(request: Request):
+            ok, retry = login_limiter.allow(request.client.host if request.client else "local")
+            if not ok:
+                resp = error(429, "rate_limited", "登录尝试太频繁，请稍后再试", "too many login attempts",
+                             f"每个地址每分钟最多 {LOGIN_ATTEMPTS_PER_MINUTE} 次")
+                resp.headers["Retry-After"] = str(int(retry) + 1)
+                return resp
+            form = await request.form()
+            target = safe_next(str(form.get("next") or "/ui/"))
+            key = match_key(str(form.get("key") or "").strip())
+            if key is None:
+                return login_html(target, "API Key 无效，请重新输入", status=401)
+            resp = RedirectResponse(target, status_code=303)
+            resp.set_cookie(SESSION_COOKIE, sessions.create(key), max_age=SESSION_TTL_S, path="/", httponly=True,
+                            samesite="strict", secure=request.url.scheme == "https")
+            resp.headers["Cache-Control"] = "no-store"
+            return resp
+
+        @app.post("/logout", include_in_schema=False)
+        def logout(request: Request):
+            sessions.drop(request.cookies.get(SESSION_COOKIE, ""))
+            resp = RedirectResponse("/login", status_code=303)
+            resp.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+            return resp
 
     @app.get("/reports/latest", tags=["评测"], include_in_schema=False)
     def latest_report():
@@ -326,6 +361,6 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     ws = _workspace(settings)
     app = create_app(settings, ws, ui=ui)
     print(f"reply-copilot {__version__} · http://{host}:{port}  API 文档 /docs  工作台 /ui  "
-          f"（{'未配置 API Key：仅限本机访问' if not settings.api_keys else f'已启用 {len(settings.api_keys)} 个 API Key'}；"
+          f"（{'未配置 API Key：仅限本机访问' if not settings.api_keys else f'已启用 {len(settings.api_keys)} 个 API Key，浏览器在 /login 登录'}；"
           f"大模型：{ws.llm_name if ws.llm_name != 'offline' else 'offline（离线起草）'}）", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=5)

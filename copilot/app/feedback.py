@@ -5,11 +5,16 @@
   into candidate eval cases.
 - ``queries``: every drafted buyer question with its best retrieval score;
   ``gaps`` ranks the weakly answered ones by frequency — the knowledge to add.
+
+Nothing personal is stored or shown: every text is written without control characters and with
+personal data masked (``text.privacy``), and masked again when read, so rows an older version wrote
+raw are masked in ``gaps``, ``rows`` and ``export_cases`` too.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import json
 import re
 import sqlite3
@@ -18,12 +23,15 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import CopilotError, InputError
-from ..text.privacy import KINDS, mask
+from ..errors import CopilotError, InputError, ReadOnlyError
+from ..knowledge.store import writable
+from ..text.privacy import KINDS, mask, strip_controls
 
 Action = Literal["adopt", "edit", "reject"]
+FREE_TEXT = ("message", "draft_text", "final_text", "reason")  # where buyers' and agents' words go
+LABELS = ("strategy", "sku", "persona_detected", "persona_override", "stage")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -54,7 +62,14 @@ CREATE INDEX IF NOT EXISTS queries_norm ON queries(normalized);
 """
 
 
+def _read_only(exc: Exception) -> bool:
+    return (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)) or \
+        "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+
+
 class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     action: Action
     message: str = Field(min_length=1, max_length=2000, description="the buyer message the draft answered")
     draft_text: str = Field(min_length=1, max_length=4000)
@@ -69,6 +84,10 @@ class FeedbackIn(BaseModel):
 
 def _normalize(q: str) -> str:
     return re.sub(r"[\s，。？！?!,.~～、…“”\"'亲呀啊呢吧嘛哈]+", "", q.lower())[:120]
+
+
+def _char_diff(before: str, after: str) -> str:
+    return "\n".join(difflib.unified_diff(list(before), list(after), lineterm="", n=0))
 
 
 class FeedbackStore:
@@ -88,7 +107,9 @@ class FeedbackStore:
                 conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=5)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError) as exc:
+                if _read_only(exc) or not writable(self.path.parent):
+                    raise self._read_only_error(exc) from None
                 raise CopilotError(
                     f"无法打开反馈数据库 {self.path}：{exc}", message_en=f"cannot open feedback db: {exc}",
                     hint="检查数据目录权限与磁盘空间", code="feedback_unavailable", status=503,
@@ -108,10 +129,18 @@ class FeedbackStore:
                     self._db().rollback()
                 except sqlite3.Error:
                     pass
+                if _read_only(exc):  # not a full disk: spooling would only hide it
+                    raise self._read_only_error(exc) from None
                 raise CopilotError(
                     f"反馈保存失败：{exc}", message_en=f"feedback write failed: {exc}",
                     hint="检查磁盘空间与数据目录权限；已有记录不受影响", code="feedback_write_failed", status=503,
                 ) from None
+
+    def _read_only_error(self, exc: Exception) -> ReadOnlyError:
+        return ReadOnlyError(
+            f"数据目录不可写（{self.path.parent}），反馈未保存", message_en=f"feedback store is read-only: {exc}",
+            hint="数据目录是只读的：起草和检索照常，反馈需要可写的数据目录",
+        )
 
     def _flush_spool(self) -> None:
         while self.spool:
@@ -136,16 +165,15 @@ class FeedbackStore:
         return self._write(*self._insert(fb))
 
     def _insert(self, fb: FeedbackIn) -> tuple[str, tuple]:
+        # personal data and control characters never reach the disk
+        fb = fb.model_copy(update={f: self._clean(getattr(fb, f)) for f in (*FREE_TEXT, *LABELS)})
         if fb.action == "edit" and not (fb.final_text and fb.final_text.strip()):
             raise InputError("修改后采用需要提供 final_text（实际发出的文本）", message_en="edit needs final_text")
         if fb.action == "reject" and not (fb.reason and fb.reason.strip()):
             raise InputError("拒绝草稿需要填写原因", message_en="reject needs a reason")
-        m = lambda s: mask(s, self.pii_kinds) if s else s  # noqa: E731 - personal data never reaches the disk
-        fb = fb.model_copy(update={"message": m(fb.message), "draft_text": m(fb.draft_text),
-                                   "final_text": m(fb.final_text), "reason": m(fb.reason)})
         diff = None
         if fb.final_text and fb.final_text != fb.draft_text:
-            diff = "\n".join(difflib.unified_diff(list(fb.draft_text), list(fb.final_text), lineterm="", n=0))
+            diff = _char_diff(fb.draft_text, fb.final_text)
         return (
             "INSERT INTO feedback (ts, action, message, draft_text, final_text, diff, reason, strategy, sku,"
             " persona_detected, persona_override, stage) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -153,24 +181,36 @@ class FeedbackStore:
              fb.persona_detected, fb.persona_override, fb.stage),
         )
 
+    def _clean(self, s: str | None) -> str | None:
+        """What may be stored or shown of ``s``: no control characters, personal data masked."""
+        return mask(strip_controls(s), self.pii_kinds) if s else s
+
     def log_query(self, message: str, top_score: float, grounded: bool, top_ref: str | None) -> None:
-        message = mask(message, self.pii_kinds)
+        message = self._clean(message) or ""
         try:
             self._write(
                 "INSERT INTO queries (ts, message, normalized, top_score, grounded, top_ref) VALUES (?,?,?,?,?,?)",
                 (time.time(), message[:500], _normalize(message),
-                 float(top_score), int(grounded), top_ref),
+                 float(top_score), int(grounded), strip_controls(top_ref)),
             )
         except CopilotError:
             pass  # analytics must never break drafting
 
     def rows(self, action: str | None = None) -> list[dict]:
+        """Stored feedback, masked again on read (rows from an older version may hold raw personal data)."""
         with self._lock:
             cur = self._db().execute(
                 "SELECT * FROM feedback" + (" WHERE action = ?" if action else "") + " ORDER BY id", (action,) if action else ()
             )
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            raw = [dict(zip(names, r)) for r in cur.fetchall()]
+        out = []
+        for r in raw:
+            r.update({f: self._clean(r[f]) for f in (*FREE_TEXT, *LABELS)})
+            if r["diff"]:  # derived from the texts: recomputed from what may be shown
+                r["diff"] = _char_diff(r["draft_text"] or "", r["final_text"] or "") if r["final_text"] else None
+            out.append(r)
+        return out
 
     def export_cases(self) -> list[dict]:
         """Edited and rejected drafts as candidate eval cases (for a human to label)."""
@@ -201,7 +241,9 @@ class FeedbackStore:
                 " GROUP BY normalized ORDER BY n DESC, score ASC LIMIT ?",
                 (threshold, limit),
             )
-            return [{"question": r[3], "count": r[1], "avg_score": round(r[2], 3), "ungrounded": r[4]} for r in cur]
+            rows = cur.fetchall()
+        return [{"question": self._clean(r[3]), "count": r[1], "avg_score": round(r[2], 3), "ungrounded": r[4]}
+                for r in rows]
 
     def close(self) -> None:
         with self._lock:

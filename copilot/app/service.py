@@ -40,7 +40,7 @@ class Workspace:
     def __init__(self, settings: Settings, copilot: Copilot | None = None) -> None:
         self.settings = settings
         self.copilot = copilot or Copilot(settings)
-        self.checker = Checker(settings, catalog_file=self.copilot.catalog_file)
+        self.checker = Checker(settings, catalog=self.copilot.current_catalog)
         self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
         self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
         self._reindex = threading.Lock()
@@ -82,9 +82,10 @@ class Workspace:
 
     # knowledge ----------------------------------------------------------------
 
-    def upload(self, filename: str, data: bytes, *, policy: bool = False) -> dict:
-        """Validate and store a knowledge file (document, FAQ CSV, or the catalog). Nothing is written if it is bad."""
-        return save_upload(self.settings, filename, data, policy=policy)
+    def upload(self, filename: str, data: bytes, *, policy: bool = False, replace: bool = False) -> dict:
+        """Validate and store a knowledge file (document, FAQ CSV, or the catalog). Nothing is written if it is bad,
+        and an existing file is replaced only with ``replace`` (otherwise 409 with a preview of the change)."""
+        return save_upload(self.settings, filename, data, policy=policy, replace=replace)
 
     def reindex(self, *, rebuild: bool = False, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
         if not self._reindex.acquire(blocking=False):

@@ -63,6 +63,16 @@ def card_html(d: dict, sources: dict[str, dict]) -> str:
     )
 
 
+def preview_md(p: dict | None) -> str:
+    """What replacing a knowledge file changes, as a short list (products for the catalog, sections otherwise)."""
+    if not p:
+        return ""
+    part = p.get("products") or p
+    rows = [(label, part.get(key) or []) for key, label in (("added", "新增"), ("removed", "删除"), ("changed", "修改"))]
+    return "\n\n" + "\n".join(f"- {label} {len(items)}：{'、'.join(items[:10])}{' …' if len(items) > 10 else ''}"
+                                 for label, items in rows if items)
+
+
 def analysis_md(a: dict) -> str:
     p = a["persona"]
     lines = [
@@ -255,20 +265,21 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             with gr.Row():
                 upload = gr.File(label="上传知识文件（.txt/.md/.csv/catalog.yaml）", file_count="single")
                 as_policy = gr.Checkbox(label=".md 作为店铺政策", value=False)
+                replace = gr.Checkbox(label="替换同名的已有文件（先不勾选可预览变化）", value=False, elem_id="upload-replace")
             with gr.Row():
                 upload_btn = gr.Button("校验并保存")
                 reindex_btn = gr.Button("重建索引", variant="primary")
             knowledge_status = gr.Markdown()
 
-            def do_upload(file, policy):
+            def do_upload(file, policy, replace_existing):
                 if not file:
                     return "请先选择文件。"
                 path = Path(file if isinstance(file, str) else file.name)
                 try:
-                    info = ws.upload(path.name, path.read_bytes(), policy=bool(policy))
+                    info = ws.upload(path.name, path.read_bytes(), policy=bool(policy), replace=bool(replace_existing))
                 except CopilotError as exc:
-                    return f"**未保存**：{exc.message}"
-                return info["message"]
+                    return f"**未保存**：{exc.message}" + preview_md((exc.details or {}).get("preview"))
+                return info["message"] + preview_md(info.get("preview"))
 
             def do_reindex(progress=gr.Progress()):
                 def report(stage, done, total):
@@ -280,7 +291,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                     return f"**重建失败**：{exc.message}"
                 return r.summary().replace("\n", "\n\n")
 
-            upload_btn.click(do_upload, [upload, as_policy], knowledge_status)
+            upload_btn.click(do_upload, [upload, as_policy, replace], knowledge_status)
             reindex_btn.click(do_reindex, None, knowledge_status, concurrency_limit=1)
             gaps_btn = gr.Button("查看知识缺口（检索弱的买家问题）")
             gaps_box = gr.Dataframe(headers=["买家问题", "次数", "平均分", "无答案次数"], interactive=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..rules.registry import Check
 from ..schema import Analysis, Hit, Turn
@@ -15,6 +15,8 @@ MAX_HISTORY = 50
 
 
 class DraftRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     message: str = Field(min_length=1, max_length=MAX_MESSAGE)
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY)
     product_sku: str | None = Field(default=None, max_length=40)

@@ -14,17 +14,32 @@ Ollama, llama.cpp. Provider aliases fill in the usual base URL:
 | ``llamacpp:<model>`` | http://127.0.0.1:8080/v1 |
 
 ``offline`` means no LLM: drafts come from the offline composer.
-Timeouts are interactive (seconds), retries bounded; every failure becomes a
-``BackendError`` so the caller can fall back to the composer.
+Every failure becomes a ``BackendError`` so the caller can fall back to the
+composer. Two things keep a slow or dead LLM from becoming an outage:
+
+- a ``Budget``: the LLM time one draft request may spend, all its candidates
+  and retries together. Each try gets at most the remaining budget as its
+  timeout on the wire, a retry only happens while budget remains, and once it
+  is spent the caller stops asking.
+- a ``CircuitBreaker`` per backend instance, shared by all requests: after a
+  run of consecutive failures (timeouts, 5xx, connection errors) calls are
+  skipped at once for a cooling period, then one trial call is let through.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 from ..errors import BackendError, ConfigError
 from ..settings import Settings
+from .budget import MIN_CALL_S, Budget, CircuitBreaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Message = dict[str, str]
 
@@ -40,27 +55,35 @@ LOCAL = {"ollama", "vllm", "llamacpp"}
 
 
 class ChatBackend(ABC):
-    """Turns chat messages into a reply."""
+    """Turns chat messages into a reply.
+
+    ``budget``, when given, bounds the time the call may take (tries and retries together); a backend
+    that cannot honour it on the wire may ignore it, the caller still stops asking once it is spent."""
 
     name: str = "chat"
     streaming: bool = False
     structured_output: bool = False
 
     @abstractmethod
-    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> str:
+    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
+                 budget: Budget | None = None) -> str:
         """Return the assistant's reply text; raise ``BackendError`` on any failure."""
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
+               budget: Budget | None = None) -> Iterator[str]:
         """Yield text pieces; the default yields the whole reply at once."""
-        yield self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+        yield self.complete(messages, max_tokens=max_tokens, temperature=temperature, budget=budget)
 
 
 class OpenAIChat(ChatBackend):
+    """An OpenAI-compatible server. Retries are ours, not the client's, so that every try's timeout is
+    ``min(timeout, remaining budget)`` and the breaker sees every try."""
+
     streaming = True
     structured_output = True
 
     def __init__(self, model: str, *, base_url: str | None, api_key: str | None, timeout: float, max_retries: int,
-                 provider: str = "openai") -> None:
+                 provider: str = "openai", breaker: CircuitBreaker | None = None) -> None:
         try:
             from openai import OpenAI
         except ImportError as exc:  # pragma: no cover - core dependency
@@ -79,34 +102,85 @@ class OpenAIChat(ChatBackend):
         self.model = model
         self.name = f"{provider}:{model}"
         self.base_url = base_url
-        self._client = OpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
-        )
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.breaker = breaker or CircuitBreaker(trial_ttl_s=timeout * (max_retries + 1) + 5)
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0)
 
     def _params(self, messages, max_tokens, temperature) -> dict:
         return {"model": self.model, "messages": list(messages), "max_tokens": max_tokens, "temperature": temperature}
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> str:
-        try:
-            resp = self._client.chat.completions.create(**self._params(messages, max_tokens, temperature))
-            text = (resp.choices[0].message.content or "").strip() if resp.choices else ""
-        except Exception as exc:  # openai raises many types: timeouts, status errors, bad JSON
-            raise _backend_error(self.name, exc) from None
+    def _call(self, once: Callable[[float], T], budget: Budget | None) -> T:
+        """``once(timeout)`` with bounded retries under the budget and the breaker."""
+        if budget is not None and budget.exhausted:
+            raise budget.error()
+        if not self.breaker.allow():
+            raise self.breaker.error()
+        # a timeout counts against the backend only when the try had a fair share of time
+        fair = min(self.timeout, budget.total_s) / 2 if budget is not None else 0.0
+        attempt = 0
+        while True:
+            timeout = self.timeout if budget is None else min(self.timeout, budget.remaining())
+            try:
+                result = once(timeout)
+            except Exception as exc:  # openai raises many types: timeouts, status errors, bad JSON
+                outage = _is_outage(exc)
+                if outage and not (_is_timeout(exc) and timeout < fair):
+                    self.breaker.failure()
+                elif outage:
+                    self.breaker.neutral()
+                else:
+                    self.breaker.success()  # the server answered: it is up, whatever it said
+                backoff = min(0.5 * 2**attempt, 4.0)
+                no_time = budget is not None and budget.remaining() - backoff < MIN_CALL_S
+                # allow() last: it claims the half-open trial slot, which only a real retry may take
+                if no_time or attempt >= self.max_retries or not _is_retryable(exc) or not self.breaker.allow():
+                    if budget is not None and _is_timeout(exc) and budget.exhausted:
+                        raise budget.error() from None
+                    raise _backend_error(self.name, exc) from None
+                time.sleep(backoff)
+                attempt += 1
+                continue
+            self.breaker.success()
+            return result
+
+    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
+                 budget: Budget | None = None) -> str:
+        params = self._params(messages, max_tokens, temperature)
+
+        def once(timeout: float) -> str:
+            resp = self._client.chat.completions.create(**params, timeout=timeout)
+            return (resp.choices[0].message.content or "").strip() if resp.choices else ""
+
+        text = self._call(once, budget)
         if not text:
             raise BackendError("大模型返回了空内容", message_en=f"{self.name} returned an empty reply")
         return text
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
+               budget: Budget | None = None) -> Iterator[str]:
+        params = self._params(messages, max_tokens, temperature)
+        # the request and its response headers are retried like ``complete``; once text flows, no retry
+        chunks = self._call(lambda timeout: self._client.chat.completions.create(**params, stream=True, timeout=timeout),
+                            budget)
         got = False
-        try:
-            for chunk in self._client.chat.completions.create(
-                **self._params(messages, max_tokens, temperature), stream=True
-            ):
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    got = True
-                    yield chunk.choices[0].delta.content
-        except Exception as exc:
-            raise _backend_error(self.name, exc) from None
+        with chunks:
+            try:
+                for chunk in chunks:
+                    if budget is not None and budget.remaining() <= 0:
+                        # each read waits at most the budget left when the call began; stop once it is spent
+                        raise budget.error()
+                    if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                        got = True
+                        yield chunk.choices[0].delta.content
+            except BackendError:
+                raise
+            except Exception as exc:
+                if _is_outage(exc):
+                    self.breaker.failure()
+                if budget is not None and _is_timeout(exc) and budget.exhausted:
+                    raise budget.error() from None
+                raise _backend_error(self.name, exc) from None
         if not got:
             raise BackendError("大模型返回了空的流", message_en=f"{self.name} returned an empty stream")
 
@@ -126,7 +200,8 @@ class FakeChat(ChatBackend):
         self.name = name
         self.calls: list[list[Message]] = []
 
-    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> str:
+    def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
+                 budget: Budget | None = None) -> str:
         self.calls.append(list(messages))
         reply = self.replies[(len(self.calls) - 1) % len(self.replies)]
         if isinstance(reply, Exception):
@@ -135,8 +210,9 @@ class FakeChat(ChatBackend):
             raise BackendError("大模型返回了空内容", message_en="empty reply")
         return reply
 
-    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3) -> Iterator[str]:
-        text = self.complete(messages, max_tokens=max_tokens, temperature=temperature)
+    def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
+               budget: Budget | None = None) -> Iterator[str]:
+        text = self.complete(messages, max_tokens=max_tokens, temperature=temperature, budget=budget)
         for i in range(0, len(text), 4):
             yield text[i : i + 4]
 
@@ -153,6 +229,23 @@ def _backend_error(name: str, exc: Exception) -> BackendError:
     else:
         zh = f"大模型调用失败（{kind}）"
     return BackendError(zh, message_en=f"{name}: {kind}: {exc}"[:500])
+
+
+def _is_timeout(exc: Exception) -> bool:
+    return "Timeout" in type(exc).__name__
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Timeouts, 5xx and connection errors say the service is down; other errors come from a live server."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status >= 500
+    return _is_timeout(exc) or "Connection" in type(exc).__name__
+
+
+def _is_retryable(exc: Exception) -> bool:
+    """What the openai client itself would retry: outages, 408, 409 and 429."""
+    return _is_outage(exc) or getattr(exc, "status_code", None) in (408, 409, 429)
 
 
 _REGISTRY: dict[str, Callable[[str, Settings], ChatBackend | None]] = {}
@@ -178,6 +271,10 @@ def _openai_compatible(spec: str, settings: Settings) -> ChatBackend:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         provider=provider,
+        breaker=CircuitBreaker(
+            settings.llm_breaker_failures, settings.llm_breaker_cooldown_s,
+            trial_ttl_s=settings.llm_timeout_s * (settings.llm_max_retries + 1) + 5,
+        ),
     )
 
 

@@ -7,6 +7,9 @@ configured LLM first (when there is one), the offline composer otherwise or
 when the LLM fails or its text breaks a tone rule (the draft then says so).
 Every draft passes the runtime guard, which receives the same analysis.
 ``Copilot.stream`` is the same loop, yielding events as the text arrives.
+The LLM gets one time budget per request (``llm_budget_s``, all candidates
+together); once it is spent, or while the backend's circuit breaker is open,
+the composer writes the remaining candidates at once.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ from typing import Any
 
 from ..buyer.analysis import OfflineAnalyzer
 from ..buyer.personas import check_persona_id, load_personas
-from ..errors import BackendError
-from ..knowledge.catalog import Catalog, CatalogFile, Product
-from ..knowledge.layout import KnowledgeLayout
+from ..errors import BackendError, IndexUnavailableError
+from ..knowledge.catalog import Catalog, CatalogFile, Product, parse_catalog
+from ..knowledge.layout import CATALOG, KnowledgeLayout
 from ..retrieval.retriever import Retriever
 from ..rules.base import CheckContext
 from ..rules.checking import build_context, policy_text
 from ..rules.guard import guard
 from ..schema import Hit, Turn, buyer_turns
 from ..settings import Settings
-from ..text.privacy import mask
+from ..text.privacy import mask, strip_controls
+from .budget import Budget, request_budget_s
 from .composer import Composer
 from .context import DraftContext, retrieve
 from .io import Draft, DraftRequest, DraftResponse, SourceRef
@@ -36,6 +40,17 @@ from .llm import ChatBackend, get_backend
 from .prompting import load_phrases, load_strategies
 from .strategies import choose_strategies, strategy_reason
 from .writers import ComposerWriter, LLMWriter, Writer
+
+
+class CurrentProducts:
+    """Product mentions against the index being served now: after a reindex, a removed product is no longer
+    recognised and a new one is (the analyzer lives longer than one index generation)."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+
+    def mentions(self, text: str) -> set[str]:
+        return self.retriever.index().products.mentions(text)
 
 
 class Copilot:
@@ -52,12 +67,14 @@ class Copilot:
         self.settings = settings
         self.retriever = retriever or Retriever(settings)
         self.backend = get_backend(settings) if backend == "configured" else backend
+        self.llm_budget_s = request_budget_s(settings)
         self.personas = load_personas(settings.prompts_dir)
         self.strategies = load_strategies(str(settings.prompts_dir)).strategies
         self.composer = Composer(load_phrases(str(settings.prompts_dir)))
         self._analyzer = analyzer
         self._lock = threading.Lock()
         self.catalog_file = CatalogFile(KnowledgeLayout(settings.knowledge_dir).catalog)
+        self._served: tuple[str, Catalog] | None = None  # (generation, its catalog)
         # called with (masked message, ranked hits, grounded) for every draft request, streamed or not
         self.on_query: Callable[[str, list[Hit], bool], None] | None = None
 
@@ -68,38 +85,59 @@ class Copilot:
         if self._analyzer is None:
             with self._lock:
                 if self._analyzer is None:
-                    idx = self.retriever.index()
+                    self.retriever.index()
                     self._analyzer = OfflineAnalyzer(
-                        self.personas, self.retriever.embedder, product_matcher=idx.products
+                        self.personas, self.retriever.embedder, product_matcher=CurrentProducts(self.retriever)
                     )
         return self._analyzer
 
     @property
     def catalog(self) -> Catalog:
-        return self.catalog_file.get() or Catalog()
+        return self.current_catalog() or Catalog()
+
+    def current_catalog(self) -> Catalog | None:
+        """The catalog of the index being served: an uploaded or edited catalog takes effect at the reindex,
+        together with its products' knowledge. Without an index (or one built before catalogs were kept with it)
+        the file on disk is read."""
+        try:
+            gen = self.retriever.index().generation
+        except IndexUnavailableError:
+            return self.catalog_file.get()
+        if not gen.catalog:
+            return self.catalog_file.get()
+        with self._lock:
+            if self._served is None or self._served[0] != gen.name:
+                self._served = (gen.name, parse_catalog(gen.catalog, CATALOG))
+            return self._served[1]
 
     def warm_up(self) -> None:
         """Load the index, models and analyzer now instead of on the first request."""
         self.retriever.index()
         _ = self.analyzer
 
-    def writers(self, *, stream: bool) -> list[Writer]:
-        """Who writes a draft, in the order they are tried: the LLM (if configured), then the composer."""
+    def writers(self, *, stream: bool, budget: Budget | None = None) -> list[Writer]:
+        """Who writes a draft, in the order they are tried: the LLM (if configured), then the composer.
+        ``budget`` bounds the LLM's time for the whole request (a fresh one if not given)."""
         composer = ComposerWriter(self.composer)
         if self.backend is None:
             return [composer]
-        return [LLMWriter(self.backend, self.settings.prompts_dir, stream=stream), composer]
+        budget = budget or Budget(self.llm_budget_s)
+        return [LLMWriter(self.backend, self.settings.prompts_dir, stream=stream, budget=budget), composer]
 
     # core -------------------------------------------------------------------
 
     def masked(self, req: DraftRequest) -> DraftRequest:
-        """The request with personal data masked: nothing downstream (analysis, LLM, drafts, logs) sees it."""
+        """The request with control characters (NUL…) removed and personal data masked: nothing downstream
+        (analysis, LLM, drafts, logs) sees either."""
         kinds = self.settings.pii_mask
-        if not kinds:
-            return req
+
+        def clean(text: str) -> str:
+            text = strip_controls(text)
+            return mask(text, kinds) if kinds else text
+
         return req.model_copy(update={
-            "message": mask(req.message, kinds),
-            "history": [Turn(role=t.role, text=mask(t.text, kinds)) for t in req.history],
+            "message": clean(req.message),
+            "history": [Turn(role=t.role, text=clean(t.text)) for t in req.history],
         })
 
     def context(self, req: DraftRequest, timings: dict[str, float] | None = None) -> DraftContext:
@@ -196,7 +234,7 @@ class Copilot:
         """The one drafting loop: per strategy, try the writers in order; yields ("delta", …) and ("draft", Draft)."""
         chosen = choose_strategies(ctx.analysis, self.strategies, n, urgency=self.composer.facts.urgency_sentence(ctx) is not None)
         cctx = self.check_context(ctx)
-        writers = self.writers(stream=stream)
+        writers = self.writers(stream=stream)  # one LLM budget for all n candidates
         for i, s in enumerate(chosen):
             variant = chosen[:i].count(s)
             notice = None

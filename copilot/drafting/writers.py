@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
+from .budget import Budget
 from .composer import Composer
 from .context import DraftContext
 from .llm import ChatBackend
@@ -31,21 +32,28 @@ class Writer(ABC):
 
 
 class LLMWriter(Writer):
-    """A draft from a chat backend, prompted with the persona, strategy, facts and knowledge as data."""
+    """A draft from a chat backend, prompted with the persona, strategy, facts and knowledge as data.
 
-    def __init__(self, backend: ChatBackend, prompts_dir: Path, *, stream: bool = False) -> None:
+    With a ``budget`` (one per draft request, shared by its candidates) every call is bounded by what is
+    left of it, and once it is spent the writer gives up at once without calling."""
+
+    def __init__(self, backend: ChatBackend, prompts_dir: Path, *, stream: bool = False,
+                 budget: Budget | None = None) -> None:
         self.backend = backend
         self.prompts_dir = prompts_dir
         self.name = backend.name
         self.streams = stream
+        self.budget = budget
 
     def write(self, ctx: DraftContext, strategy: StrategySpec, variant: int, sources: list[str]) -> Iterator[str]:
+        if self.budget is not None and self.budget.exhausted:
+            raise self.budget.error()
         messages = draft_messages(self.prompts_dir, ctx, strategy)
         sources += [h.id for h in ctx.hits[:5]]
         if self.streams:
-            yield from self.backend.stream(messages)
+            yield from self.backend.stream(messages, budget=self.budget)
         else:
-            yield self.backend.complete(messages)
+            yield self.backend.complete(messages, budget=self.budget)
 
 
 class ComposerWriter(Writer):

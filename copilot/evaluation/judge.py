@@ -13,7 +13,7 @@ import statistics
 from pydantic import BaseModel, ConfigDict
 
 from ..drafting.llm import ChatBackend
-from ..drafting.prompting import load_data, as_data, render
+from ..drafting.prompting import as_data, load_data, render
 from ..errors import BackendError
 
 

@@ -142,24 +142,35 @@ def run_redteam(settings: Settings, directory: Path, *, copilot: Copilot | None 
 
 
 def _knowledge_attacks(settings: Settings, attacks: list[Attack], draft_for, base: Copilot) -> list[dict]:
-    """Upload every poisoned file into a scratch copy of the knowledge base, reindex once, then ask."""
-    with tempfile.TemporaryDirectory(prefix="copilot-redteam-") as tmp:
-        kdir = Path(tmp) / "knowledge"
-        shutil.copytree(settings.knowledge_dir, kdir)
-        scratch = settings.model_copy(update={"knowledge_dir": kdir, "data_dir": Path(tmp) / "data", "chroma_url": None})
-        copilot = Copilot(scratch, backend=base.backend)
-        uploads = {a.id: save_upload(scratch, a.upload.name, a.upload.content.encode("utf-8")) for a in attacks}
-        ingest(scratch, embedder=copilot.retriever.embedder, store=copilot.retriever.store)
-        copilot.retriever.reload()
-        out = []
-        for a in attacks:
-            case = draft_for(copilot, a)
-            case["neutralized"] = uploads[a.id]["flagged"]
-            if not uploads[a.id]["flagged"]:
-                case["problems"].append("上传文件中的指令没有被识别和移除")
-                case["passed"] = False
-            out.append(case)
-        return out
+    """Upload the poisoned files into a scratch copy of the knowledge base, reindex, then ask.
+
+    Documents, policies and FAQ files share one scratch copy; each poisoned catalog replaces the catalog
+    (as a shop admin would, with replace=true) in a copy of its own, so no catalog attack hides another."""
+    catalogs = [a for a in attacks if a.upload.name.lower().endswith((".yaml", ".yml"))]
+    rest = [a for a in attacks if a not in catalogs]
+    groups = ([rest] if rest else []) + [[a] for a in catalogs]
+    out = []
+    for group in groups:
+        with tempfile.TemporaryDirectory(prefix="copilot-redteam-") as tmp:
+            kdir = Path(tmp) / "knowledge"
+            shutil.copytree(settings.knowledge_dir, kdir)
+            scratch = settings.model_copy(update={"knowledge_dir": kdir, "data_dir": Path(tmp) / "data", "chroma_url": None})
+            copilot = Copilot(scratch, backend=base.backend)
+            uploads = {}
+            for a in group:
+                catalog = a in catalogs
+                name = "catalog.yaml" if catalog else a.upload.name
+                uploads[a.id] = save_upload(scratch, name, a.upload.content.encode("utf-8"), replace=catalog)
+            ingest(scratch, embedder=copilot.retriever.embedder, store=copilot.retriever.store)
+            copilot.retriever.reload()
+            for a in group:
+                case = draft_for(copilot, a)
+                case["neutralized"] = uploads[a.id]["flagged"]
+                if not uploads[a.id]["flagged"]:
+                    case["problems"].append("上传文件中的指令没有被识别和移除")
+                    case["passed"] = False
+                out.append(case)
+    return out
 
 
 def format_redteam(result: dict) -> str:

@@ -42,7 +42,7 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
     t0 = time.perf_counter()
     chat = get_backend(settings, backend)
     copilot = Copilot(settings, backend=chat)
-    env = EvalEnv(settings, copilot, Checker(settings, catalog_file=copilot.catalog_file), repeat=repeat, judge=judge,
+    env = EvalEnv(settings, copilot, Checker(settings, catalog=copilot.current_catalog), repeat=repeat, judge=judge,
                   sweep=sweep)
     run = EvalRun(meta=EvalMeta(
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), backend=chat.name if chat else "offline",

@@ -3,6 +3,13 @@
 The catalog is the source of truth for prices, stock, size charts and
 promotions. Drafting quotes it and the tone rules check claims against it, so
 time is always explicit (``now``) and never read from the clock here.
+
+Every text field is sanitised as it is parsed (``text.safety.neutralize``):
+names, aliases, descriptions, spec keys and values, size-chart notes,
+promotion titles and FAQs. The composer, the LLM prompt's 商品事实 and the
+rules only ever see the sanitised product; what was removed is kept on it
+(``Product.flags``, ``Catalog.flags``) for the upload response and the
+ingest report.
 """
 
 from __future__ import annotations
@@ -18,12 +25,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from ..errors import KnowledgeFileError, NotFoundError, first_error
+from ..text.safety import neutralize
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -39,6 +48,72 @@ Text = Annotated[str, BeforeValidator(_to_str)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _clean(value: Any, removed: list[str]) -> Any:
+    """A text field with instruction-like text, private contacts and review rewards removed (other values as they are)."""
+    if not isinstance(value, str):
+        return value
+    clean, gone = neutralize(value)
+    if not gone:
+        return value
+    removed += gone
+    return clean.strip()
+
+
+def _sanitized_product(data: dict, removed: list[str]) -> dict:
+    """The raw product mapping with every text field sanitised; entries left empty by it are dropped."""
+    d = dict(data)
+    if isinstance(d.get("name"), str) and d["name"].strip():
+        name = _clean(d["name"], removed)
+        if not name:
+            raise ValueError(f"商品名称只包含疑似给 AI 的指令或站外联系方式：{d['name'][:40]}")
+        d["name"] = name
+    for key in ("category", "description"):
+        if key in d:
+            d[key] = _clean(d[key], removed)
+    if isinstance(d.get("aliases"), list):
+        d["aliases"] = [a for a in (_clean(x, removed) for x in d["aliases"]) if a != ""]
+    if isinstance(d.get("specs"), dict):
+        specs = {}
+        for k, v in d["specs"].items():
+            # a spec is one line, read as 「key：value」 (「客服微信：kf_8899」 is a contact only when read together):
+            # anything flagged in it drops the whole entry
+            _, gone = neutralize(f"{k}：{v}")
+            if gone:
+                removed += gone
+                continue
+            specs[k] = v
+        d["specs"] = specs
+    if isinstance(d.get("size_chart"), dict):
+        chart = dict(d["size_chart"])
+        if "note" in chart:
+            chart["note"] = _clean(chart["note"], removed)
+        if isinstance(chart.get("columns"), list):
+            chart["columns"] = [_clean(c, removed) for c in chart["columns"]]
+        if isinstance(chart.get("rows"), list):
+            chart["rows"] = [[_clean(c, removed) for c in r] if isinstance(r, list) else r for r in chart["rows"]]
+        d["size_chart"] = chart
+    if isinstance(d.get("promotions"), list):
+        promos = []
+        for pr in d["promotions"]:
+            if isinstance(pr, dict):
+                pr = {**pr, **{k: _clean(pr[k], removed) for k in ("title", "discount") if k in pr}}
+                if pr.get("title") == "":
+                    continue
+            promos.append(pr)
+        d["promotions"] = promos
+    if isinstance(d.get("faqs"), list):
+        faqs = []
+        for f in d["faqs"]:
+            if isinstance(f, dict):
+                gone = [g for k in ("q", "a") if isinstance(f.get(k), str) for g in neutralize(f[k])[1]]
+                if gone:  # one pair is one line of knowledge: a partly poisoned answer is not an answer
+                    removed += gone
+                    continue
+            faqs.append(f)
+        d["faqs"] = faqs
+    return d
 
 
 class Promotion(_Strict):
@@ -99,11 +174,30 @@ class Product(_Strict):
     price: float = Field(gt=0)
     original_price: float | None = None
     stock: int = Field(ge=0)
+    description: str = Field(default="", description="商品介绍（可选）")
     specs: dict[str, Text] = Field(default_factory=dict)
     size_chart: SizeChart | None = None
     promotions: list[Promotion] = Field(default_factory=list)
     next_price: NextPrice | None = None
     faqs: list[FAQ] = Field(default_factory=list)
+    _flags: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sanitize(cls, data: Any, handler) -> "Product":
+        """Every text field is sanitised before validation, whoever builds the product."""
+        removed: list[str] = []
+        if isinstance(data, dict):
+            data = _sanitized_product(data, removed)
+        product = handler(data)
+        if removed:
+            product._flags = list(dict.fromkeys(removed))
+        return product
+
+    @property
+    def flags(self) -> list[str]:
+        """What sanitising removed from this product's text (instructions, contacts, review rewards)."""
+        return list(self._flags)
 
     def active_promotions(self, now: datetime) -> list[Promotion]:
         return [p for p in self.promotions if p.is_active(now)]
@@ -117,6 +211,8 @@ class Product(_Strict):
         if self.aliases:
             lines.append("简称：" + "、".join(self.aliases))
         lines.append(f"类目：{self.category}；售价：{price}")
+        if self.description:
+            lines.append(f"商品介绍：{self.description}")
         if self.specs:
             lines.append("规格参数：" + "；".join(f"{k}：{v}" for k, v in self.specs.items()))
         if self.size_chart:
@@ -128,6 +224,18 @@ class Shop(_Strict):
     name: str = "本店"
     low_stock_threshold: int = Field(default=10, ge=0)
     timezone: str = DEFAULT_TZ
+    _flags: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sanitize(cls, data: Any, handler) -> "Shop":
+        removed: list[str] = []
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            data = {**data, "name": _clean(data["name"], removed) or "本店"}
+        shop = handler(data)
+        if removed:
+            shop._flags = removed
+        return shop
 
     @field_validator("timezone")
     @classmethod
@@ -187,6 +295,13 @@ class Catalog(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.shop.timezone)
+
+    @property
+    def flags(self) -> dict[str, list[str]]:
+        """What sanitising removed, by product sku (``"shop"`` for the shop's own fields); empty when clean."""
+        out = {"shop": self.shop._flags} if self.shop._flags else {}
+        out.update({p.sku: p.flags for p in self.products if p.flags})
+        return out
 
     def get(self, sku: str) -> Product:
         for p in self.products:
@@ -253,7 +368,8 @@ def load_catalog(path: Path) -> Catalog:
 
 
 class CatalogFile:
-    """The catalog on disk, re-read when the file changes (agents edit stock and promotions all day)."""
+    """The catalog file on disk, re-read when it changes. Drafting and checking use the catalog kept with the
+    served index (it takes effect at the reindex); this file is read only where there is no such index."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

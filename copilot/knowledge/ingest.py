@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -25,15 +26,17 @@ from ..errors import (
     CopilotError,
     IndexUnavailableError,
     KnowledgeFileError,
+    TooMuchKnowledgeError,
 )
 from ..schema import Chunk
 from ..settings import Settings
 from ..text.chunking import ChunkerConfig
 from .embedders import Embedder, get_embedder
-from .loaders import load_file, scan
-from .store import VectorStore
+from .layout import CATALOG
+from .loaders import decode, load_file, scan
+from .store import Generation, VectorStore
 
-CLEANING_VERSION = "c1"
+CLEANING_VERSION = "c2"  # c2: knowledge sanitised on every path; the catalog is kept with the generation
 Progress = Callable[[str, int, int], None]
 
 
@@ -83,6 +86,18 @@ class IngestReport:
 def config_fingerprint(settings: Settings) -> str:
     cfg = ChunkerConfig(target=settings.chunk_size, overlap=settings.chunk_overlap)
     return f"{cfg.fingerprint()}-{CLEANING_VERSION}"
+
+
+def _catalog_text(kdir: Path, report: "IngestReport", old: Generation | None) -> str:
+    """The catalog the new generation serves: the file as indexed, or the previous one if the file is broken."""
+    if any(p.path == CATALOG for p in report.problems):
+        return old.catalog if old is not None else ""
+    path = kdir / CATALOG
+    return decode(path.read_bytes(), CATALOG) if path.is_file() else ""
+
+
+def too_many_chunks(n: int, limit: int) -> str:
+    return f"切出 {n} 个知识块（CSV 每行、目录里每个商品和每条问答各算一个），超过单个文件的上限 {limit} 个"
 
 
 def ingest(
@@ -163,6 +178,14 @@ def ingest(
                     chunks += old_chunks[rel]
                     manifest[rel] = old.manifest.get(rel, "")
                 continue
+            if len(loaded) > settings.max_file_chunks:
+                kept = rel in old_chunks
+                report.problems.append(FileProblem(rel, too_many_chunks(len(loaded), settings.max_file_chunks),
+                                                   kept_previous=kept))
+                if kept:
+                    chunks += old_chunks[rel]
+                    manifest[rel] = old.manifest.get(rel, "")
+                continue
             chunks += loaded
             report.flagged += [(rel, f) for c in loaded for f in c.flags]
             manifest[rel] = hashes[rel]
@@ -179,12 +202,20 @@ def ingest(
                 message_en="nothing to ingest: every knowledge file is empty or failed",
                 hint="\n".join(f"{p.path}：{p.reason}" for p in report.problems) or f"向 {kdir} 添加文档",
             )
+        if len(chunks) > settings.max_index_chunks:  # checked before any embedding: the active index stays
+            raise TooMuchKnowledgeError(
+                f"知识库共 {len(chunks)} 个知识块，超过一次导入的上限 {settings.max_index_chunks} 个，索引未更新",
+                message_en=f"{len(chunks)} chunks exceed max_index_chunks={settings.max_index_chunks}",
+                hint="删减或拆分知识文件，或调大设置 max_index_chunks（COPILOT_MAX_INDEX_CHUNKS）",
+            )
         old_ids = set(old_vecs)
         new_ids = set(unique)
         report.chunks = len(chunks)
         report.chunks_added = len(new_ids - old_ids)
         report.chunks_removed = len(old_ids - new_ids)
-        if old_reusable and not report.chunks_added and not report.chunks_removed and old.manifest == manifest:
+        catalog = _catalog_text(kdir, report, old)
+        if (old_reusable and not report.chunks_added and not report.chunks_removed and old.manifest == manifest
+                and old.chunker == fingerprint and old.catalog == catalog):
             report.generation = old.name
             report.seconds = time.perf_counter() - t0
             return report
@@ -208,6 +239,7 @@ def ingest(
             gen.add(chunks, matrix, store.max_batch())
             gen.count = len(chunks)
             gen.manifest = manifest
+            gen.catalog = catalog
             store.activate(gen)
         except BaseException:
             try:

@@ -61,13 +61,14 @@ class KnowledgeLayout:
     def upload_target(self, name: str, *, policy: bool = False) -> str | None:
         """Where an uploaded file named ``name`` goes (relative path), or None when its type is not knowledge.
 
-        A catalog (``catalog*.yaml``) replaces the store's catalog; a CSV and a policy ``.md`` go to ``store/``;
+        A catalog (``catalog.yaml``) replaces the store's catalog; a CSV and a policy ``.md`` go to ``store/``;
         any other text is an article under ``docs/``."""
         suffix = Path(name).suffix.lower()
         if suffix not in SUFFIXES:
             return None
         if suffix in (".yaml", ".yml"):
-            return CATALOG if name.startswith("catalog") else None
+            # only the catalog's own name replaces it: "catalog_new.yaml" must not silently become the catalog
+            return CATALOG if name in ("catalog.yaml", "catalog.yml") else None
         if suffix == ".csv" or policy:
             return f"{STORE}/{name}"
         return f"{DOCS}/{name}"

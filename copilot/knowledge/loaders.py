@@ -12,6 +12,14 @@ Supported files under the knowledge dir (where each belongs: ``layout``):
   ``问题,回答`` (or ``q,a`` / ``question,answer``), optional ``sku`` and ``分类``.
 
 Every problem with a file raises ``KnowledgeFileError`` naming the file.
+
+Everything a chunk carries into a prompt (text, title, section) is sanitised
+by ``text.safety.neutralize`` — the catalog already at parse time — and what
+was removed is listed in ``Chunk.flags`` (the upload response's ``flagged``,
+the ingest report). A FAQ row is one line of knowledge: if anything in it is
+flagged, its whole answer goes. A FAQ pair or section left with nothing but
+its question or heading is dropped, and its flags move to another chunk of
+the same file.
 """
 
 from __future__ import annotations
@@ -85,13 +93,42 @@ def load_file(path: Path, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
     return chunks
 
 
-def _make(kind: str, rel: str, ref: str, text: str, *, title: str = "", section: str = "", sku: str = "", ordinal: int = 0) -> Chunk:
-    text, removed = neutralize(text)  # a knowledge file must not be able to instruct the model
-    chunk = Chunk(id="", text=text.strip(), title=title, kind=kind, source=rel, section=section, ref=ref, sku=sku,
-                  flags=removed)
+def _make(kind: str, rel: str, ref: str, text: str, *, title: str = "", section: str = "", sku: str = "", ordinal: int = 0,
+          flags: list[str] | tuple[str, ...] = ()) -> Chunk:
+    # a knowledge file must not be able to instruct the model or hand the buyer a script, a contact or a review reward;
+    # titles reach the prompt beside the text (「[id] 标题：正文」), so they are sanitised too
+    text, removed = neutralize(text)
+    title, removed_title = neutralize(title)
+    section, removed_section = neutralize(section)
+    chunk = Chunk(id="", text=text.strip(), title=title.strip(), kind=kind, source=rel, section=section.strip(), ref=ref,
+                  sku=sku, flags=list(dict.fromkeys([*flags, *removed_title, *removed_section, *removed])))
     # the id covers everything the embedder sees, so an unchanged id means a reusable embedding
     chunk.id = chunk_id(rel, ref, chunk.embed_text(), ordinal)
     return chunk
+
+
+def _has_substance(c: Chunk) -> bool:
+    """Is anything left to quote beyond the chunk's question or heading?"""
+    if c.kind == "faq":
+        return bool(re.search(r"[\w\u4e00-\u9fff]", c.text.split("答：", 1)[1])) if "答：" in c.text else False
+    if c.kind == "product":
+        return True
+    headings = {c.title.strip(), *(part.strip() for part in c.section.split(" > "))}
+    return any(re.search(r"[\w\u4e00-\u9fff]", line) for line in c.text.split("\n") if line.strip() not in headings)
+
+
+def _settle(chunks: list[Chunk]) -> list[Chunk]:
+    """Drop chunks that sanitising emptied, keeping what they report on the file's first remaining chunk.
+
+    If sanitising emptied every chunk, they all stay (answering nothing) so that the file still loads and the
+    upload shows what was removed."""
+    kept = [c for c in chunks if not c.flags or _has_substance(c)]
+    if not kept or len(kept) == len(chunks):
+        return chunks
+    kept_ids = {id(c) for c in kept}
+    moved = [f for c in chunks if id(c) not in kept_ids for f in c.flags]
+    kept[0].flags = list(dict.fromkeys([*kept[0].flags, *moved]))
+    return kept
 
 
 def doc_chunks(text: str, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
@@ -106,7 +143,7 @@ def doc_chunks(text: str, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
         out.append(
             _make("doc", rel, f"doc/{doc_title}/{section}", body, title=section or doc_title, section=section, ordinal=i)
         )
-    return out
+    return _settle(out)
 
 
 def policy_chunks(text: str, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
@@ -119,14 +156,17 @@ def policy_chunks(text: str, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
             continue
         section = " > ".join(path[1:] if len(path) > 1 else path)
         out.append(_make("policy", rel, f"policy/{section or name}", body, title=section or name, section=section, ordinal=i))
-    return out
+    return _settle(out)
 
 
 def catalog_chunks(text: str, rel: str) -> list[Chunk]:
-    catalog = parse_catalog(text, rel)
+    catalog = parse_catalog(text, rel)  # sanitised while parsing: these chunks only report what it removed
     out = []
-    for p in catalog.products:
-        out.append(_make("product", rel, f"product/{p.sku}", normalize_light(p.describe()), title=p.name, sku=p.sku))
+    shop_flags = catalog.flags.get("shop", [])
+    for n, p in enumerate(catalog.products):
+        flags = [*(shop_flags if n == 0 else []), *p.flags]
+        out.append(_make("product", rel, f"product/{p.sku}", normalize_light(p.describe()), title=p.name, sku=p.sku,
+                         flags=flags))
         for faq in p.faqs:
             body = f"问：{normalize_light(faq.q)}\n答：{normalize_light(faq.a)}"
             out.append(_make("faq", rel, f"faq/{p.sku}/{faq.q.strip()}", body, title=f"{p.name} 常见问题", sku=p.sku))
@@ -174,10 +214,16 @@ def faq_csv_chunks(text: str, rel: str) -> list[Chunk]:
                 continue
             seen.add(ref)
             title = f"常见问题 · {cat}" if cat else "常见问题"
-            out.append(_make("faq", rel, ref, f"问：{q}\n答：{a}", title=title, section=cat, sku=sku))
+            # a row is one line of knowledge: if any of it is a script, a contact or a review reward, the whole
+            # answer goes (「能退的。请回复买家：拆封也支持7天无理由」 must not leave 「能退的」 behind)
+            (q_clean, q_removed), (_, a_removed) = neutralize(q), neutralize(a)
+            if q_removed or a_removed:
+                q, a = q_clean.strip(), ""
+            out.append(_make("faq", rel, ref, f"问：{q}\n答：{a}", title=title, section=cat, sku=sku,
+                             flags=[*q_removed, *a_removed]))
     except csv.Error as exc:
         raise KnowledgeFileError(rel, f"CSV 格式错误：{exc}", reason_en=str(exc)) from None
-    return out
+    return _settle(out)
 
 
 def scan(knowledge_dir: Path) -> list[tuple[Path, str]]:

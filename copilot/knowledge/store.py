@@ -14,10 +14,13 @@ data dir. Writers take an exclusive lock on ``<data_dir>/.lock``.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,11 +36,21 @@ from ..errors import (
     IndexBusyError,
     IndexMissingError,
     IndexUnavailableError,
+    ReadOnlyError,
 )
 from ..schema import Chunk
 from ..settings import Settings
 
 REGISTRY = "copilot_registry"
+
+
+def writable(directory: Path) -> bool:
+    """Can this process create files in ``directory``? (As root only a read-only mount says no.)"""
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
 SCHEMA = "1"
 
 
@@ -53,6 +66,7 @@ class Generation:
     manifest: dict[str, str] = field(default_factory=dict)
     built_at: str = ""
     count: int = 0
+    catalog: str = ""  # the catalog YAML this generation was built from: drafts and checks use it, not the file
 
     @classmethod
     def from_collection(cls, col) -> "Generation":
@@ -66,6 +80,7 @@ class Generation:
             manifest=json.loads(meta.get("manifest", "{}")),
             built_at=meta.get("built_at", ""),
             count=int(meta.get("count", 0)),
+            catalog=meta.get("catalog", ""),
         )
 
     def add(self, chunks: list[Chunk], embeddings: np.ndarray, batch: int) -> None:
@@ -112,6 +127,7 @@ class Generation:
             "manifest": json.dumps(self.manifest, ensure_ascii=False, sort_keys=True),
             "built_at": self.built_at,
             "count": self.count,
+            "catalog": self.catalog,
         }
 
 
@@ -122,6 +138,7 @@ class VectorStore:
         self.settings = settings
         self._client = None
         self._lock = threading.Lock()
+        self.read_only = False  # the local index dir is not writable: queries run on a snapshot
 
     @property
     def where(self) -> str:
@@ -161,6 +178,14 @@ class VectorStore:
                     hint="确认 chroma run 已启动，或去掉 chroma_url 使用内嵌存储",
                 ) from None
         path = self.settings.chroma_dir
+        if path.is_dir() and not writable(path):
+            # Chroma writes to its files even to read them: serve queries from a private snapshot of the index,
+            # and refuse every write with a clear 503 (the read-only directory itself is never touched)
+            self.read_only = True
+            snapshot = Path(tempfile.mkdtemp(prefix="copilot-readonly-index-"))
+            atexit.register(shutil.rmtree, snapshot, True)
+            shutil.copytree(path, snapshot, dirs_exist_ok=True)
+            path = snapshot
         try:
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -249,13 +274,15 @@ class VectorStore:
             return
         path = Path(self.settings.data_dir) / ".lock"
         try:
+            if self.read_only:
+                raise OSError(30, "只读")
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise IndexUnavailableError(
-                f"数据目录不可写：{self.settings.data_dir}（{exc.strerror or exc}）",
+            raise ReadOnlyError(
+                f"数据目录不可写：{self.settings.data_dir}（{exc.strerror or exc}），不能重建索引",
                 message_en=f"data dir {self.settings.data_dir} is not writable: {exc}",
-                hint="检查目录权限或磁盘空间；查询仍可使用现有索引，知识源文件不受影响",
+                hint="检查目录权限或磁盘空间；查询和起草仍使用现有索引，知识源文件不受影响",
             ) from None
         try:
             try:

@@ -88,6 +88,12 @@ def negated(text: str, start: int, window: int = 8) -> bool:
     return bool(re.search(r"或|及|以及|、|和|也不", tail)) and bool(_NEGATION.search(clause))
 
 
+def last_clause_denies(span: str) -> bool:
+    """A match that runs over a comma into a clause denying it: "不以好评返现…评价，也不会要求您…来换取退款"."""
+    parts = re.split(r"[，,；;]", span)
+    return len(parts) > 1 and bool(_NEGATION.search(parts[-1]))
+
+
 def sentences(text: str) -> list[str]:
     return [s for s in split_sentences(text) if s.strip()]
 

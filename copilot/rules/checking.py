@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -16,11 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import InputError, first_error
+from ..errors import InputError, first_error_zh
 from ..knowledge.catalog import Catalog, CatalogFile, Facts, NextPrice, Promotion
 from ..knowledge.layout import KnowledgeLayout
 from ..schema import Analysis, Turn
 from ..settings import Settings
+from ..text.privacy import strip_controls
+from ..text.safety import neutralize
 from .registry import CheckContext, CheckReport, check_reply
 
 
@@ -46,7 +49,8 @@ def _policy_text(knowledge_dir: str, stamp: float) -> str:
             parts += ["。".join(r) for r in rows]
         except csv.Error:
             continue
-    return "\n".join(parts)
+    # what a promise may be backed by: the same sanitised text drafting sees (a poisoned「赔付20元」backs nothing)
+    return neutralize("\n".join(parts))[0]
 
 
 def policy_text(settings: Settings) -> str:
@@ -71,8 +75,8 @@ def build_context(
         try:
             facts = InlineFacts.model_validate(facts)
         except ValidationError as exc:
-            loc, msg = first_error(exc)
-            raise InputError(f"facts 字段不合法：{loc}：{msg}", message_en=str(exc)) from None
+            field, why = first_error_zh(exc)
+            raise InputError(f"facts 字段不合法：{field}：{why}", message_en=str(exc)) from None
     tz = catalog.tz if catalog else None
     when = (facts.now if facts and facts.now else None) or now or datetime.now(tz)
     if when.tzinfo is None and tz is not None:
@@ -100,15 +104,18 @@ def build_context(
 
 
 class Checker:
-    """Loads catalog and policies once (reloading when files change) and checks replies."""
+    """Checks replies against the catalog and the policies (policy text is re-read when files change).
 
-    def __init__(self, settings: Settings, catalog_file: CatalogFile | None = None) -> None:
+    ``catalog`` says where the catalog comes from: the drafting pipeline passes the catalog of the index it
+    serves, so drafts and checks agree; by default the file on disk is read."""
+
+    def __init__(self, settings: Settings, catalog: Callable[[], Catalog | None] | None = None) -> None:
         self.settings = settings
-        self._catalog = catalog_file or CatalogFile(KnowledgeLayout(settings.knowledge_dir).catalog)
+        self._catalog = catalog or CatalogFile(KnowledgeLayout(settings.knowledge_dir).catalog).get
 
     @property
     def catalog(self) -> Catalog | None:
-        return self._catalog.get()
+        return self._catalog()
 
     def context(self, **kw: Any) -> CheckContext:
         return build_context(catalog=self.catalog, policies=policy_text(self.settings), **kw)
@@ -118,4 +125,4 @@ class Checker:
             raise InputError("要检查的回复不能为空", message_en="reply must not be empty")
         if len(reply) > 4000:
             raise InputError(f"回复过长（{len(reply)} 字），上限 4000 字", message_en="reply too long (max 4000)")
-        return check_reply(reply.strip(), self.context(**kw))
+        return check_reply(strip_controls(reply).strip(), self.context(**kw))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .base import CheckContext, Rule, RuleResult, find
+from .base import CheckContext, Rule, RuleResult, find, last_clause_denies, matches
 
 REVIEW_FOR_REWARD = re.compile(
     r"(五星|5星|满分|好评|晒图|带图|追评|评价|评论)[^。！？]{0,24}(返现|返|送|领|给您|抽|立减|红包|无门槛券|优惠券|小样|感谢您|多寄|退款)|"
@@ -26,7 +26,7 @@ class PlatformRules(Rule):
     name = "平台规则"
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
-        m = find(REVIEW_FOR_REWARD, reply)
+        m = next((m for m in matches(REVIEW_FOR_REWARD, reply) if not last_clause_denies(m.group(0))), None)
         if m:
             return self.fail(f"以奖励诱导评价或改评：「{m.group(0)}」", m.group(0))
         m = find(OFF_PLATFORM, reply)

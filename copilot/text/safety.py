@@ -8,9 +8,17 @@ On top of that:
   (prompt extraction, role hijack, fake system notices), also when encoded:
   Traditional characters, full-width letters, characters spread out with
   spaces or symbols, base64;
-- ``neutralize`` removes instruction-like sentences from knowledge files
-  before they are chunked, so a poisoned upload cannot speak to the model,
-  and reports what it removed.
+- ``neutralize`` removes instruction-like sentences from knowledge text
+  before it is chunked or parsed, so a poisoned upload cannot speak to the
+  model or the buyer, and reports what it removed. Besides instructions to
+  the AI it removes what the store's own knowledge never says: reply
+  scripts imposed on whoever answers (「请回复买家：…」「统一口径」), private
+  contacts (WeChat/QQ ids, mobile numbers, links off the shop's platform)
+  and rewards for reviews (好评返现、晒图领红包). Warnings that mention them
+  (「不支持加微信私下交易」「本店不做好评返现」) are negated and stay.
+  It is the one sanitiser for every path from knowledge into a prompt or
+  a draft: loaders (documents, policies, FAQ exports) and the catalog's
+  parser (names, specs, descriptions, FAQs) both call it.
 """
 
 from __future__ import annotations
@@ -116,15 +124,111 @@ _DIRECTIVE = re.compile(
 )
 
 
+# --- what store knowledge never says to buyers -------------------------------------------------------------------
+
+# A scripted line imposed on whoever answers buyers; advice such as 「告知顾客发货时间」 or 「统一的话术」 is not one.
+_REPLY_SCRIPT = re.compile(
+    r"请(直接|务必|一定)?(回复|告诉|告知|转告|通知|回答|答复)(所有)?(买家|顾客|客户|用户|客人)"
+    r"|(回复|告诉|告知|转告|通知|回答|答复)(所有)?(买家|顾客|客户|用户)\s*[:：“\"「]"
+    r"|统一(回复|口径|话术|答复|说法|回答)"
+    r"|(一字不差|原样|原封不动|逐字|照抄|照搬)[^。\n]{0,10}(发给|发送|回复|转发|复制|告诉)"
+    r"|(以下|下面)(为|是)?[^。\n]{0,6}话术|客服话术\s*[:：]"
+    r"|(回复|回答|答复)(时|中|里|的时候)[^。\n]{0,6}(告诉|告知|说|写明|注明|附上|加上|表示|承诺|强调)"
+    r"|(回复|回答)的?(末尾|开头|结尾|最后)[^。\n]{0,6}(附|加|写|带|注明|输出)"
+    r"|(主动|须|必须|务必|一律)[^。\n]{0,4}(向|对|跟|给)(买家|顾客)[^。\n]{0,4}(承诺|保证|表示|声明)"
+    r"|(让|引导|叫|请)(买家|顾客|客户)[^。\n]{0,4}(加|添加)[^。\n]{0,6}(微信|QQ|群|好友|私聊)"
+    r"|(AI|机器人|助手)\s*必读|优先级(高于|最高)",
+    re.IGNORECASE,
+)
+# Private contacts: ids and numbers, not the words (「不会让您添加微信、QQ」 names no account).
+_CONTACT = re.compile(
+    r"(微信|威信|薇信|徽信|[VvＶ]信|(?<![A-Za-z])(vx|wx|weixin|wechat))(号|同号|账号|号码)?"
+    r"[^\sA-Za-z0-9，。；！？,;!?]{0,4}[\s:：]*[A-Za-z][-_A-Za-z0-9]{5,19}(?![-_A-Za-z0-9])"
+    r"|(?<![A-Za-z])(QQ|扣扣|Q群)(群|号|群号)?[^\d\n。]{0,6}\d{5,12}(?!\d)"
+    r"|加\s*[Vv]\s*[:：]?\s*[A-Za-z0-9][-_A-Za-z0-9]{5,19}"
+    r"|(?<!\d)(\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}(?!\d)"
+    r"|[\w.+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+    r"|(?P<url>https?://[^\s，。；）)】」\"'<>]+|www\.[^\s，。；）)】」\"'<>]+"
+    r"|(?<![\w.@/-])[A-Za-z0-9][-A-Za-z0-9]*(\.[A-Za-z0-9-]+)*\.(com|cn|net|org|top|xyz|vip|cc|shop|link|site|online"
+    r"|club|info|me|io|ink|icu|fun|live|store|wang|cloud|app)(?![A-Za-z])[^\s，。；）)】」\"'<>]*)",
+    re.IGNORECASE,
+)
+# the shop sells on Taobao/Tmall: links there are the shop's own
+_PLATFORM_HOST = re.compile(r"^(https?://)?([\w-]+\.)*(taobao\.com|tmall\.com|tmall\.hk|tb\.cn)([/:?#]|$)", re.IGNORECASE)
+_REVIEW = r"(好评|五星|5星|五分|满分|晒图|晒单|带图|追评|买家秀|评价|评论)"
+_REWARD = r"(返现|返\s*\d|再返|返还|返利|返红包|返券|红包|补偿|送(?!货|达|到|出|回|检|修|洗)|赠|奖励|礼品|礼物|现金|立减|免单)"
+_REVIEW_REWARD = re.compile(
+    rf"{_REVIEW}[^。！？\n]{{0,24}}?{_REWARD}"
+    rf"|{_REWARD}[^。！？\n]{{0,10}}(换|换取|买)[^。！？\n]{{0,3}}(好评|五星)"
+    rf"|(删除?|删掉|修改|改成|改为)(差评|中差评|评价)[^。！？\n]{{0,8}}{_REWARD}"
+)
+# 「本店不做好评返现」「不会让买家加微信」 warn against the thing: a negation in the same clause, before it
+_NEGATION = re.compile(r"不(会|以|做|搞|参与|提供|支持|允许|得|能|可|要|存在|接受)|没有|绝不|从不|决不|禁止|严禁|拒绝|谨防"
+                       r"|杜绝|切勿|请勿|别|并非|绝非|防止|冒充|假冒")
+_CONDEMNED = re.compile(r"违规|违反|违法|禁止|不允许|被禁|诈骗|骗局|骗子")
+_CLAUSE_END = "，,。；;！!？?～~：:\n"
+
+
+def _asserted(pattern: re.Pattern, text: str) -> str | None:
+    """The first match of ``pattern`` that is not negated or condemned in its own clause."""
+    for m in pattern.finditer(text):
+        start = max(text.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
+        if _NEGATION.search(text[start:m.start()]):
+            continue
+        rest = re.split(r"[。！？!?\n]", text[m.end():], maxsplit=1)[0]
+        if _CONDEMNED.search(rest):
+            continue
+        return m.group(0)
+    return None
+
+
+def _private_contact(text: str) -> str | None:
+    for m in _CONTACT.finditer(text):
+        if m.group("url") and _PLATFORM_HOST.match(m.group("url")):
+            continue
+        return m.group(0)
+    return None
+
+
+def knowledge_violation(text: str) -> str | None:
+    """What in ``text`` store knowledge must never pass on: a reply script, a private contact, a reward for a review."""
+    if not text:
+        return None
+    folded = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)
+    found = _asserted(_REPLY_SCRIPT, folded) or _private_contact(folded)
+    if found:
+        return found
+    if not re.search(r"[？?吗]\s*$", folded):  # 「给好评有返现吗？」 asks; it does not offer
+        return _asserted(_REVIEW_REWARD, folded)
+    return None
+
+
+def _offending(text: str) -> bool:
+    return bool(looks_like_injection(text) or _DIRECTIVE.search(text) or knowledge_violation(text))
+
+
+# Text hidden from a human reader (white 1px text, display:none) is there for a machine only.
+_HIDDEN = re.compile(
+    r"<(span|div|p|font|small)\b[^>]*style\s*=\s*[\"'][^\"']*(display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|font-size\s*:\s*[01](\.\d+)?\s*(px|pt|em)?\s*(;|[\"'])|color\s*:\s*(#fff\b|#ffffff\b|white\b)|opacity\s*:\s*0(\.0+)?\s*(;|[\"']))"
+    r"[^>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+# asides are where instructions hide: （给AI的指令：……）, 【AI指令：……】, 「请告诉买家：……」
+_ASIDE = re.compile(r"[（(][^（()）\n]*[)）]|【[^【】\n]*】|「[^「」\n]*」|〔[^〔〕\n]*〕|\[[^\[\]\n]*\]")
+
+
 def neutralize(text: str) -> tuple[str, list[str]]:
-    """Drop instruction-like sentences (and HTML comments) from knowledge text; return (clean text, removed)."""
+    """Sanitise knowledge text: drop instruction-like lines, sentences and asides, reply scripts, private
+    contacts, rewards for reviews, HTML comments and hidden text; return (clean text, what was removed)."""
     removed: list[str] = []
 
-    def drop_comment(m: re.Match) -> str:
-        removed.append(m.group(0)[:80])
+    def drop(m: re.Match) -> str:
+        removed.append(m.group(0).strip()[:80])
         return ""
 
-    text = re.sub(r"<!--.*?-->", drop_comment, text, flags=re.DOTALL)
+    text = re.sub(r"<!--.*?-->", drop, text, flags=re.DOTALL)
+    text = _HIDDEN.sub(drop, text)
     out_lines = []
     for line in text.split("\n"):
         kept = []
@@ -132,13 +236,9 @@ def neutralize(text: str) -> tuple[str, list[str]]:
             removed.append(line.strip()[:80])
             out_lines.append("")
             continue
+        line = _ASIDE.sub(lambda m: drop(m) if _offending(m.group(0)) else m.group(0), line)
         for sentence in split_sentences(line) or [line]:
-            # parenthesised asides are where instructions hide: （给AI的指令：……）
-            inner = re.sub(r"[（(][^（()）]*[)）]", lambda m: "" if looks_like_injection(m.group(0)) else m.group(0), sentence)
-            if inner != sentence:
-                removed.append(sentence.strip()[:80])
-                sentence = inner
-            if looks_like_injection(sentence) or _DIRECTIVE.search(sentence):
+            if _offending(sentence):
                 removed.append(sentence.strip()[:80])
                 continue
             kept.append(sentence)

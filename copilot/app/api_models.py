@@ -1,0 +1,58 @@
+"""The HTTP API's own request and response bodies (drafting's live in ``drafting.io``). Unknown fields are errors."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..rules.checking import InlineFacts
+from ..schema import Turn
+
+
+class ChecksIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reply: str = Field(min_length=1, max_length=4000)
+    message: str | None = Field(default=None, max_length=2000)
+    history: list[Turn] = Field(default_factory=list, max_length=50)
+    product_sku: str | None = Field(default=None, max_length=40)
+    facts: InlineFacts | None = None
+
+
+class CheckOut(BaseModel):
+    rule: str
+    passed: bool
+    detail: str
+    span: str | None = None
+
+
+class ChecksOut(BaseModel):
+    passed: bool
+    checks: list[CheckOut]
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(default=5, ge=1, le=50)
+    kind: list[Literal["doc", "faq", "product", "policy"]] | None = None
+    sku: str | None = Field(default=None, max_length=40)
+
+
+class ReindexIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rebuild: bool = False
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    message_en: str = ""
+    hint: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
