@@ -204,3 +204,21 @@ def test_validation_errors_read_the_same_on_every_edge():
         DraftRequest(message="好" * 2001)
     err = invalid_input(caught.value)  # what the API, the CLI and the workspace all show
     assert err.message == "参数不合法：买家消息（message）：不能超过 2000 字" and err.status == 422
+
+
+@pytest.mark.parametrize("now, price, pending", [
+    ("2026-11-30T23:59:00+08:00", 499, True),   # the decided change is announced, the old price holds
+    ("2026-12-01T00:00:00+08:00", 549, False),  # from effective_at on, it is the price
+    ("2026-12-05T10:00:00+08:00", 549, False),
+])
+def test_next_price_switches_at_effective_at(copilot, now, price, pending):
+    from datetime import datetime
+
+    when = datetime.fromisoformat(now)
+    product = copilot.catalog.get("DJ-2301")
+    facts = copilot.catalog.facts("DJ-2301", when)
+    assert product.price_at(when) == price and facts.price == price
+    assert (product.pending_price(when) is not None) is pending
+    r = copilot.draft(DraftRequest(message="这件羽绒服现在多少钱", product_sku="DJ-2301", n=1, now=when))
+    assert f"{price}" in r.drafts[0].text, r.drafts[0].text
+    assert r.drafts[0].passed

@@ -131,3 +131,58 @@ def test_quoting_the_shops_own_review_policy_is_not_a_reward_for_reviews(checker
     assert next(c for c in checker.check(policy, now=NOW).checks if c.rule == "platform_rules").passed
     offer = "亲，五星好评带图，返现5元哦"
     assert not next(c for c in checker.check(offer, now=NOW).checks if c.rule == "platform_rules").passed
+
+
+def test_a_repair_never_deletes_what_the_store_itself_says():
+    from copilot.rules.base import CheckContext
+    from copilot.rules.registry import check_reply
+
+    store_says = "这款保温杯是我们店里销量第一的款式。"  # an extreme word, but the store's own FAQ says it
+    reply = "亲，这款是316不锈钢内胆，保温12小时。" + store_says + "有问题随时找我～"
+    plain = CheckContext(now=NOW)
+    assert not check_reply(reply, plain).passed, "the ad-law rule fires on this sentence"
+    text, report, notes = guard(reply, plain)
+    assert store_says not in text, "without the store's knowledge the guard repairs as before"
+    ctx = CheckContext(now=NOW, knowledge="问：卖得好吗？答：" + store_says + "回购率很高。")
+    text, report, notes = guard(reply, ctx)
+    assert store_says in text and not report.passed, "kept, and the flag stays visible to the agent"
+    assert any("出自店铺知识" in n for n in notes)
+
+
+def test_spec_durations_and_exclusions_are_not_promises(checker):
+    reply = "亲，这款手表持续GPS运动22小时，质保期内非人为损坏包换新。"
+    checks = {c.rule: c for c in checker.check(reply, sku="SW-5501", now=NOW).checks}
+    assert checks["no_unauthorized_promise"].passed, checks["no_unauthorized_promise"].detail
+    cup = "磕碰导致真空层损坏的不在质保范围，其他质量问题一年内免费换新。"
+    assert next(c for c in checker.check(cup, sku="BW-7101", now=NOW).checks if c.rule == "no_unauthorized_promise").passed
+    assert not next(c for c in checker.check("磕碰了也在质保范围，给您免费修", sku="BW-7101", now=NOW).checks
+                    if c.rule == "no_unauthorized_promise").passed
+
+
+def test_the_stores_own_return_terms_back_the_same_promise(checker):
+    reply = "亲，签收后7天内，商品未使用、未洗涤、包装和吊牌齐全，拆开外包装查看也支持七天无理由退货。"
+    bedding = next(c for c in checker.check(reply, sku="JJ-6101", now=NOW).checks if c.rule == "no_unauthorized_promise")
+    assert bedding.passed, bedding.detail  # the 四件套's own FAQ says so
+    mask = next(c for c in checker.check("面膜拆开了也支持七天无理由退", sku="MM-1102", now=NOW).checks
+                if c.rule == "no_unauthorized_promise")
+    assert not mask.passed  # the mask's FAQ says the opposite
+
+
+def test_the_checkout_computing_the_best_price_is_not_an_extreme_claim(checker):
+    ok = "您可以先领取店铺优惠券，和页面上的单品直降、满减活动一起使用，下单页面会自动计算最优价格。"
+    assert next(c for c in checker.check(ok, now=NOW).checks if c.rule == "ad_law_words").passed
+    assert not next(c for c in checker.check("这款是同价位里最优的选择", now=NOW).checks if c.rule == "ad_law_words").passed
+
+
+@pytest.mark.parametrize("now, reply, ok", [
+    ("2026-11-23T10:00:00+08:00", "这款从2026年12月1日0点起页面售价由129元调整为149元", True),   # announced, true
+    ("2026-12-02T10:00:00+08:00", "这款从2026年12月1日0点起页面售价由129元调整为149元", True),   # in effect: a fact
+    ("2026-12-02T10:00:00+08:00", "亲，马上要涨价了，赶紧下单", False),                           # no rise ahead
+    ("2026-11-23T10:00:00+08:00", "12月1日起售价调整为169元", False),                              # wrong price
+])
+def test_a_price_change_is_true_before_and_after_it_takes_effect(checker, now, reply, ok):
+    from datetime import datetime
+
+    check = next(c for c in checker.check(reply, sku="BW-7101", now=datetime.fromisoformat(now)).checks
+                 if c.rule == "honest_urgency")
+    assert check.passed is ok, check.detail

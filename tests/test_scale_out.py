@@ -28,7 +28,8 @@ def stack(tmp_path_factory):
     kdir = settings.knowledge_dir
     env = {
         "COPILOT_CHROMA_URL": chroma.url, "COPILOT_LLM": "llamacpp:smollm2", "COPILOT_OPENAI_BASE_URL": llm.api,
-        "COPILOT_LLM_TIMEOUT_S": "90", "COPILOT_LLM_BUDGET_S": "59", "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
+        "COPILOT_LLM_TIMEOUT_S": "90", "COPILOT_LLM_BUDGET_S": "120", "COPILOT_REQUEST_TIMEOUT_S": "150",
+        "COPILOT_RATE_LIMIT_PER_MINUTE": "10000",
     }
     api = Server(kdir, root / "data", env, args=("--workers", "2"), ready_path="/readyz", timeout=120)
     yield api.url, kdir
@@ -47,7 +48,7 @@ def test_two_workers_share_the_index_and_the_llm(stack):
         if len(workers) == 2:
             break
     assert len(workers) == 2, "both workers answered"
-    r = httpx.post(url + "/v1/drafts", json={"message": "手表能游泳吗", "n": 1}, timeout=120)
+    r = httpx.post(url + "/v1/drafts", json={"message": "手表能游泳吗", "n": 1}, timeout=180)
     assert r.status_code == 200
     data = r.json()
     assert data["backend"]["llm"] == "llamacpp:smollm2"

@@ -187,7 +187,7 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.exception_handler(DeadlineExceeded)
     async def deadline(_: Request, exc: DeadlineExceeded):
         resp = error(503, "timeout", f"处理超时（上限 {settings.request_timeout_s:g} 秒），请稍后重试",
-                     f"request exceeded {settings.request_timeout_s:g} s", "大模型服务慢时可调小 llm_timeout_s 或调大 request_timeout_s")
+                     f"request exceeded {settings.request_timeout_s:g} s", "大模型服务慢时可调小 llm_budget_s（每个请求的大模型时间预算）或调大 request_timeout_s")
         resp.headers["Retry-After"] = "5"
         return resp
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..knowledge.catalog import Product
 from ..retrieval.lexicon import Lexicon
+from ..rules.base import SHOP_VOICE
 from ..schema import Hit
 from ..text.chunking import split_sentences
 from .context import DraftContext
@@ -45,12 +46,11 @@ class Answer:
 
 
 # policy text speaks about the shop; a reply speaks as the shop
-_VOICE = [("请联系客服提供", "麻烦您提供"), ("请联系客服", "您跟我说一声"), ("联系客服", "找我"), ("本店", "我们")]
 
 
 def clean_sentence(s: str) -> str:
     s = re.sub(r"^[\s\-*•·]+", "", s.strip())
-    for a, b in _VOICE:
+    for a, b in SHOP_VOICE:
         s = s.replace(a, b)
     s = re.sub(r"^(问|答)[:：]", "", s)
     s = re.sub(r"[；;，,、]$", "。", s)

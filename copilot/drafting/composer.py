@@ -158,7 +158,7 @@ class Composer:
                 continue
             k, v = next(iter(p.specs.items()), ("", ""))
             reason = f"{k}{v}，很多买家回购。" if k else "口碑不错。"
-            out.append(render(self.p.recommend, name=p.name, price=f"{p.price:g}", reason=reason))
+            out.append(render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason))
             if len(out) == 1:
                 break
         return out

@@ -56,12 +56,12 @@ class FactSentences:
             for promo in active[:2]:
                 line = render(self.p.price.active_promo, title=promo.title, discount=promo.discount,
                               ends=when(promo.ends_at, ctx.now))
-                calc = self.promo_math(p.price, promo.discount) if p else None
+                calc = self.promo_math(p.price_at(ctx.now), promo.discount) if p else None
                 if calc:
                     line = line.rstrip("。") + f"，{calc}。"
                 out.append(line)
         elif p:
-            out.append(render(self.p.price.no_promo, price=f"{p.price:g}"))
+            out.append(render(self.p.price.no_promo, price=f"{p.price_at(ctx.now):g}"))
         return out
 
     @staticmethod

@@ -173,8 +173,10 @@ def draft_messages(prompts_dir: Path, ctx: DraftContext, s: StrategySpec) -> lis
         lines = [pr.describe(), f"库存：{pr.stock} 件（库存紧张阈值 {ctx.catalog.shop.low_stock_threshold} 件）"]
         active = ctx.facts.active_promotions if ctx.facts else []
         lines.append("进行中的活动：" + ("；".join(f"{x.title}（{x.discount}），截止 {x.ends_at:%Y-%m-%d %H:%M}" for x in active) or "无"))
-        if pr.next_price and pr.next_price.effective_at > ctx.now:
-            lines.append(f"已确定的调价：{pr.next_price.effective_at:%Y-%m-%d} 起 {pr.next_price.price:g} 元")
+        lines.append(f"当前售价：{pr.price_at(ctx.now):g} 元")
+        pending = pr.pending_price(ctx.now)
+        if pending:
+            lines.append(f"已确定的调价：{pending.effective_at:%Y-%m-%d} 起 {pending.price:g} 元")
         lines.append(f"当前时间：{ctx.now:%Y-%m-%d %H:%M}")
         facts = "\n".join(lines)
     policies = "\n".join(f"[{h.id}] {h.title}：{h.text}" for h in ctx.hits if h.kind == "policy")[:1500] or "（无）"

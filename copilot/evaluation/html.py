@@ -143,6 +143,26 @@ def render_html(result: dict) -> str:
                              f"<td><div class='draft'>{escape(c['drafts'][0] if c['drafts'] else '')}</div></td></tr>")
             parts.append("</table>")
 
+    for key, label in (("sendable", "开发集"), ("sendable_test", "冻结测试集（不在上面调参）")):
+        if key not in s:
+            continue
+        r = s[key]
+        parts.append(f"<h2>可发送性评测 · {label}</h2><p class='meta'>{r['cases']} 条新写的买家用例（作者没看过代码），"
+                     "按首选草稿逐个子问题判定</p>")
+        parts += [_bar("整条满足", r["case_pass_rate"], 0.8), _bar("子问题答到", r["question_answer_rate"], 0.8),
+                  _bar("可答的子问题答到", r["answerable_answer_rate"], 0.8),
+                  _bar("不可答的如实说明", r["unanswerable_deferral_rate"], 0.8),
+                  _bar("繁体用例整条满足", r["traditional_case_pass_rate"], 0.8)]
+        parts.append(f"<p>可答却推迟 {r['deferral_when_answerable_rate']:.1%} · 出现禁止内容 {r['must_not_violation_rate']:.1%}"
+                     f" · 三份草稿近似重复 {r['near_duplicate_rate']:.1%}</p>")
+        bad = [c for c in r["case_results"] if not c["passed"]][:40]
+        if bad:
+            parts.append("<table><tr><th>用例</th><th>没做到</th><th>首选草稿</th></tr>")
+            for c in bad:
+                parts.append(f"<tr><td>{escape(c['id'])} {escape(c['message'][:60])}</td><td>{escape('；'.join(c['failures']))}</td>"
+                             f"<td><div class='draft'>{escape(c['drafts'][0] if c['drafts'] else '')}</div></td></tr>")
+            parts.append("</table>")
+
     if "retrieval" in s:
         rr = s["retrieval"]
         parts.append(f"<h2>检索</h2><p class='meta'>{rr['queries']} 条问题（可回答 {rr['answerable']}，知识库外 {rr['out_of_knowledge']}）</p>")

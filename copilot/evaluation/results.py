@@ -177,7 +177,46 @@ class RedteamResult(_Result):
     cases: list[RedteamCase]
 
 
-SuiteResult = RetrievalResult | AnalysisResult | RulesResult | DialoguesResult | RedteamResult
+# --------------------------------------------------------------- sendable ---
+
+
+class SendableQuestion(_Result):
+    ask: str
+    answerable: bool
+    passed: bool
+    deferred_although_answerable: bool
+    reason: str = ""
+
+
+class SendableCaseResult(_Result):
+    id: str
+    title: str
+    persona: str
+    stage: str
+    script: str
+    message: str
+    passed: bool
+    failures: list[str]
+    questions: list[SendableQuestion]
+    near_duplicate_pairs: int
+    drafts: list[str]
+
+
+class SendableResult(_Result):
+    cases: int
+    case_pass_rate: float
+    question_answer_rate: float
+    answerable_answer_rate: float
+    unanswerable_deferral_rate: float
+    deferral_when_answerable_rate: float
+    must_not_violation_rate: float
+    near_duplicate_rate: float
+    traditional_case_pass_rate: float
+    per_stage: dict[str, float]
+    case_results: list[SendableCaseResult]
+
+
+SuiteResult = RetrievalResult | AnalysisResult | RulesResult | DialoguesResult | RedteamResult | SendableResult
 
 
 # --------------------------------------------------------------------- a run ---

@@ -59,7 +59,7 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
 
 def _suite_of(name: str) -> Suite:
     """The registered suite a result belongs to (``rules_holdout_v2`` is the rules suite's)."""
-    return SUITES.get(name) or SUITES[name.split("_holdout")[0]]
+    return SUITES.get(name) or next(s for s in SUITES.values() if name.startswith(s.name + "_"))
 
 
 # ------------------------------------------------------------ thresholds ---

@@ -28,10 +28,13 @@ from .results import (
     RedteamResult,
     RetrievalResult,
     RulesResult,
+    SendableResult,
     SuiteResult,
 )
 from .retrieval import format_table, run_retrieval_eval
 from .rules import format_rules, run_rules_eval
+from .sendable import load_cases as load_sendable
+from .sendable import run_sendable_eval
 
 
 @dataclass
@@ -188,7 +191,32 @@ class RedteamSuite(Suite):
         return format_redteam(result.model_dump(exclude_unset=True))
 
 
-SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), DialoguesSuite(), RedteamSuite())}
+class SendableSuite(Suite):
+    """Fresh blind-written cases: ``sendable`` is the dev split, ``sendable_test`` the frozen test split."""
+
+    name = "sendable"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        out: dict[str, SuiteResult] = {}
+        for split, name in (("dev", self.name), ("test", f"{self.name}_test")):
+            cases = load_sendable(env.settings.evals_dir / "sendable" / f"{split}.yaml")
+            raw = run_sendable_eval(env.copilot, cases, progress=progress_bar(f"可发送性评测（{split}）"))
+            out[name] = SendableResult.model_validate(raw)
+        return out
+
+    def failing(self, name: str, result: SendableResult) -> set[str]:
+        return {c.id for c in result.case_results if not c.passed}
+
+    def summary(self, name: str, r: SendableResult) -> list[str]:
+        split = "冻结测试集" if name.endswith("_test") else "开发集"
+        return [f"可发送性（{split} {r.cases} 条）：整条满足 {r.case_pass_rate:.3f}，子问题答到 {r.question_answer_rate:.3f}"
+                f"（可答的 {r.answerable_answer_rate:.3f}，不可答的如实说明 {r.unanswerable_deferral_rate:.3f}），"
+                f"可答却推迟 {r.deferral_when_answerable_rate:.3f}，出现禁止内容 {r.must_not_violation_rate:.3f}，"
+                f"草稿近似重复 {r.near_duplicate_rate:.3f}，繁体 {r.traditional_case_pass_rate:.3f}"]
+
+
+SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), DialoguesSuite(),
+                                                 RedteamSuite(), SendableSuite())}
 
 
 def _spread(runs: list[dict]) -> dict:

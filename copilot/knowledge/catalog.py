@@ -202,6 +202,20 @@ class Product(_Strict):
     def active_promotions(self, now: datetime) -> list[Promotion]:
         return [p for p in self.promotions if p.is_active(now)]
 
+    def price_at(self, now: datetime) -> float:
+        """The page price at ``now``: a ``next_price`` is the price from its ``effective_at`` on."""
+        if self.next_price is not None and now >= self.next_price.effective_at:
+            return self.next_price.price
+        return self.price
+
+    def pending_price(self, now: datetime) -> NextPrice | None:
+        """A price change that is decided but not yet in effect at ``now``."""
+        return self.next_price if self.next_price is not None and now < self.next_price.effective_at else None
+
+    def statements(self) -> str:
+        """Everything the store says about this product: its description text and its FAQ answers."""
+        return "\n".join([self.describe(), *(f"{f.q}{f.a}" for f in self.faqs)])
+
     def describe(self) -> str:
         """Stable product text for retrieval (no stock or promotions: those change hourly)."""
         price = f"¥{self.price:g}"
@@ -322,7 +336,7 @@ class Catalog(_Strict):
         return Facts(
             sku=p.sku,
             name=p.name,
-            price=p.price,
+            price=p.price_at(now),
             stock=p.stock,
             low_stock_threshold=self.shop.low_stock_threshold,
             promotions=list(p.promotions),

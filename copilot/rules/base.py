@@ -32,6 +32,7 @@ class CheckContext:
     catalog: Catalog | None = None
     policies: str = ""  # the shop's policy text (and shop FAQs)
     analysis: Analysis | None = None  # the drafting pipeline's reading of the buyer; None for a bare check
+    knowledge: str = ""  # what the store's knowledge says for this request: the guard never cuts it from a draft
 
     @property
     def buyer_is_negative(self) -> bool:
@@ -86,6 +87,28 @@ def negated(text: str, start: int, window: int = 8) -> bool:
         clause = clauses[-2] + clause  # "不会让您加微信，或要求私下转账": the negation carries over
     tail = clause[-window:]
     return bool(re.search(r"或|及|以及|、|和|也不", tail)) and bool(_NEGATION.search(clause))
+
+
+_NOISE = re.compile(r"[\s，。！？；：、,.!?;:～~…“”\"'（）()【】「」]+")
+# the composer speaks as the shop where the knowledge speaks about it (drafting.answers.clean_sentence)
+SHOP_VOICE = [("请联系客服提供", "麻烦您提供"), ("请联系客服", "您跟我说一声"), ("联系客服", "找我"), ("本店", "我们")]
+
+
+def _plain(text: str) -> str:
+    return _NOISE.sub("", text)
+
+
+def from_store(sentence: str, knowledge: str) -> bool:
+    """Is ``sentence`` (greeting aside) something the store's knowledge says, word for word?"""
+    body = _plain(re.sub(r"^(亲|您好|在的)[～~，,！!]*", "", sentence.strip()))
+    if len(body) < 8 or not knowledge:
+        return False
+    plain = _plain(knowledge)
+    if body in plain:
+        return True
+    for a, b in SHOP_VOICE:
+        plain = plain.replace(_plain(a), _plain(b))
+    return body in plain
 
 
 def last_clause_denies(span: str) -> bool:

@@ -70,6 +70,7 @@ def build_context(
     message: str = "",
     history: list[Turn] | None = None,
     analysis: Analysis | None = None,
+    knowledge: str = "",
 ) -> CheckContext:
     if isinstance(facts, dict):
         try:
@@ -100,6 +101,7 @@ def build_context(
         catalog=catalog,
         policies=policies,
         analysis=analysis,
+        knowledge=knowledge,
     )
 
 

@@ -49,6 +49,13 @@ RISE = re.compile(
 )
 
 
+def _states_the_change(sentence: str, nxt, now: datetime) -> bool:
+    """After a price change took effect, saying when it took effect and to what price is a fact, not urgency."""
+    day = re.search(r"(\d{1,2})月(\d{1,2})[日号]", sentence)
+    return bool(day) and _near(nxt.effective_at, int(day.group(1)), int(day.group(2))) and \
+        bool(re.search(rf"{nxt.price:g}\s?元", sentence))
+
+
 def _end_of_day(dt: datetime, days: int = 0) -> datetime:
     d = (dt + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     return d + timedelta(days=1)
@@ -146,9 +153,13 @@ class HonestUrgency(Rule):
             if "恢复原价" in m.group(0):
                 continue
             nxt = f.next_price if f else None
-            if nxt is None or nxt.effective_at <= now:
+            sentence = re.split(r"[。！？!?；;]", reply[: m.start()])[-1] + re.split(r"[。！？!?；;]", reply[m.start():])[0]
+            if nxt is None:
                 return self.fail(f"「{m.group(0)}」说要涨价，但没有已确定的调价", m.group(0))
-            nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group(0))]
+            if nxt.effective_at <= now and not _states_the_change(sentence, nxt, now):
+                return self.fail(f"「{m.group(0)}」说要涨价，但调价已在 {nxt.effective_at:%m-%d} 生效", m.group(0))
+            target = re.search(r"(?:调整为|调到|涨到|调为|恢复到|改为)\s?(\d+(?:\.\d+)?)", sentence)
+            nums = [float(target.group(1))] if target else [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group(0))]
             if nums and nums[-1] > 31 and abs(nums[-1] - nxt.price) > 0.01:
                 return self.fail(f"「{m.group(0)}」与已确定的调价 {nxt.price:g} 元不符", m.group(0))
             window = reply[max(0, m.start() - 12) : m.end()]

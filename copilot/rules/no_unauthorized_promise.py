@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import CheckContext, Rule, RuleResult, find, matches, to_number
+from .base import CheckContext, Rule, RuleResult, find, from_store, matches, to_number
 
 PRICE_CHANGE = re.compile(
     r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
@@ -53,6 +53,8 @@ SF_FREE = re.compile(
 )
 PRICE_PROTECT = re.compile(r"(优惠券|满减|券)[^。]{0,8}(也算|也可以|都算|也退|都退|也能)")
 QUANTITY = re.compile(r"(\d+(?:\.\d+)?(?:\s?[-~–]\s?\d+(?:\.\d+)?)?|[一两三四五六七八九十半]{1,2})\s?(个)?(小时|天|个月|月|年|分钟)")
+# a statement that something is NOT covered limits a promise, it does not make one: "磕碰…不在质保范围"
+EXCLUDES = re.compile(r"不(在|属于|享受|包括|含|保)|除外|以外")
 PROMISE_CONTEXT = re.compile(r"退|换|赔|保修|质保|价保|到账|运费险|差价|补发|送达|保证|承诺|都给您|包")
 MONEY_IN_PROMISE = re.compile(r"(运费险|赔付?|补偿|红包|返|券)[^。，]{0,6}?(\d+(?:\s?[-~–]\s?\d+)?)\s?(元|块)")
 
@@ -108,7 +110,8 @@ class NoUnauthorizedPromise(Rule):
             (NO_PROOF, "政策要求的凭证不能免除", None),
             (PRICE_PROTECT, "价保不含优惠券和满减", None),
         ):
-            m = find(pattern, reply)
+            m = next((m for m in matches(pattern, reply)
+                      if not EXCLUDES.search(m.group(0)) and not _store_says(reply, m, ctx)), None)
             if m and not (unless_near and unless_near in reply[max(0, m.start() - 10) : m.end() + 10]):
                 return self.fail(f"「{m.group(0)}」：{why}", m.group(0))
         m = find(REMOTE_FREE, reply)
@@ -119,7 +122,8 @@ class NoUnauthorizedPromise(Rule):
             return self.fail(f"「{m.group(0)}」：该订单不满足政策里免费发顺丰的条件", m.group(0))
         # durations and amounts inside service promises must come from the policies
         if policies:
-            allowed = _policy_quantities(policies)
+            # the store's own statements back a figure too: the policies, and this product's specs and FAQs
+            allowed = _policy_quantities(policies) | (_policy_quantities(ctx.product.statements()) if ctx.product else set())
             money = _policy_money(policies)
             for sentence in re.split(r"(?<=[。！？；])", reply):
                 if not PROMISE_CONTEXT.search(sentence):
@@ -143,7 +147,15 @@ class NoUnauthorizedPromise(Rule):
             return False
         if p.category and re.search(rf"{p.category}[^。]{{0,30}}顺丰", ctx.policies):
             return True
-        return threshold is not None and p.price >= threshold
+        return threshold is not None and p.price_at(ctx.now) >= threshold
+
+
+def _store_says(reply: str, m: re.Match, ctx: CheckContext) -> bool:
+    """The sentence holding the match is the store's own statement (its knowledge or the product's FAQ)."""
+    start = max(reply.rfind(p, 0, m.start()) for p in "。！？\n") + 1
+    ends = [i for i in (reply.find(p, m.end()) for p in "。！？\n") if i >= 0]
+    sentence = reply[start : (min(ends) + 1) if ends else len(reply)]
+    return from_store(sentence, "\n".join([ctx.knowledge, ctx.product.statements() if ctx.product else ""]))
 
 
 def _shares(a: str, b: str) -> bool:
