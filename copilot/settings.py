@@ -13,7 +13,7 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     )
     llm_breaker_cooldown_s: float = Field(
         default=30.0, gt=0, le=3600, description="how long an open breaker skips the LLM before one trial call"
+    )
+
+    # drafting
+    reply_script: Literal["auto", "simplified", "traditional"] = Field(
+        default="auto", description="script of the drafts: auto answers a Traditional-writing buyer in Traditional",
     )
 
     # HTTP API and workspace

@@ -222,3 +222,44 @@ def test_next_price_switches_at_effective_at(copilot, now, price, pending):
     r = copilot.draft(DraftRequest(message="这件羽绒服现在多少钱", product_sku="DJ-2301", n=1, now=when))
     assert f"{price}" in r.drafts[0].text, r.drafts[0].text
     assert r.drafts[0].passed
+
+
+def test_traditional_buyers_get_the_same_knowledge_and_a_traditional_reply(copilot):
+    from copilot.evaluation.retrieval import load_cases
+    from copilot.text.cleaning import is_traditional, to_traditional
+
+    from .conftest import EVALS
+
+    cases = [c for c in load_cases(EVALS / "retrieval.jsonl") if c.relevant]
+    same = 0
+    for c in cases:
+        simplified = copilot.context(DraftRequest(message=c.query, now=NOW)).hits[0].id
+        traditional = copilot.context(DraftRequest(message=to_traditional(c.query), now=NOW)).hits[0].id
+        same += simplified == traditional
+    assert same / len(cases) >= 0.95, f"{same}/{len(cases)}"
+    r = draft(copilot, "衣服買大了可以換嗎？運費誰出？", n=1)
+    assert is_traditional(r.drafts[0].text), r.drafts[0].text
+    assert r.sources[0].title == draft(copilot, "衣服买大了可以换吗？运费谁出？", n=1).sources[0].title
+    assert not is_traditional(draft(copilot, "衣服买大了可以换吗？运费谁出？", n=1).drafts[0].text)
+
+
+def test_phrases_fit_the_moment(copilot):
+    texts = lambda r: [d.text for d in r.drafts]  # noqa: E731
+    assert not any("在的" in t for t in texts(draft(copilot, "这款羽绒服能机洗吗", "DJ-2301")))
+    assert any("在的" in t for t in texts(draft(copilot, "在吗")))
+    history = [Turn(role="buyer", text="羽绒服能机洗吗"), Turn(role="agent", text="亲，建议手洗，水温不超过30度～")]
+    assert not any(t.startswith(("亲，您好", "您好亲")) for t in texts(draft(copilot, "那能烘干吗", "DJ-2301", history)))
+    pre = draft(copilot, "如果收到不合适能退吗", "DJ-2301")
+    assert pre.analysis.stage == "pre_sale" and not any("处理进度" in t for t in texts(pre))
+    assert not any("改价" in t or "调整不了" in t for t in texts(draft(copilot, "卫衣第二件半价咋拍", "WY-2208")))
+    assert not any("平时其他衣服穿什么码" in t for t in texts(draft(copilot, "我170 65kg 平时穿L 选哪个码", "DJ-2301")))
+    complaint = draft(copilot, "哎呀我跟你说，我这人话多，用了你们家面膜脸上起红疹了，是不是有问题，我好担心啊", "MM-1102")
+    assert not any("哈哈" in t or "画面感" in t for t in texts(complaint))
+
+
+def test_simplified_text_is_never_converted():
+    from copilot.text.cleaning import is_traditional, simplify_buyer_text
+
+    assert simplify_buyer_text("9折活动今晚就结束了") == "9折活动今晚就结束了"  # the t2s tables turn 结束 into 結束
+    assert not is_traditional("9折活动今晚就结束了，这个面膜适合敏感肌吗")
+    assert simplify_buyer_text("活動今晚就結束了嗎") == "活动今晚就结束了吗"

@@ -32,6 +32,7 @@ from ..schema import INTENT_LABELS, Analysis, PersonaGuess, Turn, buyer_turns
 from ..text.safety import looks_like_injection
 from .personas import PERSONA_IDS, Persona, check_persona_id
 from .signals import (
+    HAGGLE,
     detect_emotion,
     detect_intent,
     detect_stage,
@@ -55,12 +56,6 @@ class Analyzer(ABC):
 # ----------------------------------------------------------------- persona ---
 
 _PUNCT = re.compile(r"[\s，。？！?!,.、：:；;~～…「」“”\"'（）()]+")
-_HAGGLE = re.compile(
-    r"便宜|少点|少一点|抹零|抹个零|打个?折|优惠点|再减|砍|最低|底价|包邮呗|送点|送个|别家|人家才|\d{2,4}\s*(块|元)?\s*(行不行|卖不卖|可以吗|行吗|就拍|拍了)|"
-    r"一口价|能不能再|再便宜"
-)
-
-
 def _grams(text: str) -> list[str]:
     t = _PUNCT.sub(" ", text.lower())
     chars = [c for c in t if not c.isspace()]
@@ -190,7 +185,7 @@ class OfflineAnalyzer(Analyzer):
         if lengths and (np.mean(lengths) >= 45 or max(lengths) >= 70):
             scores[idx["chatty"]] += 0.8
             why["chatty"] = f"消息很长（平均 {np.mean(lengths):.0f} 字）"
-        haggles = sum(1 for t in buyer if _HAGGLE.search(t))
+        haggles = sum(1 for t in buyer if HAGGLE.search(t))
         if haggles >= 2:
             scores[idx["bargainer"]] += 0.6 * haggles
             why["bargainer"] = f"{haggles} 次议价"

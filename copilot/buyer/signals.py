@@ -166,6 +166,13 @@ def is_scam_report(message: str, history: Sequence[Turn]) -> bool:
     return any(SCAM_REPORT.search(text) for text in [*buyer_turns(history)[-2:], message])
 
 
+# the buyer haggles: asks for a lower price, a discount or extras
+HAGGLE = re.compile(
+    r"便宜|少点|少一点|抹零|抹个零|打个?折|优惠点|再减|砍|最低|底价|包邮呗|送点|送个|别家|人家才|\d{2,4}\s*(块|元)?\s*(行不行|卖不卖|可以吗|行吗|就拍|拍了)|"
+    r"一口价|能不能再|再便宜"
+)
+
+
 # ------------------------------------------------------------ upset readings ---
 
 STRONG_NEGATIVE = re.compile(r"离谱|太差|太坑|坑人|骗人|骗子|气死|失望|生气|赖账|吓人|心塞|糟心|闹心|垃圾|投诉|差评")

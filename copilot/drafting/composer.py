@@ -21,7 +21,7 @@ import hashlib
 import re
 from dataclasses import replace
 
-from ..buyer.signals import is_complaint
+from ..buyer.signals import HAGGLE, is_complaint
 from ..rules.empathy_first import EMPATHY
 from ..schema import COMPLAINT_INTENTS
 from ..text.chunking import split_sentences
@@ -32,6 +32,9 @@ from .prompting import ComposerPhrases, StrategySpec, render
 from .sizing import parse_body, recommend
 
 ORDER_NEEDED = COMPLAINT_INTENTS | {"refund", "logistics", "address_change", "return_exchange"}
+PRICE_TERMS = re.compile(r"券|内部价|叠加|一起用|改价")  # what the price-authority line answers besides haggling
+ASKS_IF_THERE = re.compile(r"在吗|在不在|有人吗|在么")
+GAVE_USUAL_SIZE = re.compile(r"平时(都)?穿\s?[SMLX\d]|穿\s?[SMLX]{1,3}码|[SMLX]{1,3}码")
 _ORDER_NO = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
 
 
@@ -97,9 +100,17 @@ class Composer:
             return _pick(self.p.openers["apology"], *key)
         if a.emotion == "anxious" and a.persona.id != "skeptical":
             return _pick(self.p.openers["anxious"], *key)
-        opener = next((_pick(self.p.openers[pid], *key) for pid in ("skeptical", "proud", "chatty", "silent")
-                       if a.persona.id == pid and pid in self.p.openers), None)
-        opener = opener or _pick(self.p.openers["positive" if a.emotion == "positive" else "default"], *key)
+        # a joke or a compliment is never the answer to a buyer who is upset or has a problem with the goods
+        light = ("skeptical", "proud", "silent") if (a.negative or a.stage == "after_sale") else \
+            ("skeptical", "proud", "chatty", "silent")
+        opener = _pick(self.p.openers["greeted"], *key) if ASKS_IF_THERE.search(ctx.message) else None  # 在吗 → 在的
+        opener = opener or next((_pick(self.p.openers[pid], *key) for pid in light
+                                 if a.persona.id == pid and pid in self.p.openers), None)
+        if opener is None:
+            if any(t.role == "agent" for t in ctx.history):  # mid-conversation: no second hello
+                opener = _pick(self.p.openers["continued"], *key)
+            else:
+                opener = _pick(self.p.openers["positive" if a.emotion == "positive" else "default"], *key)
         # the empathy rule reads the buyer more eagerly than the analysis (a sigh, a "又"): meet it with
         # understanding in our own words, rather than have the guard prepend an apology for a bad experience
         if not EMPATHY.search(opener) and a.negative:
@@ -129,6 +140,8 @@ class Composer:
         if a.intent == "greeting":
             return _pick(self.p.questions["greeting"], *key)
         if answer.kind == "size":
+            if GAVE_USUAL_SIZE.search(ctx.buyer_text):  # never ask again what the buyer already said
+                return self.p.questions["fit"][0]
             return _pick(self.p.questions["fit"], *key)
         if a.intent == "usage" and ctx.product and ctx.product.category == "美妆护肤":
             return _pick(self.p.questions["skin"], *key)
@@ -190,8 +203,8 @@ class Composer:
             if clarify:
                 parts.append(clarify)
             parts += core
-            if ctx.analysis.stage == "after_sale" or ctx.analysis.intent in ORDER_NEEDED:
-                parts.append(_pick(self.p.followup, ctx.message))
+            if ctx.analysis.stage != "pre_sale" and (ctx.analysis.stage == "after_sale" or ctx.analysis.intent in ORDER_NEEDED):
+                parts.append(_pick(self.p.followup, ctx.message))  # a follow-up promise only for an open action
                 return _join(parts), list(dict.fromkeys(s for s in sources if s))
         elif sid == "guide_question":
             parts += core[:1] if (ans.kind != "unknown" or not greeting) else []
@@ -200,7 +213,8 @@ class Composer:
             else:
                 parts.append(self.question(ctx, ans, sid))
         elif sid == "hold_price_value":
-            parts.append(_pick(self.p.price.no_authority, ctx.message))
+            if HAGGLE.search(ctx.message) or PRICE_TERMS.search(ctx.message):  # haggling or coupon terms, not 「第二件半价咋拍」
+                parts.append(_pick(self.p.price.no_authority, ctx.message))
             if ctx.product:
                 parts += self.facts.price_sentences(ctx)
                 value = self.facts.value_sentence(ctx)

@@ -26,6 +26,7 @@ class DraftContext:
     now: datetime
     product_source: str | None = None  # id of the product's catalog chunk
     lexicon: Lexicon | None = None
+    traditional: bool = False  # the buyer writes Traditional: drafts are converted at the end
 
     @property
     def buyer_text(self) -> str:

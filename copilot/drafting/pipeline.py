@@ -31,6 +31,7 @@ from ..rules.checking import build_context, policy_text
 from ..rules.guard import guard
 from ..schema import Hit, Turn, buyer_turns
 from ..settings import Settings
+from ..text.cleaning import is_traditional, simplify_buyer_text, to_traditional
 from ..text.privacy import mask, strip_controls
 from .budget import Budget, request_budget_s
 from .composer import Composer
@@ -127,12 +128,12 @@ class Copilot:
     # core -------------------------------------------------------------------
 
     def masked(self, req: DraftRequest) -> DraftRequest:
-        """The request with control characters (NUL…) removed and personal data masked: nothing downstream
-        (analysis, LLM, drafts, logs) sees either."""
+        """The request with control characters (NUL…) removed, Traditional characters made Simplified and personal
+        data masked: nothing downstream (analysis, retrieval, LLM, drafts, logs) sees the raw text."""
         kinds = self.settings.pii_mask
 
         def clean(text: str) -> str:
-            text = strip_controls(text)
+            text = simplify_buyer_text(strip_controls(text))  # one script for analysis, retrieval and the rules
             return mask(text, kinds) if kinds else text
 
         return req.model_copy(update={
@@ -144,6 +145,8 @@ class Copilot:
         """Everything the drafts of ``req`` draw on: analysis, knowledge, product facts at ``now``."""
         timings = {} if timings is None else timings
         t = time.perf_counter()
+        script = self.settings.reply_script
+        traditional = script == "traditional" or (script == "auto" and is_traditional(req.message))
         req = self.masked(req)
         catalog = self.catalog
         now = req.now or datetime.now(catalog.tz)
@@ -185,6 +188,7 @@ class Copilot:
             now=now,
             product_source=product_chunk.id if product_chunk else None,
             lexicon=self.retriever.lexicon,
+            traditional=traditional,
         )
         if self.on_query is not None:
             self.on_query(ctx.message, hits, grounded)
@@ -258,8 +262,9 @@ class Copilot:
                 if not report.passed and not last:
                     notice = "大模型草稿未通过语气规则（" + "、".join(c.name for c in report.failed) + "），已改用离线起草"
                     continue
+                text = mask(text, self.settings.pii_mask)  # a draft never echoes full personal data
                 draft = Draft(
-                    text=mask(text, self.settings.pii_mask),  # a draft never echoes full personal data
+                    text=to_traditional(text) if ctx.traditional else text,  # answer in the buyer's script
                     strategy=s.id, strategy_label=s.label, reason=strategy_reason(s, ctx.analysis),
                     source_ids=sources, backend=w.name, checks=report.checks, passed=report.passed,
                     repairs=repairs, notice=notice if last else None,

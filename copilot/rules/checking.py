@@ -22,6 +22,7 @@ from ..knowledge.catalog import Catalog, CatalogFile, Facts, NextPrice, Promotio
 from ..knowledge.layout import KnowledgeLayout
 from ..schema import Analysis, Turn
 from ..settings import Settings
+from ..text.cleaning import simplify_buyer_text
 from ..text.privacy import strip_controls
 from ..text.safety import neutralize
 from .registry import CheckContext, CheckReport, check_reply
@@ -127,4 +128,4 @@ class Checker:
             raise InputError("要检查的回复不能为空", message_en="reply must not be empty")
         if len(reply) > 4000:
             raise InputError(f"回复过长（{len(reply)} 字），上限 4000 字", message_en="reply too long (max 4000)")
-        return check_reply(strip_controls(reply).strip(), self.context(**kw))
+        return check_reply(simplify_buyer_text(strip_controls(reply)).strip(), self.context(**kw))

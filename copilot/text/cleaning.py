@@ -81,6 +81,45 @@ def _t2s():
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _s2t():
+    from opencc_purepy import OpenCC  # lazy: builds dictionaries on first use
+
+    return OpenCC("s2t")
+
+
+def _traditional_only(ch: str) -> bool:
+    """A character only Traditional writes (買, 換): Simplified has another one, and it is no Simplified form
+    itself. The second test matters: the t2s tables turn some Simplified words the wrong way (结束 → 結束)."""
+    return _t2s().convert(ch) != ch and _s2t().convert(ch) == ch
+
+
+def is_traditional(text: str) -> bool:
+    """Did the writer use Traditional characters? (At least two Traditional-only ones, and a tenth of the
+    Chinese characters: one shared variant in a long Simplified message does not count.)"""
+    cjk = _CJK_RE.findall(text)
+    if len(cjk) < 2:
+        return False
+    marked = sum(1 for c in cjk if _traditional_only(c))
+    return marked >= 2 and marked / len(cjk) >= 0.1
+
+
+def simplify_buyer_text(text: str) -> str:
+    """A buyer's text in Simplified for analysis, retrieval and the rules: converted only when it is Traditional,
+    and no character the buyer already wrote in Simplified is changed."""
+    if not is_traditional(text):
+        return text
+    converted = _t2s().convert(text)
+    if len(converted) != len(text):
+        return converted
+    return "".join(a if _s2t().convert(a) != a else b for a, b in zip(text, converted))
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → Traditional, for replies to a buyer who writes Traditional."""
+    return _s2t().convert(text) if _CJK_RE.search(text) else text
+
+
 def to_simplified(text: str, *, min_ratio: float = 0.002) -> str:
     """Convert Traditional to Simplified Chinese when the text is Traditional.
 
