@@ -263,3 +263,22 @@ def test_simplified_text_is_never_converted():
     assert simplify_buyer_text("9折活动今晚就结束了") == "9折活动今晚就结束了"  # the t2s tables turn 结束 into 結束
     assert not is_traditional("9折活动今晚就结束了，这个面膜适合敏感肌吗")
     assert simplify_buyer_text("活動今晚就結束了嗎") == "活动今晚就结束了吗"
+
+
+@pytest.mark.parametrize("reply, why", [
+    ("亲，非常抱歉给您带来不好的体验，您可以在这里提供照片、照片、照片、照片、照片、照片、照片、照片", "重复"),
+    ("亲，这款羽绒服的充绒量是130g，含绒量90%白鸭绒，蓬松度650+，冬天零下十度左右内搭毛衣可以穿，如果您在东北的话建议", "截断"),
+    ("Dear customer, thank you for your message. The jacket can be hand washed in cold water.", "不是中文"),
+    ("好" * 700 + "。", "过长"),
+])
+def test_degenerate_llm_text_is_replaced_with_a_notice(real_index, reply, why):
+    settings, retriever, _ = real_index
+    c = Copilot(settings, retriever=retriever, backend=FakeChat([reply]))
+    d = c.draft(DraftRequest(message="收到的羽绒服袖子开线了！！", product_sku="DJ-2301", n=1, now=NOW)).drafts[0]
+    assert d.backend == "offline-composer" and why in d.notice and "已改用离线起草" in d.notice
+
+
+def test_a_sound_llm_draft_is_kept():
+    from copilot.drafting.writers import degenerate
+
+    assert degenerate("亲，真的很抱歉给您添麻烦了！麻烦您发一下订单号和开线处的照片，我马上帮您登记换新，来回运费由我们承担。") is None

@@ -61,7 +61,9 @@ def test_settings_pick_the_backend_and_drafts_say_which_made_them(llm_url, real_
     assert backend.name == "llamacpp:smollm2"
     result = Copilot(s, retriever=retriever, backend=backend).draft(DraftRequest(message="手表能游泳吗", n=1))
     assert result.backend["llm"] == "llamacpp:smollm2"
-    assert result.drafts[0].backend == "llamacpp:smollm2" and result.drafts[0].text
+    d = result.drafts[0]
+    # the tiny English model often loops or drifts out of Chinese: then its text is judged and replaced, with a notice
+    assert d.text and (d.backend == "llamacpp:smollm2" or "大模型草稿" in (d.notice or "")), (d.backend, d.notice)
 
 
 def test_llm_failure_falls_back_to_the_composer(llm_url, real_index):

@@ -40,7 +40,7 @@ from .io import Draft, DraftRequest, DraftResponse, SourceRef
 from .llm import ChatBackend, get_backend
 from .prompting import load_phrases, load_strategies
 from .strategies import choose_strategies, strategy_reason
-from .writers import ComposerWriter, LLMWriter, Writer
+from .writers import ComposerWriter, LLMWriter, Writer, degenerate
 
 
 class CurrentProducts:
@@ -257,6 +257,10 @@ class Copilot:
                     continue
                 text = "".join(pieces).strip()
                 if not text and not last:
+                    continue
+                broken = None if last else degenerate(text)
+                if broken:
+                    notice = f"大模型草稿{broken}，已改用离线起草"
                     continue
                 text, report, repairs = guard(text, cctx)
                 if not report.passed and not last:

@@ -8,6 +8,7 @@ guard is the draft, and the last writer's text is taken as it is.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,31 @@ from .composer import Composer
 from .context import DraftContext
 from .llm import ChatBackend
 from .prompting import StrategySpec, draft_messages
+
+MAX_DRAFT_CHARS = 600
+_REPEATS = re.compile(r"(.{2,10}?)(?:[、，,。；\s]*\1){4,}")  # 「照片、照片、照片、照片、照片」
+_FINAL = "。！？!?～~…）)」』\"”"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def degenerate(text: str) -> str | None:
+    """Why a model's text cannot be a draft at all (before any tone rule): None when it can.
+
+    Repetition loops, text cut off mid-sentence at the token limit, the wrong language, empty or over-long text.
+    The composer's draft replaces such text, with a notice."""
+    body = text.strip()
+    if len(_CJK.findall(body)) < 4:
+        return "内容为空或不是中文" if len(_LATIN.findall(body)) < 8 else "不是中文"
+    if len(body) > MAX_DRAFT_CHARS:
+        return f"过长（{len(body)} 字）"
+    if _REPEATS.search(body):
+        return "出现重复循环"
+    if len(_LATIN.findall(body)) > len(_CJK.findall(body)):
+        return "不是中文"
+    if body[-1] not in _FINAL and len(body) > 60:
+        return "在句中被截断"
+    return None
 
 
 class Writer(ABC):
