@@ -88,6 +88,7 @@ def _s2t():
     return OpenCC("s2t")
 
 
+@lru_cache(maxsize=16384)  # per character: buyer messages repeat the same few thousand
 def _traditional_only(ch: str) -> bool:
     """A character only Traditional writes (買, 換): Simplified has another one, and it is no Simplified form
     itself. The second test matters: the t2s tables turn some Simplified words the wrong way (结束 → 結束)."""
