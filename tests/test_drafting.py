@@ -92,7 +92,8 @@ def test_drafts_cite_their_sources(copilot):
 
 def test_strategies_differ_and_say_why(copilot):
     r = draft(copilot, "便宜点呗 400行不行", "DJ-2301")
-    assert len({d.strategy for d in r.drafts}) == 3
+    # fewer drafts rather than padding: each one that is returned takes its own strategy
+    assert len(r.drafts) >= 2 and len({d.strategy for d in r.drafts}) == len(r.drafts)
     assert r.drafts[0].strategy == "hold_price_value"
     assert all(d.reason and d.backend == "offline-composer" for d in r.drafts)
 

@@ -27,7 +27,8 @@ def offline_run(real_index):
 def test_every_offline_draft_passes_every_rule(offline_run):
     _, result = offline_run
     d = result.suites["dialogues"]
-    assert d.dialogues >= 60 and d.drafts >= 180
+    # up to three drafts each; one that repeats an earlier draft's body is dropped, so at least one per request
+    assert d.dialogues >= 60 and d.drafts >= d.dialogues
     assert d.draft_rule_pass_rate == 1.0
     assert set(d.per_stage) == {"pre_sale", "in_sale", "after_sale"} and len(d.per_persona) == 14
     assert result.meta.seconds < 60
@@ -42,6 +43,16 @@ def test_thresholds_fail_loudly(offline_run, tmp_path):
     checks = check_thresholds(result.to_dict(), spec)
     assert any(c.metric == "dialogues.per_rule.honest_urgency" and c.passed for c in checks)
     assert [c.metric for c in checks if not c.passed] == ["dialogues.expectation_pass_rate"]
+
+
+def test_rates_that_must_stay_low_have_maximums(offline_run, tmp_path):
+    _, result = offline_run
+    spec = tmp_path / "t.yaml"
+    spec.write_text(yaml.safe_dump({"maximums": {"dialogues.draft_rule_pass_rate": 0.5,
+                                                 "dialogues.repaired_drafts": 100}}), encoding="utf-8")
+    checks = {c.metric: c for c in check_thresholds(result.to_dict(), spec)}
+    assert not checks["dialogues.draft_rule_pass_rate"].passed and checks["dialogues.draft_rule_pass_rate"].bound == "≤ 0.5"
+    assert checks["dialogues.repaired_drafts"].passed
 
 
 def _broken_prompts(tmp_path: Path) -> Path:

@@ -38,8 +38,9 @@ def test_the_guard_judges_empathy_by_the_pipelines_analysis(copilot):
 def test_plain_and_streamed_drafts_come_from_the_same_loop(real_index):
     settings, retriever, _ = real_index
     req = DraftRequest(message="羽绒服能机洗吗", product_sku="DJ-2301", n=2, now=NOW)
-    plain = Copilot(settings, retriever=retriever, backend=FakeChat(["亲，可以手洗，水温不超过30度哦～"])).draft(req)
-    events = list(Copilot(settings, retriever=retriever, backend=FakeChat(["亲，可以手洗，水温不超过30度哦～"])).stream(req))
+    replies = ["亲，可以手洗，水温不超过30度哦～", "亲，建议手洗别用洗衣机，洗完平铺晾干～"]  # two different candidates
+    plain = Copilot(settings, retriever=retriever, backend=FakeChat(replies)).draft(req)
+    events = list(Copilot(settings, retriever=retriever, backend=FakeChat(replies)).stream(req))
     streamed = [e["data"] for e in events if e["event"] == "draft"]
     assert [d.text for d in plain.drafts] == [d["text"] for d in streamed]
     assert [d.backend for d in plain.drafts] == [d["backend"] for d in streamed] == ["fake:chat", "fake:chat"]

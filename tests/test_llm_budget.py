@@ -128,7 +128,7 @@ def test_a_hung_llm_costs_one_budget_then_the_breaker_skips_it_until_a_trial(rea
     # 1) three candidates share one budget: composer drafts with a notice well before the request deadline
     r, times["n3_hung_s"] = timed(lambda: c.draft(request(3)), 5.0)
     assert times["n3_hung_s"] <= 5.0
-    assert len(r.drafts) == 3
+    assert 1 <= len(r.drafts) <= 3  # fewer rather than padded with near-duplicates
     composer_drafts(r.drafts, BUDGET_NOTICE)
     assert BUDGET_NOTICE in r.notices
     assert hung.accepted >= 1, "the LLM was really called"
@@ -142,7 +142,7 @@ def test_a_hung_llm_costs_one_budget_then_the_breaker_skips_it_until_a_trial(rea
     before = hung.accepted
     r, times["breaker_open_s"] = timed(lambda: c.draft(request(3)), 0.1)
     assert times["breaker_open_s"] <= 0.1
-    assert len(r.drafts) == 3
+    assert 1 <= len(r.drafts) <= 3
     composer_drafts(r.drafts, BREAKER_NOTICE)
     assert hung.accepted == before, "an open breaker makes no call"
 
@@ -172,18 +172,22 @@ def test_a_streamed_draft_under_a_hung_llm_finishes_within_the_budget(real_index
 
 @pytest.mark.enable_socket
 def test_server_errors_count_towards_the_breaker_and_retries_stay_bounded(real_index, times):
-    """A fast 500 is retried (budget permitting); three consecutive 500s open the breaker mid-request."""
+    """A fast 500 is retried (budget permitting); three consecutive 500s open the breaker."""
     server = FakeLLMServer()
+    error = "大模型服务返回错误 500，已改用离线起草"
     try:
         c = hung_copilot(real_index, f"{server.url}/500", llm_breaker_failures=3, llm_max_retries=1,
                          llm_breaker_cooldown_s=30.0)
         r, times["n3_500_s"] = timed(lambda: c.draft(request(3)), 5.0)
+        # one call writes all three candidates: its try and its retry fail, and every candidate says so
+        assert r.notices == [error] and r.drafts[0].notice == error
+        assert c.backend.breaker.state == "closed"
+        # the next request's try is the third consecutive failure: the breaker opens, no retry is made
+        assert [d.notice for d in c.draft(request(1)).drafts] == [error]
+        assert c.backend.breaker.state == "open"
+        assert [d.notice for d in c.draft(request(1)).drafts] == [BREAKER_NOTICE]
     finally:
         server.stop()
-    notices = [d.notice for d in r.drafts]
-    # candidate 1: a try and a retry fail; candidate 2: the third failure opens the breaker; candidate 3 is skipped
-    assert notices == ["大模型服务返回错误 500，已改用离线起草"] * 2 + [BREAKER_NOTICE], notices
-    assert c.backend.breaker.state == "open"
 
 
 def test_half_open_lets_exactly_one_trial_through_under_concurrency():

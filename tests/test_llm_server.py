@@ -62,8 +62,11 @@ def test_settings_pick_the_backend_and_drafts_say_which_made_them(llm_url, real_
     result = Copilot(s, retriever=retriever, backend=backend).draft(DraftRequest(message="手表能游泳吗", n=1))
     assert result.backend["llm"] == "llamacpp:smollm2"
     d = result.drafts[0]
-    # the tiny English model often loops or drifts out of Chinese: then its text is judged and replaced, with a notice
-    assert d.text and (d.backend == "llamacpp:smollm2" or "大模型草稿" in (d.notice or "")), (d.backend, d.notice)
+    # the tiny English model often loops, drifts out of Chinese or breaks the JSON (one call for all candidates):
+    # then what it answered is judged and replaced, with a notice that says so (not a wire failure)
+    answered = ("大模型草稿", "大模型返回的格式不对", "大模型没有给出这份草稿")
+    assert d.text and (d.backend == "llamacpp:smollm2" or any(a in (d.notice or "") for a in answered)), \
+        (d.backend, d.notice)
 
 
 def test_llm_failure_falls_back_to_the_composer(llm_url, real_index):

@@ -9,6 +9,7 @@ of it that share most with the question.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..knowledge.catalog import Product
@@ -60,23 +61,70 @@ def clean_sentence(s: str) -> str:
 
 
 def _terms(text: str, lexicon: Lexicon | None) -> set[str]:
-    t = text + (" " + " ".join(lexicon.terms(text)) if lexicon else "")
-    chars = [c for c in t if "\u4e00" <= c <= "\u9fff" or c.isalnum()]
+    return bigrams(text + (" " + " ".join(lexicon.terms(text)) if lexicon else ""))
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of the Chinese and alphanumeric characters of ``text``."""
+    chars = [c for c in text if "\u4e00" <= c <= "\u9fff" or c.isalnum()]
     return {a + b for a, b in zip(chars, chars[1:])}
 
 
-def best_sentences(text: str, query: str, lexicon: Lexicon | None, k: int = 2, limit: int = 160) -> list[str]:
-    """The ``k`` sentences of ``text`` that share most with the query, in their original order."""
-    sentences = [clean_sentence(s) for s in split_sentences(text) if len(s.strip()) > 3]
+_FUNCTION = set("吗呢吧啊呀哈的了么嘛哦呗")
+_STOP = {"能用", "可以", "什么", "怎么", "多少", "有没", "没有", "是不", "不是", "会不", "不会", "能不", "不能", "还有", "有吗",
+         "一下", "这个", "那个", "我们", "你们", "您的", "的话", "这款", "一个", "现在", "还是", "就是", "如果", "要是", "我要",
+         "我想", "想问", "请问", "几天", "前几", "天不", "多久", "久能", "你家", "你们", "麻烦", "帮我", "给我", "可不", "不可", "行不", "不行", "能不", "有点"}
+
+
+def content_bigrams(text: str) -> set[str]:
+    """Bigrams that carry the topic: no particles (吗呢吧…) and no question or filler words (有没, 可以, 这款…)."""
+    return {g for g in bigrams(text) if g not in _STOP and not (set(g) & _FUNCTION)}
+
+
+def _with_list_intros(text: str) -> str:
+    """List items read on their own carry their intro: 「以下情况不支持：」 + 「- 贴身衣物…拆开后；」 becomes
+    「以下情况不支持：贴身衣物…拆开后。」, never the fragment 「贴身衣物…拆开后。」."""
+    out, intro = [], ""
+    for line in text.split("\n"):
+        item = re.match(r"^\s*[-*•·]\s*(.+)", line)
+        if item and intro:
+            out.append(intro + re.sub(r"[；;，,。]$", "", item.group(1).strip()) + "。")
+            continue
+        m = re.search(r"([^。！？]*[：:])\s*$", line)
+        intro = m.group(1) if m else ""
+        out.append(line)
+    return "\n".join(out)
+
+
+def best_sentences(
+    text: str, query: str, lexicon: Lexicon | None, k: int = 2, limit: int = 160, *,
+    prefer: Sequence[str] = (), avoid: Sequence[str] = (), drop: Callable[[str], bool] | None = None,
+    need_overlap: bool = False, lead_states_rule: bool = True,
+) -> list[str]:
+    """The ``k`` sentences of ``text`` that share most with the query, in their original order.
+
+    A sentence naming this product or its category (``prefer``) wins over one naming only other categories
+    (``avoid``); ``drop`` removes sentences that cannot answer (wrong scenario, a promotion that is over);
+    ``need_overlap`` keeps only sentences sharing a word with the query."""
+    sentences = [clean_sentence(s) for s in split_sentences(_with_list_intros(text)) if len(s.strip()) > 3]
+    sentences = [s for s in sentences if not (drop and drop(s)) and not re.search(r"[：:]。?$", s)]  # no list intros
     if not sentences:
         return []
     q = _terms(query, lexicon)
+    qc = {g for g in q if g in content_bigrams(g)}
     scored = []
     for i, s in enumerate(sentences):
         st = _terms(s, None)
-        overlap = len(q & st) / (len(st) ** 0.5 or 1)
-        scored.append((overlap + 0.3 / (1 + i), -i, s))  # leading sentences usually state the rule
-    top = sorted(scored, reverse=True)[:k]
+        shared = len(q & st)
+        if need_overlap and not (i == 0 and lead_states_rule) and not (qc & st):  # a section's lead states its rule
+            continue
+        score = shared / (len(st) ** 0.5 or 1) + 0.3 / (1 + i)  # leading sentences usually state the rule
+        if any(t in s for t in prefer):
+            score += 0.5
+        elif any(t in s for t in avoid):  # the clause about other categories is not the answer about this one
+            continue
+        scored.append((score, -i, s))
+    top = [x for x in sorted(scored, reverse=True)[:k] if x[0] > -0.3 or len(scored) == 1]
     chosen = [s for _, _, s in sorted(top, key=lambda x: -x[1])]
     out, size = [], 0
     for s in chosen:
@@ -135,9 +183,32 @@ def _topical(h: Hit, ctx: DraftContext) -> bool:
     head = h.title + h.text.split("\n", 1)[0]  # a FAQ's question names its topic
     return h.score >= 0.15 and any(t in head for t in terms if len(t) >= 2)
 
-def spec_answer(product: Product, message: str) -> str | None:
-    """A product spec the buyer asks about by name (材质, 容量…), as one sentence."""
+# what a question asks for, and what a value must contain to answer it (「开降噪能用几小时」 is not answered by the
+# 降噪 spec 「主动降噪，最高深度40dB」)
+_UNITS = [
+    (re.compile(r"几个?小时|多久|多长时间|几天|续航"), re.compile(r"小时|天|分钟|\dh", re.I)),
+    (re.compile(r"多重|多少克|几克|多少g|重量"), re.compile(r"\d\s*(g|克|kg|公斤|斤)", re.I)),
+    (re.compile(r"多大|多长|多宽|多高|尺寸|尺码"), re.compile(r"\d\s*(cm|mm|厘米|毫米|米|英寸|寸)|\d\s*[×xX*]\s*\d")),
+    (re.compile(r"多少度|几度|温度"), re.compile(r"°|℃|度")),
+]
+
+
+def _fits(message: str, value: str) -> bool:
+    return all(unit.search(value) for ask, unit in _UNITS if ask.search(message))
+
+
+def spec_answer(product: Product, message: str, skip: set[str] | None = None) -> str | None:
+    """The product specs the buyer asks about by name (材质, 容量, 「成分」 for 面料成分) or by value (「60支」,
+    「6小时」), as one sentence (at most two specs); a spec in ``skip`` (already said) is left out."""
+    found = []
     for key, value in product.specs.items():
-        if key in message or any(part in message for part in re.split(r"[/、]", key) if len(part) >= 2):
-            return f"这款{product.name}的{key}是{value}。"
-    return None
+        parts = [p for p in re.split(r"[/、]", key) if len(p) >= 2]
+        by_name = key in message or any(p in message for p in parts) or (len(key) >= 4 and key[-2:] in message)
+        tokens = re.findall(r"\d+(?:\.\d+)?(?:[A-Za-z%℃°]+|[\u4e00-\u9fff]{1,2})", value)
+        by_value = any(t in message for t in tokens if len(t) >= 3)
+        clause = f"{key}{value}" if re.match(r"[不无有支可]", value) else f"{key}是{value}"
+        if (by_name or by_value) and _fits(message, value) and not any(clause in s for s in (skip or ())):
+            found.append(clause)
+        if len(found) == 2:
+            break
+    return "这款" + "，".join(found) + "。" if found else None

@@ -21,15 +21,16 @@ import hashlib
 import re
 from dataclasses import replace
 
-from ..buyer.signals import HAGGLE, is_complaint
+from ..buyer.signals import is_complaint
 from ..rules.empathy_first import EMPATHY
-from ..schema import COMPLAINT_INTENTS
-from ..text.chunking import split_sentences
-from .answers import Answer, best_hit, best_sentences, clean_sentence, spec_answer
+from ..schema import COMPLAINT_INTENTS, AnswerPlan
+from .answers import bigrams
 from .context import DraftContext
 from .facts import FactSentences
-from .prompting import ComposerPhrases, StrategySpec, render
-from .sizing import parse_body, recommend
+from .phrases import ComposerPhrases
+from .plan import Planner
+from .prompting import StrategySpec, render
+from .questions import haggles
 
 ORDER_NEEDED = COMPLAINT_INTENTS | {"refund", "logistics", "address_change", "return_exchange"}
 PRICE_TERMS = re.compile(r"券|内部价|叠加|一起用|改价")  # what the price-authority line answers besides haggling
@@ -54,49 +55,43 @@ class Composer:
     def __init__(self, phrases: ComposerPhrases) -> None:
         self.p = phrases
         self.facts = FactSentences(phrases)
+        self.planner = Planner(phrases)
 
-    # ----------------------------------------------------------- answer ---
+    # ------------------------------------------------------------- core ---
 
-    def answer(self, ctx: DraftContext) -> Answer:
-        intent = ctx.analysis.intent
-        product = ctx.product
-        src = [ctx.product_source] if ctx.product_source else []
-        if product and product.size_chart and intent == "size":
-            body = parse_body(ctx.buyer_text)
-            advice = recommend(product.size_chart, body) if not body.empty else None
-            if advice:
-                sentences = [advice.describe() + "。"]
-                if advice.note:
-                    sentences.append(clean_sentence(split_sentences(advice.note)[0]))
-                return Answer(sentences, src, "size")
-            q = "shoes" if "脚长" in product.size_chart.columns else "size"
-            note = [clean_sentence(split_sentences(product.size_chart.note)[0])] if product.size_chart.note else []
-            return Answer(note, src, "size", question=q)
-        if product and ctx.facts and intent in ("price", "promotion"):
-            return Answer(self.facts.price_sentences(ctx), src, "price")
-        if product and intent == "stock":
-            return Answer([self.facts.stock_sentence(product, ctx)], src, "stock")
-        hit = best_hit(ctx)
-        if hit is not None:
-            body = hit.text.split("答：", 1)[1] if hit.kind == "faq" and "答：" in hit.text else hit.text
-            if hit.kind == "policy":
-                body = body.split("\n", 1)[1] if "\n" in body else body
-            k = 3 if hit.kind == "faq" else 2
-            sentences = best_sentences(body, ctx.message, ctx.lexicon, k=k)
-            if sentences:
-                return Answer(sentences, [hit.id], hit.kind)
-        if product and intent in ("product_info", "usage"):
-            spec = spec_answer(product, ctx.message)
-            if spec:
-                return Answer([spec], src, "spec")
-        return Answer([], [], "unknown")
+    def core(self, ctx: DraftContext, plan: AnswerPlan, full: bool) -> list[str]:
+        """The plan in sentences: every answered sub-question (all its sentences in the top draft, the first
+        one in the others), then what is deferred — by name when one question is left open among answers."""
+        out: list[str] = []
+        for item in plan.items:
+            out += item.sentences if full else item.sentences[:2 if item.kind == "price" else 1]
+        deferred = plan.unanswered
+        if not deferred:
+            return out
+        if not out and not any(i.ask for i in plan.items):
+            gave_order = ctx.analysis.stage != "pre_sale" and _ORDER_NO.search(ctx.buyer_text)
+            return [_pick(self.p.unknown_order if gave_order else self.p.unknown, ctx.message)]
+        if out:  # 「怎么弄」「怎么办」 beside an answer asks for that answer: nothing more to defer
+            deferred = [i for i in deferred if not _GENERIC_ASK.fullmatch(_quotable(i.asking or i.question) or "")]
+            if not deferred:
+                return out
+        first = deferred[0].asking or deferred[0].question
+        ask = _quotable(first) if len(deferred) == 1 and not ctx.analysis.injection else None
+        if ask:
+            return [*out, render(_pick(self.p.defer, ctx.message), ask=ask)]
+        return [*out, _pick(self.p.defer_rest, ctx.message)]
+
+    @staticmethod
+    def is_top(ctx: DraftContext, strategy: StrategySpec, variant: int) -> bool:
+        """The request's first draft carries the full answer; the others the short one plus their own part."""
+        return not ctx.order or (ctx.order[0] == strategy.id and variant == 0)
 
     # ------------------------------------------------------------ parts ---
 
     def opener(self, ctx: DraftContext, strategy: StrategySpec) -> str:
         a = ctx.analysis
         key = (ctx.message, strategy.id)
-        if is_complaint(a):
+        if is_complaint(a) and (a.negative or a.intent in COMPLAINT_INTENTS):  # not for a calm 价保 question
             return _pick(self.p.openers["apology"], *key)
         if a.emotion == "anxious" and a.persona.id != "skeptical":
             return _pick(self.p.openers["anxious"], *key)
@@ -132,16 +127,16 @@ class Composer:
             return _pick(self.p.clarify["order_photos"], ctx.message)
         return _pick(self.p.clarify["order"], ctx.message)
 
-    def question(self, ctx: DraftContext, answer: Answer, strategy: str = "") -> str:
+    def question(self, ctx: DraftContext, ask: str | None, kind: str, strategy: str = "") -> str:
         a = ctx.analysis
         key = (ctx.message, "q", strategy)
-        if answer.question:
-            return _pick(self.p.questions[answer.question], *key)
+        if ask:
+            return _pick(self.p.questions[ask], *key)
         if a.intent == "greeting":
             return _pick(self.p.questions["greeting"], *key)
-        if answer.kind == "size":
+        if kind == "size":
             if GAVE_USUAL_SIZE.search(ctx.buyer_text):  # never ask again what the buyer already said
-                return self.p.questions["fit"][0]
+                return _pick(self.p.questions["generic"], *key)
             return _pick(self.p.questions["fit"], *key)
         if a.intent == "usage" and ctx.product and ctx.product.category == "美妆护肤":
             return _pick(self.p.questions["skin"], *key)
@@ -150,7 +145,7 @@ class Composer:
             return _pick(self.p.questions[q], *key)
         if a.intent == "recommendation" or a.persona.id == "browser":
             return _pick(self.p.questions["recommendation"], *key)
-        if a.persona.id == "silent":
+        if a.persona.id == "silent" and kind == "none":  # 「您想问的是哪方面」 only when nothing was answered
             return _pick(self.p.questions["silent"], *key)
         if a.persona.id == "indecisive":
             return _pick(self.p.questions["indecisive"], *key)
@@ -177,58 +172,69 @@ class Composer:
         return out
 
     def closing(self, ctx: DraftContext) -> str:
-        return _pick(self.p.closings[ctx.analysis.stage], ctx.message, "close")
+        stage = ctx.analysis.stage
+        if stage == "after_sale" and not ctx.analysis.negative:  # a content buyer after the sale hears no apology
+            stage = "after_sale_calm"
+        return _pick(self.p.closings[stage], ctx.message, "close")
 
     # ------------------------------------------------------------ draft ---
 
     def compose(self, ctx: DraftContext, strategy: StrategySpec, variant: int = 0) -> tuple[str, list[str]]:
         """One draft for ``strategy``: (text, source ids). ``variant`` > 0 rewords a repeated strategy."""
+        plan = ctx.plan or self.planner.build(ctx, None, threshold=1.0)
+        full = self.is_top(ctx, strategy, variant)
         if variant:
             ctx = replace(ctx, message=f"{ctx.message}\u200b{variant}")
-        ans = self.answer(ctx)
+        a = ctx.analysis
         sid = strategy.id
+        ask = next((i.ask for i in plan.items if i.ask in self.p.questions), None)
+        kind = next((i.kind for i in plan.items if i.answered), "none")
+        if a.intent in ("greeting", "recommendation") and len(plan.items) == 1:
+            ask = ask or ("recommendation" if a.intent == "recommendation" else "greeting")
+        core = self.core(ctx, plan, full or sid in ("answer_precisely", "empathize_resolve"))
+        if a.intent in ("greeting", "recommendation") and len(plan.items) == 1 and not any(i.answered for i in plan.items):
+            core = []  # a hello or a vague wish is met with a question, not with "I'll check"
+        if not full:  # another draft declines a haggle in its own words
+            pool = self.p.price.no_authority
+            core = [pool[(pool.index(c) + 1) % len(pool)] if c in pool else c for c in core]
+        declines = [c for c in core if c in self.p.price.no_authority]
+        core = declines + [c for c in core if c not in declines]  # a haggle hears the answer to it first
         parts: list[str] = [self.opener(ctx, strategy)]
-        sources = list(ans.source_ids)
-        greeting = ctx.analysis.intent in ("greeting", "recommendation")
-        if greeting:
-            ans.question = ans.question or ("recommendation" if ctx.analysis.intent == "recommendation" else "greeting")
-        core = ans.sentences if ans.sentences else ([] if ans.question else [_pick(self.p.unknown, ctx.message)])
+        sources = list(plan.source_ids)
         if "抱歉" in parts[0]:  # the opener already apologised
             core = [c for c in (re.sub(r"^(非常|实在|真的很)?抱歉[！!。，]?", "", x) for x in core) if c]
         clarify = self.clarify(ctx)
-        if clarify and any("订单号" in c for c in core):
+        if clarify and any(re.search(r"订单号|照片|视频", c) for c in core):
             clarify = None  # the quoted answer already asks for it
 
         if sid == "empathize_resolve":
             if clarify:
                 parts.append(clarify)
             parts += core
-            if ctx.analysis.stage != "pre_sale" and (ctx.analysis.stage == "after_sale" or ctx.analysis.intent in ORDER_NEEDED):
+            if a.stage != "pre_sale" and (a.stage == "after_sale" or a.intent in ORDER_NEEDED):
                 parts.append(_pick(self.p.followup, ctx.message))  # a follow-up promise only for an open action
                 return _join(parts), list(dict.fromkeys(s for s in sources if s))
         elif sid == "guide_question":
-            parts += core[:1] if (ans.kind != "unknown" or not greeting) else []
-            if clarify:
-                parts.append(clarify)
-            else:
-                parts.append(self.question(ctx, ans, sid))
+            parts += core
+            parts.append(clarify or self.question(ctx, ask, kind, sid))
         elif sid == "hold_price_value":
-            if HAGGLE.search(ctx.message) or PRICE_TERMS.search(ctx.message):  # haggling or coupon terms, not 「第二件半价咋拍」
+            if ((ctx.product and haggles(ctx.message, ctx.product)) or PRICE_TERMS.search(ctx.message)) and \
+                    not any(x in self.p.price.no_authority for x in core):  # haggling or coupon terms only
                 parts.append(_pick(self.p.price.no_authority, ctx.message))
+            parts += core
             if ctx.product:
-                parts += self.facts.price_sentences(ctx)
-                value = self.facts.value_sentence(ctx)
+                if not any(i.kind == "price" for i in plan.items):
+                    parts += self.facts.price_sentences(ctx)
+                value = None if full else self.facts.value_sentence(ctx)  # an alternative pitches the specs
                 if value:
                     parts.append(value)
-                future = self.facts.future_promo_sentence(ctx) if ctx.analysis.persona.id == "budget" else None
+                future = self.facts.future_promo_sentence(ctx) if a.persona.id == "budget" else None
                 if future:
                     parts.append(future)
                 if ctx.product_source:
                     sources.append(ctx.product_source)
-            elif ans.kind != "unknown":
-                parts += core
         elif sid == "reassure_trust":
-            if ctx.analysis.scam:
+            if a.scam:
                 parts.append(self.p.privacy)  # a scam report: warn first, without repeating what not to share
             else:
                 parts += core
@@ -241,26 +247,45 @@ class Composer:
                 if ctx.product_source:
                     sources.append(ctx.product_source)
         elif sid == "recommend_match":
-            parts += core[:1] if ans.kind != "unknown" else []
+            parts += core
             parts += self.recommendations(ctx)
-            parts.append(self.question(ctx, ans, sid))
+            parts.append(self.question(ctx, ask, kind, sid))
         else:  # answer_precisely, warm_followup
-            if clarify and ctx.analysis.stage != "pre_sale":
+            if clarify and a.stage != "pre_sale":
                 parts.append(clarify)
             parts += core
-            if ans.question:
-                parts.append(self.question(ctx, ans, sid))
-        if sid not in ("guide_question", "recommend_match") and not ans.question:
+            if ask:
+                parts.append(self.question(ctx, ask, kind, sid))
+        if sid not in ("guide_question", "recommend_match") and not ask:
             parts.append(self.closing(ctx))
         return _join(parts), list(dict.fromkeys(s for s in sources if s))
 
 
+def _repeats(part: str, seen: set[str]) -> bool:
+    grams = bigrams(part)
+    return len(grams) >= 8 and any(len(grams & bigrams(s)) >= 0.55 * len(grams) for s in seen)
+
+
+_GENERIC_ASK = re.compile(r"(怎么|咋|如何)(弄|办|处理|解决|说)?|那怎么办|怎么回事")
+
+
+def _quotable(question: str) -> str | None:
+    """The buyer's words for a deferred question, short enough to name it in the reply (「您问的GPS是单频还是双频，
+    …」): the asking piece without fillers and question particles."""
+    q = question.strip().split(" ")[-1] if len(question) > 14 else question.strip()
+    q = re.sub(r"^([啊嗯哎哦呃唉]+\s*)?(那我|那|我想问|想问下?|请问|另外|还有|你们|你家|亲)?", "", q)
+    q = re.sub(r"[吗啊呀呢吧哈嘛呗哦～~。！!？?\s]+$", "", q)
+    return q if 2 <= len(q) <= 14 and not re.search(r"[<>{}\[\]`「」]", q) else None
+
+
 def _join(parts: list[str]) -> str:
     text = ""
+    seen: set[str] = set()
     for part in parts:
         part = part.strip()
-        if not part:
+        if not part or part in seen or _repeats(part, seen):  # two FAQ answers saying one thing say it once
             continue
+        seen.add(part)
         if text and text[-1] not in "，。！？～；…：":
             text += "。"
         if text and part.startswith("亲，") and "亲" in text[-30:]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..buyer.personas import Persona
 from ..knowledge.catalog import Catalog, Facts, Product
 from ..retrieval.lexicon import Lexicon
 from ..retrieval.retriever import Retriever
-from ..schema import Analysis, Hit, Turn, buyer_turns
+from ..schema import Analysis, AnswerPlan, Hit, Turn, buyer_turns
 
 
 @dataclass
@@ -27,6 +27,8 @@ class DraftContext:
     product_source: str | None = None  # id of the product's catalog chunk
     lexicon: Lexicon | None = None
     traditional: bool = False  # the buyer writes Traditional: drafts are converted at the end
+    order: list[str] = field(default_factory=list)  # the request's strategy ids, in draft order
+    plan: AnswerPlan | None = None  # what every draft answers (drafting.plan.build_plan), decided once per request
 
     @property
     def buyer_text(self) -> str:

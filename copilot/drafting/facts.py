@@ -9,21 +9,16 @@ stock at or under the shop's low-stock threshold).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from ..buyer.signals import HAGGLE, detect_intent
 from ..knowledge.catalog import Product
+from ..schema import Hit
+from .answers import content_bigrams
 from .context import DraftContext
-from .prompting import ComposerPhrases, render
-
-GUARANTEES = {
-    "服饰": "签收后7天内吊牌完好、不影响二次销售可以无理由退换",
-    "鞋靴": "签收后7天内鞋底无磨损、配件齐全可以无理由退换",
-    "美妆护肤": "未拆封的话签收后7天内可以无理由退换",
-    "数码": "未激活、未撕膜的话签收后7天内可以无理由退换",
-    "家居": "未使用的话签收后7天内可以无理由退换",
-}
-
-
+from .phrases import ComposerPhrases
+from .prompting import render
 
 
 def when(dt: datetime, now: datetime) -> str:
@@ -39,6 +34,26 @@ def when(dt: datetime, now: datetime) -> str:
     if dt.date().toordinal() - now.date().toordinal() == 1:
         return f"明天{clock}"
     return f"{dt.month}月{dt.day}日{clock}"
+
+
+
+CATALOG_ASK = re.compile(r"还卖|卖(些|点)?(什么|啥)|有(什么|啥)(别的|其他)?(商品|东西|产品|宝贝)|都有(什么|啥)")
+_VARIANT = re.compile(r"[^\s，。]{1,3}色|[SMLX]{1,3}码?|\d{2}码|尺码")
+_AFTER_END = re.compile(r"明天|之后|以后|过了|结束|还有吗|还有没")
+_PRICE_MOVE = re.compile(r"涨价|调价|降价|还是\d+|现在\d+|现在是|变\d+|\d+了|以后|明天|过几天|下个月|到时候")
+
+
+def _end_day(dt: datetime) -> str:
+    """When something ends, as people say it: an end at 00:00 is the previous day's 24点."""
+    if (dt.hour, dt.minute) == (0, 0):
+        prev = dt - timedelta(minutes=1)
+        return f"{prev.month}月{prev.day}日24点"
+    return _when_day(dt)
+
+
+def _when_day(dt: datetime) -> str:
+    return f"{dt.month}月{dt.day}日{dt.hour}:{dt.minute:02d}" if (dt.hour or dt.minute) else f"{dt.month}月{dt.day}日"
+
 
 
 
@@ -82,7 +97,7 @@ class FactSentences:
             k, d = int(m.group(1)), float(m.group(2))
             return f"同一订单拍{k}件合计{money(k * price * d / 10)}元"
         if "第二件半价" in discount:
-            return f"拍2件合计{money(price * 1.5)}元（第二件{money(price / 2)}元）"
+            return f"同一订单拍2件合计{money(price * 1.5)}元（第二件{money(price / 2)}元）"
         if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*折\s*", discount):
             return f"到手{money(price * float(m.group(1)) / 10)}元"
         return None
@@ -95,7 +110,7 @@ class FactSentences:
             return None
         pr = min(upcoming, key=lambda x: x.starts_at)
         return render(self.p.price.future_promo, title=pr.title, discount=pr.discount,
-                      starts=f"{pr.starts_at.month}月{pr.starts_at.day}日")
+                      starts=f"{pr.starts_at.month}月{pr.starts_at.day}日", ends=f"{pr.ends_at.month}月{pr.ends_at.day}日")
 
     def stock_sentence(self, product: Product, ctx: DraftContext) -> str:
         threshold = ctx.catalog.shop.low_stock_threshold
@@ -119,9 +134,92 @@ class FactSentences:
         return None
 
     def value_sentence(self, ctx: DraftContext) -> str | None:
+        """What the product is made of, from its specs: value the buyer can check on the page, no promise."""
         p = ctx.product
-        if not p:
+        if not p or not p.specs:
             return None
         highlights = "、".join(f"{k}{v}" for k, v in list(p.specs.items())[:2])
-        guarantee = GUARANTEES.get(p.category, "签收后7天内符合条件可以无理由退换")
-        return render(self.p.price.value, value=f"是{highlights}" if highlights else "品质有保障", guarantee=guarantee)
+        return render(self.p.price.value, value=f"是{highlights}")
+
+    # ------------------------------------------- answers to one question ---
+
+    def price_answer(self, ctx: DraftContext, product: Product, sub: str) -> list[str]:
+        """The price and promotions of ``product`` at ``now``: running (with end and the money), just ended, or
+        coming; a decided price change when the buyer asks about the price moving."""
+        now = ctx.now
+        out: list[str] = []
+        if HAGGLE.search(sub):
+            out.append(self.p.price.no_authority[0])
+        facts = ctx.catalog.facts(product.sku, now)
+        out += self.price_sentences(replace(ctx, product=product, facts=facts))
+        ended = [pr for pr in product.promotions if pr.ends_at <= now and (now - pr.ends_at).days <= 31]
+        named = [pr for pr in ended if content_bigrams(pr.title + pr.discount) & content_bigrams(sub)]
+        if ended and (named or not facts.active_promotions):  # over: said so, never quoted as running
+            pr = max(named or ended, key=lambda x: x.ends_at)
+            ended_at = _end_day(pr.ends_at)
+            out.insert(len(out) - 1 if not facts.active_promotions else len(out),
+                       render(self.p.price.ended_promo, title=pr.title, ended=ended_at))
+        if facts.active_promotions and product.stock <= 0:  # a promotion on goods that cannot be bought now
+            out.append(self.p.stock["none_promo"])
+        if facts.active_promotions and _AFTER_END.search(sub):
+            out.append(render(self.p.price.after_end, price=f"{product.price_at(now):g}"))
+        nxt = product.next_price
+        if nxt and nxt.effective_at <= now and (now - nxt.effective_at).days <= 31 and _PRICE_MOVE.search(sub):
+            no_promo = render(self.p.price.no_promo, price=f"{product.price_at(now):g}")
+            out = [x for x in out if x != no_promo]  # 「以页面价149元为准」 would say the same again
+            out.append(render(self.p.price.changed, day=_when_day(nxt.effective_at), price=f"{nxt.price:g}"))
+        upcoming = [pr for pr in product.promotions if pr.starts_at > now]
+        if upcoming and (detect_intent(sub) == "promotion" or "开始" in sub or not facts.active_promotions):
+            pr = min(upcoming, key=lambda x: x.starts_at)
+            out.append(render(self.p.price.future_promo, title=pr.title, discount=pr.discount,
+                              starts=_when_day(pr.starts_at), ends=_end_day(pr.ends_at)))
+        pending = product.pending_price(now)
+        if pending and _PRICE_MOVE.search(sub):
+            out.append(render(self.p.price.pending, when=when(pending.effective_at, now).replace("24点", "0点后"),
+                              day=_when_day(pending.effective_at), price=f"{pending.price:g}",
+                              now_price=f"{product.price_at(now):g}"))
+        return out
+
+    def store_promotions(self, ctx: DraftContext) -> list[str]:
+        """Running promotions across the catalog (no product named): up to three, each with its end."""
+        out = []
+        for p in ctx.catalog.products:
+            for pr in p.active_promotions(ctx.now):
+                out.append(render(self.p.price.store_promo, name=p.aliases[0] if p.aliases else p.name,
+                                  title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now)))
+                break
+            if len(out) == 3:
+                break
+        return out
+
+    def overview(self, ctx: DraftContext) -> str:
+        """The catalog by category, in the buyers' words (each product's first alias)."""
+        by_cat: dict[str, list[str]] = {}
+        for p in ctx.catalog.products:
+            by_cat.setdefault(p.category, []).append(p.aliases[0] if p.aliases else p.name)
+        listing = "；".join(f"{c}：{'、'.join(names[:5])}" for c, names in by_cat.items())
+        return render(self.p.catalog_overview, listing=listing)
+
+    def stock_answer(self, ctx: DraftContext, product: Product, sub: str) -> str:
+        line = self.stock_sentence(product, ctx)
+        if product.stock > 0 and _VARIANT.search(sub):  # the catalog keeps one stock figure per product
+            line = line.rstrip("。") + "，" + self.p.stock["variant"]
+        return line
+
+    def recommendation(self, ctx: DraftContext, hits: list[Hit]) -> tuple[str, str] | None:
+        for h in hits:
+            if not h.sku or (ctx.product and h.sku == ctx.product.sku):
+                continue
+            try:
+                p = ctx.catalog.get(h.sku)
+            except Exception:
+                continue
+            if p.stock <= 0:
+                continue
+            k, v = next(iter(p.specs.items()), ("", ""))
+            reason = f"{k}{v}。" if k else ""
+            return render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason), h.id
+        return None
+
+
+# ------------------------------------------------------------------ helpers ---

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..rules.registry import Check
-from ..schema import Analysis, Hit, Turn
+from ..schema import Analysis, AnswerPlan, Hit, Turn
 
 MAX_MESSAGE = 2000
 MAX_HISTORY = 50
@@ -70,3 +70,4 @@ class DraftResponse(BaseModel):
     backend: dict[str, str]
     timings_ms: dict[str, float] = Field(default_factory=dict)
     notices: list[str] = Field(default_factory=list)
+    plan: AnswerPlan | None = Field(default=None, description="the sub-questions and what answers each (or deferred)")

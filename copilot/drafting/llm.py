@@ -28,11 +28,12 @@ composer. Two things keep a slow or dead LLM from becoming an outage:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from ..errors import BackendError, ConfigError
 from ..settings import Settings
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Message = dict[str, str]
+JsonMode = Literal["schema", "object", "off"]
+JSON_MODES: tuple[JsonMode, ...] = ("schema", "object", "off")
 
 PRESETS: dict[str, str | None] = {
     "openai": None,
@@ -52,6 +55,8 @@ PRESETS: dict[str, str | None] = {
     "llamacpp": "http://127.0.0.1:8080/v1",
 }
 LOCAL = {"ollama", "vllm", "llamacpp"}
+# services documented to take only {"type": "json_object"}
+JSON_OBJECT_ONLY = {"deepseek", "qwen"}
 
 
 class ChatBackend(ABC):
@@ -62,6 +67,8 @@ class ChatBackend(ABC):
 
     name: str = "chat"
     streaming: bool = False
+    # accepts ``json_schema=`` on complete/stream: asks for a JSON reply of that shape (constrained where the
+    # server can; the prompt asks for it anyway). Callers pass it only to backends that say so.
     structured_output: bool = False
 
     @abstractmethod
@@ -70,20 +77,27 @@ class ChatBackend(ABC):
         """Return the assistant's reply text; raise ``BackendError`` on any failure."""
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
-               budget: Budget | None = None) -> Iterator[str]:
+               budget: Budget | None = None, **kw) -> Iterator[str]:
         """Yield text pieces; the default yields the whole reply at once."""
-        yield self.complete(messages, max_tokens=max_tokens, temperature=temperature, budget=budget)
+        yield self.complete(messages, max_tokens=max_tokens, temperature=temperature, budget=budget, **kw)
 
 
 class OpenAIChat(ChatBackend):
     """An OpenAI-compatible server. Retries are ours, not the client's, so that every try's timeout is
-    ``min(timeout, remaining budget)`` and the breaker sees every try."""
+    ``min(timeout, remaining budget)`` and the breaker sees every try.
+
+    ``json_mode`` says how a ``json_schema`` request is put on the wire: ``"schema"`` sends
+    ``response_format: {"type": "json_schema", …}`` (OpenAI, vLLM, Ollama, llama.cpp turn it into a grammar),
+    ``"object"`` sends ``{"type": "json_object"}``, ``"off"`` sends nothing (the prompt alone asks for JSON).
+    A server that rejects the format (400/422) is asked again with the next weaker one, and the one it took is
+    kept for this backend's later calls."""
 
     streaming = True
     structured_output = True
 
     def __init__(self, model: str, *, base_url: str | None, api_key: str | None, timeout: float, max_retries: int,
-                 provider: str = "openai", breaker: CircuitBreaker | None = None) -> None:
+                 provider: str = "openai", breaker: CircuitBreaker | None = None,
+                 json_mode: JsonMode = "schema") -> None:
         try:
             from openai import OpenAI
         except ImportError as exc:  # pragma: no cover - core dependency
@@ -105,10 +119,41 @@ class OpenAIChat(ChatBackend):
         self.timeout = timeout
         self.max_retries = max_retries
         self.breaker = breaker or CircuitBreaker(trial_ttl_s=timeout * (max_retries + 1) + 5)
+        self.json_mode: JsonMode = json_mode
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0)
 
     def _params(self, messages, max_tokens, temperature) -> dict:
         return {"model": self.model, "messages": list(messages), "max_tokens": max_tokens, "temperature": temperature}
+
+    def _formats(self, json_schema: dict | None) -> list[tuple[JsonMode, dict]]:
+        """The request parameters to try, strongest JSON constraint first, from what this server last took."""
+        if json_schema is None:
+            return [("off", {})]
+        wire: dict[str, dict] = {
+            "schema": {"response_format": {"type": "json_schema",
+                                           "json_schema": {"name": "drafts", "schema": json_schema}}},
+            "object": {"response_format": {"type": "json_object"}},
+            "off": {},
+        }
+        modes = list(JSON_MODES[JSON_MODES.index(self.json_mode):])
+        return [(m, wire[m]) for m in modes]
+
+    def _with_format(self, json_schema: dict | None, call: Callable[[dict], T]) -> T:
+        """``call(extra params)``; a format the server rejects (400/422) falls back to the next weaker one."""
+        formats = self._formats(json_schema)
+        for i, (mode, extra) in enumerate(formats):
+            try:
+                result = call(extra)
+            except BackendError as exc:
+                rejected = (exc.details or {}).get("status") in (400, 422)
+                if not rejected or i == len(formats) - 1:
+                    raise
+                log.warning("%s 不接受 response_format=%s，改用更宽松的 JSON 要求重试", self.name, mode)
+                continue
+            if json_schema is not None and mode != self.json_mode:
+                self.json_mode = mode
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _call(self, once: Callable[[float], T], budget: Budget | None) -> T:
         """``once(timeout)`` with bounded retries under the budget and the breaker."""
@@ -145,24 +190,28 @@ class OpenAIChat(ChatBackend):
             return result
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
-                 budget: Budget | None = None) -> str:
+                 budget: Budget | None = None, json_schema: dict | None = None) -> str:
         params = self._params(messages, max_tokens, temperature)
 
-        def once(timeout: float) -> str:
-            resp = self._client.chat.completions.create(**params, timeout=timeout)
-            return (resp.choices[0].message.content or "").strip() if resp.choices else ""
+        def call(extra: dict) -> str:
+            def once(timeout: float) -> str:
+                resp = self._client.chat.completions.create(**params, **extra, timeout=timeout)
+                return (resp.choices[0].message.content or "").strip() if resp.choices else ""
 
-        text = self._call(once, budget)
+            return self._call(once, budget)
+
+        text = self._with_format(json_schema, call)
         if not text:
             raise BackendError("大模型返回了空内容", message_en=f"{self.name} returned an empty reply")
         return text
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
-               budget: Budget | None = None) -> Iterator[str]:
+               budget: Budget | None = None, json_schema: dict | None = None) -> Iterator[str]:
         params = self._params(messages, max_tokens, temperature)
         # the request and its response headers are retried like ``complete``; once text flows, no retry
-        chunks = self._call(lambda timeout: self._client.chat.completions.create(**params, stream=True, timeout=timeout),
-                            budget)
+        chunks = self._with_format(json_schema, lambda extra: self._call(
+            lambda timeout: self._client.chat.completions.create(**params, **extra, stream=True, timeout=timeout),
+            budget))
         got = False
         with chunks:
             try:
@@ -190,31 +239,63 @@ class FakeChat(ChatBackend):
 
     ``FakeChat(["回复一", "回复二"])`` cycles through the replies; an item that
     is an exception instance is raised instead (wrapped as ``BackendError``).
-    Every call's messages are kept in ``calls``.
+    Every call's messages are kept in ``calls`` (and its ``json_schema`` in ``schemas``).
+
+    Asked for drafts as JSON (a ``json_schema`` naming the candidates), it obeys like a compliant model: each
+    scripted reply is one candidate's text, taken in turn, and the reply is that JSON. A scripted reply that
+    already looks like JSON (starts with ``{``, ``[`` or a code fence) is returned as it is, for tests of
+    what a real model may send back.
     """
 
     streaming = True
+    structured_output = True
 
     def __init__(self, replies: Sequence[str | Exception] = ("亲，您好～这是测试回复。",), name: str = "fake:chat") -> None:
         self.replies = list(replies)
         self.name = name
         self.calls: list[list[Message]] = []
+        self.schemas: list[dict | None] = []
+        self._turn = 0
+
+    def _next(self) -> str | Exception:
+        reply = self.replies[self._turn % len(self.replies)]
+        self._turn += 1
+        return reply
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
-                 budget: Budget | None = None) -> str:
+                 budget: Budget | None = None, json_schema: dict | None = None) -> str:
         self.calls.append(list(messages))
-        reply = self.replies[(len(self.calls) - 1) % len(self.replies)]
+        self.schemas.append(json_schema)
+        reply = self._next()
         if isinstance(reply, Exception):
             raise _backend_error(self.name, reply)
         if not reply:
             raise BackendError("大模型返回了空内容", message_en="empty reply")
-        return reply
+        keys = _draft_keys(json_schema)
+        if not keys or reply.lstrip().startswith(("{", "[", "```")):
+            return reply
+        texts = [reply, *(self._next() for _ in keys[1:])]
+        drafts = [{"strategy": k, "text": t} for k, t in zip(keys, texts) if isinstance(t, str)]
+        return json.dumps({"drafts": drafts}, ensure_ascii=False)
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int = 400, temperature: float = 0.3,
-               budget: Budget | None = None) -> Iterator[str]:
-        text = self.complete(messages, max_tokens=max_tokens, temperature=temperature, budget=budget)
+               budget: Budget | None = None, json_schema: dict | None = None) -> Iterator[str]:
+        text = self.complete(messages, max_tokens=max_tokens, temperature=temperature, budget=budget,
+                             json_schema=json_schema)
         for i in range(0, len(text), 4):
             yield text[i : i + 4]
+
+
+def _draft_keys(json_schema: dict | None) -> list[str]:
+    """The candidate ids a drafts schema asks for, in order (see ``prompting.drafts_schema``)."""
+    try:
+        drafts = json_schema["properties"]["drafts"]  # type: ignore[index]
+        keys = drafts["items"]["properties"]["strategy"]["enum"]
+        n = int(drafts.get("minItems", len(keys)))
+    except (TypeError, KeyError, ValueError):
+        return []
+    return [keys[i % len(keys)] if i < len(keys) else f"{keys[i % len(keys)]}#{i // len(keys) + 1}"
+            for i in range(n)] if keys else []
 
 
 def _backend_error(name: str, exc: Exception) -> BackendError:
@@ -228,7 +309,8 @@ def _backend_error(name: str, exc: Exception) -> BackendError:
         zh = "无法连接大模型服务"
     else:
         zh = f"大模型调用失败（{kind}）"
-    return BackendError(zh, message_en=f"{name}: {kind}: {exc}"[:500])
+    return BackendError(zh, message_en=f"{name}: {kind}: {exc}"[:500],
+                        details={"status": status} if isinstance(status, int) else None)
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -271,6 +353,7 @@ def _openai_compatible(spec: str, settings: Settings) -> ChatBackend:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         provider=provider,
+        json_mode="object" if provider in JSON_OBJECT_ONLY else "schema",
         breaker=CircuitBreaker(
             settings.llm_breaker_failures, settings.llm_breaker_cooldown_s,
             trial_ttl_s=settings.llm_timeout_s * (settings.llm_max_retries + 1) + 5,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from ..retrieval.retriever import Retriever
 from ..rules.base import CheckContext
 from ..rules.checking import build_context, policy_text
 from ..rules.guard import guard
-from ..schema import Hit, Turn, buyer_turns
+from ..schema import INTENT_LABELS, Hit, Turn, buyer_turns
 from ..settings import Settings
 from ..text.cleaning import is_traditional, simplify_buyer_text, to_traditional
 from ..text.privacy import mask, strip_controls
@@ -38,7 +39,9 @@ from .composer import Composer
 from .context import DraftContext, retrieve
 from .io import Draft, DraftRequest, DraftResponse, SourceRef
 from .llm import ChatBackend, get_backend
-from .prompting import load_phrases, load_strategies
+from .phrases import load_phrases
+from .plan import near_duplicate
+from .prompting import load_strategies
 from .strategies import choose_strategies, strategy_reason
 from .writers import ComposerWriter, LLMWriter, Writer, degenerate
 
@@ -190,6 +193,16 @@ class Copilot:
             lexicon=self.retriever.lexicon,
             traditional=traditional,
         )
+        t = time.perf_counter()
+        ctx.plan = self.composer.planner.build(
+            ctx, self.retriever, threshold=self.settings.no_answer_threshold, mentions=self.retriever.index().products.mentions,
+        )
+        timings["plan_ms"] = (time.perf_counter() - t) * 1000
+        items = ctx.plan.items
+        if len(items) == 1 and items[0].intent != ctx.analysis.intent and not (req.stage or req.emotion):
+            # the plan read the one question more closely (「这双也拿39可以吗」 asks a size, not a price)
+            ctx.analysis = ctx.analysis.model_copy(update={"intent": items[0].intent,
+                                                           "intent_label": INTENT_LABELS[items[0].intent]})
         if self.on_query is not None:
             self.on_query(ctx.message, hits, grounded)
         return ctx
@@ -219,6 +232,7 @@ class Copilot:
             backend={"llm": self.backend.name if self.backend else "offline", "embedder": self.retriever.embedder.name},
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             notices=self._notices(ctx, drafts),
+            plan=ctx.plan,
         )
 
     def stream(self, req: DraftRequest) -> Iterator[dict]:
@@ -233,25 +247,38 @@ class Copilot:
                 drafts.append(data)
                 data = {"index": len(drafts) - 1, **data.model_dump()}
             yield {"event": event, "data": data}
-        yield {"event": "done", "data": {"notices": self._notices(ctx, drafts), "grounded": ctx.grounded}}
+        yield {"event": "done", "data": {"notices": self._notices(ctx, drafts), "grounded": ctx.grounded,
+                                         "plan": ctx.plan.model_dump() if ctx.plan else None}}
 
     def _write(self, ctx: DraftContext, n: int, *, stream: bool) -> Iterator[tuple[str, Any]]:
         """The one drafting loop: per strategy, try the writers in order; yields ("delta", …) and ("draft", Draft)."""
-        chosen = choose_strategies(ctx.analysis, self.strategies, n, urgency=self.composer.facts.urgency_sentence(ctx) is not None)
+        urgency = self.composer.facts.urgency_sentence(ctx) is not None
+        chosen = choose_strategies(ctx.analysis, self.strategies, n, urgency=urgency)
+        # when a draft repeats an earlier one, the next fitting strategy is tried instead (composer only)
+        spares = [s for s in choose_strategies(ctx.analysis, self.strategies, 0, urgency=urgency) if s not in chosen]
         cctx = self.check_context(ctx)
+        ctx = replace(ctx, order=[s.id for s in chosen])
         writers = self.writers(stream=stream)  # one LLM budget for all n candidates
-        for i, s in enumerate(chosen):
+        for w in writers:
+            w.prepare(ctx, chosen)
+        composer_only = [w for w in writers if isinstance(w, ComposerWriter)]
+        written: list[str] = []
+        fallback = None  # why the LLM did not write: a spare (composer) draft says so too
+        for i, s in enumerate([*chosen, *spares]):
+            if len(written) >= n:
+                break
             variant = chosen[:i].count(s)
-            notice = None
-            for w in writers:
-                last = w is writers[-1]
+            notice = None if i < len(chosen) else fallback
+            k = len(written)  # index of this draft among those returned (a near-duplicate is dropped)
+            for w in (writers if i < len(chosen) else composer_only):
+                last = isinstance(w, ComposerWriter)
                 sources: list[str] = []
                 pieces: list[str] = []
                 try:
                     for piece in w.write(ctx, s, variant, sources):
                         pieces.append(piece)
                         if w.streams:
-                            yield "delta", {"index": i, "text": piece}
+                            yield "delta", {"index": k, "text": piece}
                 except BackendError as exc:
                     notice = f"{exc.message}，已改用离线起草"
                     continue
@@ -273,8 +300,14 @@ class Copilot:
                     source_ids=sources, backend=w.name, checks=report.checks, passed=report.passed,
                     repairs=repairs, notice=notice if last else None,
                 )
+                fallback = fallback or (notice if last else None)
+                if any(near_duplicate(draft.text, t) for t in written):  # fewer drafts rather than padding
+                    if stream and pieces and w.streams:
+                        yield "delta", {"index": k, "text": "", "replace": True}
+                    break
+                written.append(draft.text)
                 if stream and not w.streams:  # the streamed pieces, if any, are replaced
-                    yield "delta", {"index": i, "text": draft.text, "replace": True}
+                    yield "delta", {"index": k, "text": draft.text, "replace": True}
                 yield "draft", draft
                 break
 

@@ -2,9 +2,9 @@
 
 - ``strategies.yaml``: the reply strategies a draft can follow;
 - ``draft.yaml`` + ``system.md``: the LLM prompt (a langchain-core
-  ``ChatPromptTemplate``; a missing variable raises);
-- ``composer.yaml``: phrases for the offline composer;
-- ``draft_messages``: the values one LLM draft is rendered with.
+  ``ChatPromptTemplate``; a missing variable raises), rendered once per
+  request for all candidates by ``plan_prompt``;
+- ``composer.yaml``: phrases for the offline composer.
 
 Buyer text and retrieved text only ever enter as variable *values* inside
 tagged data blocks, so braces or tags in them cannot change the template.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, first_error
-from ..schema import EMOTION_LABELS, STAGE_LABELS, format_history
+from ..schema import COMPLAINT_INTENTS, EMOTION_LABELS, STAGE_LABELS, AnswerPlan, Hit
 from .context import DraftContext
 
 
@@ -54,33 +55,12 @@ class Strategies(_Data):
     strategies: list[StrategySpec]
 
 
-class PricePhrases(_Data):
-    no_authority: list[str]
-    active_promo: str
-    no_promo: str
-    future_promo: str
-    value: str
-
-
-class ComposerPhrases(_Data):
-    openers: dict[str, list[str]]
-    clarify: dict[str, list[str]]
-    followup: list[str]
-    questions: dict[str, list[str]]
-    price: PricePhrases
-    urgency: dict[str, str]
-    stock: dict[str, str]
-    trust: list[str]
-    privacy: str
-    unknown: list[str]
-    recommend: str
-    closings: dict[str, list[str]]
-
-
 class DraftTemplate(_Data):
     variables: list[str]
     system: str  # file name of the system prompt, next to draft.yaml
     user: str
+    notes: dict[str, str] = Field(default_factory=dict)  # reminders added when they apply to the request
+    asks: dict[str, str] = Field(default_factory=dict)  # what a plan item's ``ask`` slot asks the buyer for
 
 
 def load_data(path: Path, model: type[BaseModel]) -> Any:
@@ -100,11 +80,6 @@ def load_data(path: Path, model: type[BaseModel]) -> Any:
 @lru_cache(maxsize=4)
 def load_strategies(prompts_dir: str) -> Strategies:
     return load_data(Path(prompts_dir) / "strategies.yaml", Strategies)
-
-
-@lru_cache(maxsize=4)
-def load_phrases(prompts_dir: str) -> ComposerPhrases:
-    return load_data(Path(prompts_dir) / "composer.yaml", ComposerPhrases)
 
 
 @lru_cache(maxsize=4)
@@ -132,7 +107,8 @@ def render(template: str, **values: Any) -> str:
     return template.format(**values)
 
 
-_TAGS = re.compile(r"</?\s*(商品事实|店铺政策|参考资料|对话记录|买家消息|system|assistant|user)\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"</?\s*(商品事实|店铺政策|参考资料|答案要点|待核实|对话记录|买家消息|system|assistant|user)\s*>",
+                   re.IGNORECASE)
 
 
 def as_data(text: str) -> str:
@@ -164,41 +140,180 @@ def build_chat_prompt(prompts_dir: Path, values: dict[str, str]):
     return prompt.invoke({k: values[k] for k in declared}).to_messages()
 
 
-def draft_messages(prompts_dir: Path, ctx: DraftContext, s: StrategySpec) -> list[dict[str, str]]:
-    """The chat messages for one LLM draft: persona, strategy, facts, knowledge and the conversation as data."""
-    p = ctx.persona
-    facts = "（未指定商品）"
-    if ctx.product:
-        pr = ctx.product
-        lines = [pr.describe(), f"库存：{pr.stock} 件（库存紧张阈值 {ctx.catalog.shop.low_stock_threshold} 件）"]
-        active = ctx.facts.active_promotions if ctx.facts else []
-        lines.append("进行中的活动：" + ("；".join(f"{x.title}（{x.discount}），截止 {x.ends_at:%Y-%m-%d %H:%M}" for x in active) or "无"))
-        lines.append(f"当前售价：{pr.price_at(ctx.now):g} 元")
-        pending = pr.pending_price(ctx.now)
-        if pending:
-            lines.append(f"已确定的调价：{pending.effective_at:%Y-%m-%d} 起 {pending.price:g} 元")
-        lines.append(f"当前时间：{ctx.now:%Y-%m-%d %H:%M}")
-        facts = "\n".join(lines)
-    policies = "\n".join(f"[{h.id}] {h.title}：{h.text}" for h in ctx.hits if h.kind == "policy")[:1500] or "（无）"
-    sources = "\n".join(f"[{h.id}] ({h.kind}) {h.title}：{h.text}" for h in ctx.hits if h.kind != "policy")[:2500]
-    history = format_history(ctx.history[-10:])
+# ----------------------------------------------------------------- the plan prompt ---
+
+HISTORY_TURNS = 4
+TURN_CHARS = 120
+ITEM_CHARS = 320  # answer sentences per sub-question (whole sentences; the first one always)
+FALLBACK_HITS = 3
+HIT_CHARS = 160
+DATA_BLOCKS = ("facts", "plan", "deferred", "history", "message")
+
+
+class PlanPrompt(BaseModel):
+    """The one LLM call of a request: its messages, the candidates it asks for and the data it shows."""
+
+    messages: list[dict[str, str]]
+    keys: list[str] = Field(description="candidate ids in the order wanted (a strategy's id, 「id#2」 for a variant)")
+    data: dict[str, str] = Field(description="the content of each data block, as sent")
+    sources: list[str] = Field(default_factory=list, description="ids of the knowledge the data quotes")
+
+    @property
+    def data_text(self) -> str:
+        return "\n".join(self.data[k] for k in DATA_BLOCKS)
+
+
+def candidate_keys(strategies: list[StrategySpec]) -> list[str]:
+    """One id per candidate: the strategy's id, and 「id#2」… when a strategy is written again."""
+    return [s.id if not strategies[:i].count(s) else f"{s.id}#{strategies[:i].count(s) + 1}"
+            for i, s in enumerate(strategies)]
+
+
+def drafts_schema(keys: list[str]) -> dict:
+    """The JSON the call asks for: ``{"drafts": [{"strategy": key, "text": …}, …]}``, one per candidate."""
+    item = {"type": "object", "properties": {"strategy": {"type": "string", "enum": list(dict.fromkeys(keys))},
+                                             "text": {"type": "string"}},
+            "required": ["strategy", "text"], "additionalProperties": False}
+    return {"type": "object", "properties": {"drafts": {"type": "array", "items": item, "minItems": len(keys),
+                                                        "maxItems": len(keys)}},
+            "required": ["drafts"], "additionalProperties": False}
+
+
+def _clock(dt: datetime, now: datetime) -> str:
+    dt = dt.astimezone(now.tzinfo) if now.tzinfo else dt
+    if dt.hour == 0 and dt.minute == 0:  # midnight is the end of the day before: 「11月25日24点」
+        day = dt - timedelta(days=1)
+        return ("今晚" if day.date() == now.date() else f"{day.month}月{day.day}日") + "24点"
+    day = "今天" if dt.date() == now.date() else ("明天" if dt.date() == now.date() + timedelta(days=1)
+                                                 else f"{dt.month}月{dt.day}日")
+    return f"{day}{dt.hour}:{dt.minute:02d}"
+
+
+def facts_block(ctx: DraftContext) -> str:
+    """The product's facts at ``now``: name, price, active promotions with their end, a decided price change,
+    stock as a state (the count only when it is low), and the time."""
+    p = ctx.product
+    if p is None:
+        return f"（未指定商品）\n现在：{ctx.now:%m月%d日 %H:%M}"
+    price = f"{p.price_at(ctx.now):g} 元"
+    if p.original_price and p.original_price > p.price_at(ctx.now):
+        price += f"（划线价 {p.original_price:g} 元）"
+    lines = [f"商品：{p.name}", f"当前售价：{price}"]
+    active = ctx.facts.active_promotions if ctx.facts else p.active_promotions(ctx.now)
+    promos = [f"「{x.title}」{x.discount}，{_clock(x.ends_at, ctx.now)}结束"
+              + ("（24小时内结束）" if x.ends_within(ctx.now, timedelta(hours=24)) else "") for x in active[:2]]
+    lines.append("进行中的活动：" + ("；".join(promos) or "无"))
+    pending = p.pending_price(ctx.now)
+    if pending:
+        lines.append(f"已确定的调价：{pending.effective_at.month}月{pending.effective_at.day}日起 {pending.price:g} 元")
+    threshold = ctx.catalog.shop.low_stock_threshold
+    lines.append("库存：" + ("无货" if p.stock <= 0 else f"紧张，仅剩 {p.stock} 件" if p.stock <= threshold else "有货"))
+    lines.append(f"现在：{ctx.now:%m月%d日 %H:%M}")
+    return "\n".join(lines)
+
+
+def _sentences(text: str, limit: int) -> str:
+    """Whole sentences of ``text`` up to ``limit`` characters (the first one, cut, if it alone is longer)."""
+    parts = [x.strip() for x in re.split(r"(?<=[。！？；\n])", text) if x.strip()]
+    out = ""
+    for part in parts:
+        if out and len(out) + len(part) > limit:
+            break
+        out += part
+    return out[:limit]
+
+
+class _Labels:
+    """Short source labels (S1, S2…) for the knowledge ids a prompt quotes: a 24-hex id costs a dozen tokens."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def __call__(self, ids: list[str]) -> str:
+        for i in ids:
+            if i not in self.ids:
+                self.ids.append(i)
+        return "[" + "/".join(f"S{self.ids.index(i) + 1}" for i in ids) + "] " if ids else "- "
+
+
+def plan_block(plan: AnswerPlan, asks: dict[str, str], labels: _Labels) -> tuple[str, str]:
+    """(answer points, questions to defer) of a plan: each sub-question with its sentences and source labels."""
+    lines: list[str] = []
+    numbers: dict[int, int] = {}  # plan index -> its number in the prompt
+    for i, item in enumerate(plan.items):
+        if not item.answered and not item.ask:
+            continue
+        numbers[i] = n = len(numbers) + 1
+        earlier = "（之前问过）" if i < plan.carried else ""
+        same = f"（答案同问{numbers[item.same_as]}）" if item.same_as in numbers and not item.sentences else ""
+        lines.append(f"问{n}{earlier}：{item.question}{same}")
+        used = 0
+        for sentence in item.sentences:
+            if used and used + len(sentence) > ITEM_CHARS:
+                break
+            lines.append(labels(item.source_ids) + sentence[:ITEM_CHARS])
+            used += len(sentence)
+        if item.ask:
+            lines.append(f"需先问买家：{asks.get(item.ask, '相关信息')}")
+    deferred = [f"- {item.question}" for item in plan.unanswered]
+    return "\n".join(lines) or "（无）", "\n".join(deferred) or "（无）"
+
+
+def hits_block(ctx: DraftContext, labels: _Labels) -> str:
+    """Without a plan: the top hits as one answer point, a few sentences each (kept small)."""
+    hits: list[Hit] = ctx.hits[:FALLBACK_HITS] if ctx.grounded else []
+    lines = [labels([h.id]) + _sentences(h.text, HIT_CHARS) for h in hits]
+    return "\n".join([f"问1：{_sentences(ctx.message, 60)}", *lines]) if lines else "（无）"
+
+
+def plan_prompt(prompts_dir: Path, ctx: DraftContext, strategies: list[StrategySpec]) -> PlanPrompt:
+    """The messages of the one call that writes every candidate of a request, from the plan only."""
+    tpl, _ = load_draft_template(str(prompts_dir))
+    labels = _Labels()
+    if ctx.plan is not None and ctx.plan.items:
+        plan, deferred = plan_block(ctx.plan, tpl.asks, labels)
+        sources = list(dict.fromkeys([*labels.ids, *ctx.plan.source_ids]))
+    else:
+        plan, deferred = hits_block(ctx, labels), "（无）"
+        sources = list(labels.ids)
+    history = "\n".join(
+        f"{'买家' if t.role == 'buyer' else '客服'}：{t.text[:TURN_CHARS]}{'…' if len(t.text) > TURN_CHARS else ''}"
+        for t in ctx.history[-HISTORY_TURNS:]
+    )
+    data = {"facts": facts_block(ctx), "plan": plan, "deferred": deferred, "history": history or "（无）",
+            "message": ctx.message}
+    data = {k: as_data(v) for k, v in data.items()}
+    keys = candidate_keys(strategies)
+    p, a = ctx.persona, ctx.analysis
+    brief = "；".join(x for x in ["宜：" + "；".join(p.dos[:3]) if p.dos else "",
+                                   "忌：" + "；".join(p.donts[:3]) if p.donts else ""] if x)
+    wanted = [f"- {k}：{s.label}{'（' + tpl.notes.get('variant', '') + '）' if '#' in k else ''}——{s.instructions}"
+              for k, s in zip(keys, strategies)]
     values = {
-        "shop_name": ctx.catalog.shop.name,
-        "persona_label": p.label,
-        "persona_strategy": p.strategy.summary,
-        "persona_dos": "；".join(p.dos[:4]),
-        "persona_donts": "；".join(p.donts[:4]),
-        "strategy_label": s.label,
-        "strategy_instructions": s.instructions,
-        "stage_label": STAGE_LABELS[ctx.analysis.stage],
-        "emotion_label": EMOTION_LABELS[ctx.analysis.emotion],
-        "intent_label": ctx.analysis.intent_label,
-        "sources": as_data(sources or "（知识库中没有相关资料）"),
-        "facts": as_data(facts),
-        "policies": as_data(policies),
-        "history": as_data(history or "（无）"),
-        "message": as_data(ctx.message),
+        "persona": f"{p.label}：{p.strategy.summary}" + (f"。{brief}" if brief else ""),
+        "situation": f"{STAGE_LABELS[a.stage]}，情绪{EMOTION_LABELS[a.emotion]}，意图：{a.intent_label or a.intent}",
+        "wanted": "\n".join(wanted),
+        "notes": " ".join(tpl.notes.get(k, "") for k in _notes(ctx, deferred != "（无）", plan == "（无）")) or "无",
+        **data,
     }
     msgs = build_chat_prompt(prompts_dir, values)
     role = {"system": "system", "human": "user", "ai": "assistant"}
-    return [{"role": role.get(m.type, "user"), "content": m.content} for m in msgs]
+    return PlanPrompt(messages=[{"role": role.get(m.type, "user"), "content": m.content} for m in msgs],
+                      keys=keys, data=data, sources=sources)
+
+
+def _notes(ctx: DraftContext, deferred: bool, no_plan: bool) -> list[str]:
+    """Which of draft.yaml's reminders apply to this request."""
+    a = ctx.analysis
+    out = ["mid_conversation"] if ctx.history else []
+    if a.stage == "after_sale" or a.negative or a.intent in COMPLAINT_INTENTS or a.emotion == "angry":
+        out.append("apology")
+    p, day = ctx.product, timedelta(hours=24)
+    ending = bool(ctx.facts and any(x.ends_within(ctx.now, day) for x in ctx.facts.active_promotions))
+    low = bool(p and 0 < p.stock <= ctx.catalog.shop.low_stock_threshold)
+    out.append("urgency" if (ending or low) and a.stage == "pre_sale" else "no_urgency")
+    if a.scam:
+        out.append("scam")
+    out += ["deferred"] if deferred else []
+    out += ["no_plan"] if no_plan else []
+    return out

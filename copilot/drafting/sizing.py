@@ -22,6 +22,7 @@ class Body:
     height_cm: float | None = None
     weight_kg: float | None = None
     foot_mm: float | None = None
+    foot_width_mm: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -49,6 +50,9 @@ def parse_body(text: str) -> Body:
     if m:
         v = float(m.group(1))
         body.foot_mm = v * 10 if v < 40 or (m.group(2) or "").startswith(("c", "厘")) else v
+    m = re.search(r"脚宽\s*(\d{2,3})\s*(mm|毫米)?", t)
+    if m:
+        body.foot_width_mm = float(m.group(1))
     # bare "175 140斤" or "170 65": a height-like number next to the weight
     if body.height_cm is None:
         for n in re.findall(r"(?<![\d.])(1[4-9]\d)(?![\d.])", t):
@@ -91,7 +95,15 @@ def recommend(chart: SizeChart, body: Body) -> SizeAdvice | None:
     idx = {name: i for i, name in enumerate(cols)}
     if body.foot_mm is not None and "脚长" in idx:
         best = min(chart.rows, key=lambda r: abs((_range(r[idx["脚长"]]) or (0, 0))[0] - body.foot_mm))
-        return SizeAdvice(best[0], best, cols, f"脚长{body.foot_mm:g}mm", chart.note)
+        basis = f"脚长{body.foot_mm:g}mm"
+        width = next((i for i, c in enumerate(cols) if "脚宽" in c), None)
+        if body.foot_width_mm is not None and width is not None:
+            rng = _range(best[width])
+            k = chart.rows.index(best)
+            if rng and body.foot_width_mm > rng[1] and k + 1 < len(chart.rows):  # a wide foot takes the next size
+                best = chart.rows[k + 1]
+                basis += f"、脚宽{body.foot_width_mm:g}mm（比{chart.rows[k][0]}码的脚宽偏宽）"
+        return SizeAdvice(best[0], best, cols, basis, chart.note)
     scores = []
     for row in chart.rows:
         score, basis = 0.0, []
@@ -112,3 +124,18 @@ def recommend(chart: SizeChart, body: Body) -> SizeAdvice | None:
     # weight decides between neighbours (clothes fit by build); ties go to the larger size
     score, row, basis = min(scores, key=lambda x: x[0])
     return SizeAdvice(row[0], row, cols, basis, chart.note)
+
+
+def named_size(chart, text: str) -> list[str] | None:
+    """The chart row of the size the text names (「M码」, 「XL」), if any."""
+    return next((row for row in chart.rows if re.search(rf"(?<![A-Za-z\d]){re.escape(row[0])}(?![A-Za-z\d])", text)), None)
+
+
+def chart_lookup(chart, sub: str, context: str = "") -> str | None:
+    """A size chart cell the buyer names: 「M码胸围多少」 → 「M码胸围116cm」 (computed from the chart); the size may
+    come from the earlier sub-questions (「M码胸围多少 衣长多少」)."""
+    size = named_size(chart, sub) or named_size(chart, context)
+    cols = [i for i, c in enumerate(chart.columns[1:], 1) if re.sub(r"[（(].*", "", c)[:2] in sub]
+    if size is None or not cols:
+        return None
+    return "，".join(f"{size[0]}码{re.sub(r'[（(].*', '', chart.columns[i])}{size[i]}" for i in cols) + "。"

@@ -8,7 +8,7 @@ from .prompting import StrategySpec
 
 
 def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int, *, urgency: bool) -> list[StrategySpec]:
-    """The ``n`` best-fitting strategies for this buyer, most fitting first."""
+    """The ``n`` best-fitting strategies for this buyer, most fitting first (``n=0``: all of them, once each)."""
 
     def score(s: StrategySpec) -> float:
         w = s.when
@@ -36,6 +36,8 @@ def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int
     elif upset:
         # an upset buyer always gets the empathy-first draft first
         ranked.sort(key=lambda s: s.id != "empathize_resolve")
+    if n <= 0:
+        return ranked  # every fitting strategy, best first, each once
     # more drafts than fitting strategies: repeat the best ones (the composer varies the wording)
     return [ranked[i % len(ranked)] for i in range(n)] if ranked else []
 

@@ -68,7 +68,7 @@ def render_html(result: dict) -> str:
         parts.append("<h2>阈值</h2><table><tr><th>指标</th><th>结果</th><th>下限</th><th>状态</th></tr>")
         for t in thresholds:
             tag = "<span class='tag ok'>达标</span>" if t["passed"] else "<span class='tag'>未达标</span>"
-            parts.append(f"<tr><td>{escape(t['metric'])}</td><td>{t['value']:.3f}</td><td>{t['min']}</td><td>{tag}</td></tr>")
+            parts.append(f"<tr><td>{escape(t['metric'])}</td><td>{t['value']:.3f}</td><td>{('≥ ' + str(t['min'])) if t.get('min') is not None else ('≤ ' + str(t.get('max')))}</td><td>{tag}</td></tr>")
         parts.append("</table>")
 
     diff = result.get("baseline_diff")
@@ -154,7 +154,7 @@ def render_html(result: dict) -> str:
                   _bar("不可答的如实说明", r["unanswerable_deferral_rate"], 0.8),
                   _bar("繁体用例整条满足", r["traditional_case_pass_rate"], 0.8)]
         parts.append(f"<p>可答却推迟 {r['deferral_when_answerable_rate']:.1%} · 出现禁止内容 {r['must_not_violation_rate']:.1%}"
-                     f" · 三份草稿近似重复 {r['near_duplicate_rate']:.1%}</p>")
+                     f" · 草稿近似重复 {r['near_duplicate_rate']:.1%} · 草稿间事实矛盾 {r.get('contradiction_rate', 0):.1%}</p>")
         bad = [c for c in r["case_results"] if not c["passed"]][:40]
         if bad:
             parts.append("<table><tr><th>用例</th><th>没做到</th><th>首选草稿</th></tr>")

@@ -81,7 +81,7 @@ def load_attacks(directory: Path) -> dict[str, list[Attack]]:
 def prompt_fragments(prompts_dir: Path) -> list[str]:
     """Sentences of the system prompt and draft template, long enough to be a real leak if repeated."""
     tpl, system = load_draft_template(str(prompts_dir))
-    text = system + "\n" + re.sub(r"\{\w+\}", "\n", tpl.user)
+    text = "\n".join([system, re.sub(r"\{\w+\}", "\n", tpl.user), *tpl.notes.values(), *tpl.asks.values()])
     parts = re.split(r"[。！？\n：；]", text)
     return [p.strip(" -#*0123456789.、") for p in parts if len(p.strip(" -#*0123456789.、")) >= 10]
 

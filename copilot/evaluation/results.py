@@ -199,6 +199,7 @@ class SendableCaseResult(_Result):
     failures: list[str]
     questions: list[SendableQuestion]
     near_duplicate_pairs: int
+    contradictions: list[str] = Field(default_factory=list)
     drafts: list[str]
 
 
@@ -211,6 +212,7 @@ class SendableResult(_Result):
     deferral_when_answerable_rate: float
     must_not_violation_rate: float
     near_duplicate_rate: float
+    contradiction_rate: float = 0.0
     traditional_case_pass_rate: float
     per_stage: dict[str, float]
     case_results: list[SendableCaseResult]
@@ -234,8 +236,13 @@ class EvalMeta(_Result):
 class ThresholdCheck(_Result):
     metric: str
     value: float
-    min: float
+    min: float | None = None
+    max: float | None = None
     passed: bool
+
+    @property
+    def bound(self) -> str:
+        return f"≥ {self.min}" if self.min is not None else f"≤ {self.max}"
 
 
 class BaselineDiff(_Result):

@@ -79,21 +79,24 @@ def _expand(node, parts: list[str], prefix: str):
 
 
 def check_thresholds(result: dict, path: Path) -> list[ThresholdCheck]:
-    """``evals/thresholds.yaml`` maps a dotted metric path (``*`` allowed) to its minimum."""
+    """``evals/thresholds.yaml`` maps a dotted metric path (``*`` allowed) to its minimum (``minimums``) or, for
+    rates that must stay low, its maximum (``maximums``)."""
     if not path.exists():
         return []
     spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = []
-    for metric, minimum in (spec.get("minimums") or {}).items():
-        if metric.split(".")[0] not in result["suites"]:
-            continue
-        found = False
-        for name, value in _expand(result["suites"], metric.split("."), ""):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                found = True
-                out.append(ThresholdCheck(metric=name, value=value, min=minimum, passed=value >= minimum))
-        if not found:
-            out.append(ThresholdCheck(metric=metric, value=0.0, min=minimum, passed=False))
+    for section, low in (("minimums", True), ("maximums", False)):
+        for metric, bound in (spec.get(section) or {}).items():
+            if metric.split(".")[0] not in result["suites"]:
+                continue
+            found = False
+            for name, value in _expand(result["suites"], metric.split("."), ""):
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    found = True
+                    out.append(ThresholdCheck(metric=name, value=value, passed=value >= bound if low else value <= bound,
+                                              **({"min": bound} if low else {"max": bound})))
+            if not found:
+                out.append(ThresholdCheck(metric=metric, value=0.0, passed=False, **({"min": bound} if low else {"max": bound})))
     return out
 
 
@@ -152,7 +155,7 @@ def summary_lines(run: EvalRun) -> list[str]:
         lines += _suite_of(name).summary(name, result)
     for t in run.thresholds:
         if not t.passed:
-            lines.append(f"✗ 未达阈值：{t.metric} = {t.value:.3f} < {t.min}")
+            lines.append(f"✗ 未达阈值：{t.metric} = {t.value:.3f}，要求 {t.bound}")
     diff = run.baseline_diff
     if diff:
         lines.append(f"与基线相比：新失败 {len(diff.newly_failing)} 条，新通过 {len(diff.newly_passing)} 条")

@@ -19,12 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..drafting.io import DraftRequest
 from ..drafting.pipeline import Copilot
+from ..drafting.plan import near_duplicate
 from ..errors import InputError
 from ..rules.empathy_first import EMPATHY
 from ..schema import Turn
 
 DEFERRAL = re.compile(r"核实|确认一下|帮您查|查一下|同事|稍后(答复|回复)|再答复|暂时没有确切")
-NEAR_DUPLICATE = 0.7  # character-bigram overlap of two drafts' bodies (after the greeting clause)
 
 
 class Question(BaseModel):
@@ -67,22 +67,29 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _body_grams(text: str) -> set[str]:
-    body = re.sub(r"^[^，。！？]*[，～！]", "", text, count=1)  # the greeting clause does not make drafts differ
-    chars = [c for c in body if not c.isspace() and c not in "，。！？、～…：；"]
-    return {a + b for a, b in zip(chars, chars[1:])}
-
-
 def near_duplicates(texts: list[str]) -> int:
     """Pairs of drafts whose bodies overlap by ≥ NEAR_DUPLICATE (of the smaller one's bigrams)."""
-    grams = [_body_grams(t) for t in texts]
-    pairs = 0
-    for i in range(len(grams)):
-        for j in range(i + 1, len(grams)):
-            small = min(len(grams[i]), len(grams[j])) or 1
-            if len(grams[i] & grams[j]) / small >= NEAR_DUPLICATE:
-                pairs += 1
-    return pairs
+    return sum(1 for i in range(len(texts)) for j in range(i + 1, len(texts)) if near_duplicate(texts[i], texts[j]))
+
+
+_PRICE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)元")
+_NO_PROMO = re.compile(r"没有进行中的活动|暂无进行中的活动|活动已经.{0,12}结束")
+_PROMO_ON = re.compile(r"现在(这款)?有「")
+
+
+def contradictions(texts: list[str]) -> list[str]:
+    """Facts two drafts of one request state differently: one says a promotion runs and another that none does,
+    or they quote page or final prices with no figure in common."""
+    out = []
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            a, b = texts[i], texts[j]
+            if (_NO_PROMO.search(a) and _PROMO_ON.search(b)) or (_NO_PROMO.search(b) and _PROMO_ON.search(a)):
+                out.append(f"草稿{i + 1}与草稿{j + 1}对是否有活动说法不一")
+            pa, pb = set(_PRICE.findall(a)), set(_PRICE.findall(b))
+            if pa and pb and not pa & pb:
+                out.append(f"草稿{i + 1}（{'、'.join(sorted(pa))}元）与草稿{j + 1}（{'、'.join(sorted(pb))}元）价格不一")
+    return out
 
 
 def judge_case(case: SendableCase, drafts: list[str]) -> dict:
@@ -107,7 +114,7 @@ def judge_case(case: SendableCase, drafts: list[str]) -> dict:
     return {
         "id": case.id, "title": case.title, "persona": case.persona, "stage": case.stage, "script": case.script,
         "message": case.turns[-1].text, "passed": not failures, "failures": failures, "questions": verdicts,
-        "near_duplicate_pairs": near_duplicates(drafts), "drafts": drafts,
+        "near_duplicate_pairs": near_duplicates(drafts), "contradictions": contradictions(drafts), "drafts": drafts,
     }
 
 
@@ -139,6 +146,7 @@ def run_sendable_eval(copilot: Copilot, cases: list[SendableCase], *, progress=N
         "deferral_when_answerable_rate": rate(answerable, lambda q: q["deferred_although_answerable"]),
         "must_not_violation_rate": rate(judged, lambda c: any(f.startswith("不应出现") for f in c["failures"])),
         "near_duplicate_rate": rate(judged, lambda c: c["near_duplicate_pairs"] > 0),
+        "contradiction_rate": rate(judged, lambda c: bool(c["contradictions"])),
         "traditional_case_pass_rate": rate([c for c in judged if c["script"] == "traditional"], lambda c: c["passed"]),
         "per_stage": {s: rate(cs, lambda c: c["passed"]) for s, cs in sorted(by_stage.items())},
         "case_results": judged,

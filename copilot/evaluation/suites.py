@@ -205,6 +205,8 @@ class SendableSuite(Suite):
         return out
 
     def failing(self, name: str, result: SendableResult) -> set[str]:
+        if name.endswith("_test"):  # the frozen split is measured, never diffed case by case (nobody tunes on it)
+            return set()
         return {c.id for c in result.case_results if not c.passed}
 
     def summary(self, name: str, r: SendableResult) -> list[str]:
@@ -212,7 +214,8 @@ class SendableSuite(Suite):
         return [f"可发送性（{split} {r.cases} 条）：整条满足 {r.case_pass_rate:.3f}，子问题答到 {r.question_answer_rate:.3f}"
                 f"（可答的 {r.answerable_answer_rate:.3f}，不可答的如实说明 {r.unanswerable_deferral_rate:.3f}），"
                 f"可答却推迟 {r.deferral_when_answerable_rate:.3f}，出现禁止内容 {r.must_not_violation_rate:.3f}，"
-                f"草稿近似重复 {r.near_duplicate_rate:.3f}，繁体 {r.traditional_case_pass_rate:.3f}"]
+                f"草稿近似重复 {r.near_duplicate_rate:.3f}，草稿间事实矛盾 {r.contradiction_rate:.3f}，"
+                f"繁体 {r.traditional_case_pass_rate:.3f}"]
 
 
 SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), DialoguesSuite(),

@@ -330,8 +330,9 @@ class Catalog(_Strict):
     def facts(self, sku: str | None, now: datetime) -> Facts:
         if now.tzinfo is None:
             now = now.replace(tzinfo=self.tz)
-        if not sku:
-            return Facts(low_stock_threshold=self.shop.low_stock_threshold, now=now)
+        if not sku:  # no product page: the store's promotions, so a reply listing them can be checked
+            return Facts(low_stock_threshold=self.shop.low_stock_threshold, now=now,
+                         promotions=[pr for p in self.products for pr in p.promotions])
         p = self.get(sku)
         return Facts(
             sku=p.sku,

@@ -44,7 +44,7 @@ DATE_DEADLINE = re.compile(
     r"到(?P<m2>\d{1,2})月(?P<d2>\d{1,2})[日号]"
 )
 RISE = re.compile(
-    r"(要|会|就|马上|即将|快)?涨价|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
+    r"(要|会|就|马上|即将|快|再不买|下周|下个?月|明天|后天|月底|过几天|过两天).{0,3}涨价|(?<![品格])涨价(了|啦)?[！!~～]|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
     r"(以后|之后|过几天|过两天|明天)(就|会)?(贵|涨)|不是这个价|(要|会|就|将)(调价|上调)|价格(要|会|将)?(上调|上涨)|调价|(\d{1,2})月(\d{1,2})[日号].{0,8}(起|开始).{0,6}(调|涨|售价|恢复).{0,4}(\d+)"
 )
 
@@ -130,7 +130,11 @@ class HonestUrgency(Rule):
             if not (0 < f.stock <= threshold):
                 return self.fail(f"「{m.group(0)}」但库存 {f.stock} 件，高于紧张阈值 {threshold} 件", m.group(0))
         # deadlines
+        titles = [(q.start(), q.end()) for q in re.finditer(r"「([^」]{1,30})」", reply)
+                  if f is not None and any(q.group(1) == p.title for p in f.promotions)]
         for m in matches(DEADLINE, reply):
+            if any(a <= m.start() < b for a, b in titles):
+                continue  # 「双11限时直降」 is a promotion's name, not a deadline
             clause = re.split(r"[，,。；;！!？?]", reply[m.start():])[0]
             before = re.split(r"[，,。；;！!？?]", reply[: m.start()])[-1]
             if f is None:
@@ -146,6 +150,9 @@ class HonestUrgency(Rule):
             around = reply[max(0, m.start() - 12) : m.end() + 8]
             if re.search(r"开始", around) and not re.search(r"结束|截止", m.group(0)):
                 continue
+            past = re.search(r"已经?(在|于)?\s*$", reply[max(0, m.start() - 6):m.start()]) or re.search(r"已经?结束", m.group(0))
+            if past and any(p.ends_at <= now and _near(p.ends_at, month, day) for p in f.promotions):
+                continue  # 「活动已经在11月24日结束了」 reports the past: no pressure, and true
             if not _date_ok(month, day, f.promotions, now) and not (f.next_price and _near(f.next_price.effective_at, month, day)):
                 return self.fail(f"「{m.group(0)}」与任何活动的结束时间都不符", m.group(0))
         # price rises

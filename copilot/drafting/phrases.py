@@ -1,0 +1,57 @@
+"""The offline composer's phrases (``prompts/composer.yaml``): a typed schema, loaded strictly.
+
+Every slot holds several wordings where it can; the composer picks one deterministically per message. Nothing
+in them may name a store's products, policies or carriers: store facts come from the knowledge only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from .prompting import load_data
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PricePhrases(_Data):
+    no_authority: list[str]
+    active_promo: str
+    no_promo: str
+    future_promo: str
+    ended_promo: str  # {title} {ended}
+    after_end: str  # {price}
+    changed: str  # {day} {price}
+    pending: str  # {day} {price} {now_price} {when}
+    store_promo: str  # {name} {title} {discount} {ends}
+    value: str
+
+
+class ComposerPhrases(_Data):
+    openers: dict[str, list[str]]
+    clarify: dict[str, list[str]]
+    followup: list[str]
+    questions: dict[str, list[str]]
+    price: PricePhrases
+    urgency: dict[str, str]
+    stock: dict[str, str]
+    trust: list[str]
+    privacy: str
+    size_usual_exact: str  # the chart says true to size: {note} {size}
+    size_usual: str  # the chart says runs large/small: {note} {size}
+    unknown: list[str]
+    unknown_order: list[str]
+    defer: list[str]  # one sub-question deferred while others are answered: {ask}
+    defer_rest: list[str]  # several, or one that cannot be quoted
+    catalog_overview: str  # {listing}
+    recommend: str
+    closings: dict[str, list[str]]
+
+
+@lru_cache(maxsize=4)
+def load_phrases(prompts_dir: str) -> ComposerPhrases:
+    return load_data(Path(prompts_dir) / "composer.yaml", ComposerPhrases)

@@ -1,0 +1,357 @@
+"""The answer plan: what every draft of a request answers, decided once, before any wording.
+
+``split_questions`` cuts the newest buyer message into sub-questions (a context piece such as 「新疆乌鲁木齐」
+or 「170 62kg」 joins the question after it; bare spec names in a list each ask for that spec), and
+``open_questions`` carries forward what the buyer asked in the previous turn that the agent's reply did not
+take up. ``Planner.build`` answers each sub-question on its own — its own intent, its own retrieval filtered
+to the product — with sentences, not chunks: catalog facts are computed at ``now`` (price, promotions before /
+while / after, stock, size chart, specs), knowledge sentences are quoted from the FAQ / policy / product text,
+preferring the clause about this product's category and the request's scenario and skipping sentences about
+promotions that are over. A sub-question the knowledge does not answer stays in the plan without sentences, so
+the drafts defer it alone while answering the rest. All drafts of a request render the same plan, so they
+state the same facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+
+from ..buyer.signals import detect_intent
+from ..knowledge.catalog import Catalog, Product
+from ..retrieval.retriever import Retriever
+from ..schema import COMPLAINT_INTENTS, AnswerPlan, Hit, PlanItem, buyer_turns
+from ..text.chunking import split_sentences
+from .answers import (
+    INTENT_TOPICS,
+    best_hit,
+    best_sentences,
+    bigrams,
+    clean_sentence,
+    content_bigrams,
+    spec_answer,
+)
+from .context import DraftContext
+from .facts import CATALOG_ASK, FactSentences
+from .phrases import ComposerPhrases
+from .prompting import render
+from .questions import (
+    FUTURE,
+    PROMO_WORDS,
+    REALLY_ASKS,
+    USUAL_SIZE,
+    haggles,
+    open_questions,
+    options,
+    refine,
+    split,
+)
+from .sizing import chart_lookup, named_size, parse_body, recommend
+
+_DATE = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]")
+_STARTS = re.compile(r"将于|将在|即将|会在.{0,12}开始")
+
+
+def stale(sentence: str, now: datetime) -> bool:
+    """Does a knowledge sentence describe a promotion as running or coming although, at ``now``, it is over
+    (all its dates are past) or has already started (「将于12月1日开始」 on 12-02)?"""
+    if not PROMO_WORDS.search(sentence):
+        return False
+    days = []
+    for y, m, d in _DATE.findall(sentence):
+        try:
+            days.append(date(int(y) if y else now.year, int(m), int(d)))
+        except ValueError:
+            continue
+    if not days:
+        return False
+    today = now.date()
+    if all(d < today for d in days):
+        return True
+    if re.search(r"现在.{0,4}不|目前.{0,4}(不|没有)|暂无|尚未开始|还没开始", sentence) and min(days) <= today:
+        return True  # 「12月10日至12日下单赠表带（现在下单不赠）」 read on 12-11
+    return bool(_STARTS.search(sentence)) and max(days) <= today
+
+
+class Planner:
+    """Builds the ``AnswerPlan`` of a request: one ``PlanItem`` per sub-question."""
+
+    def __init__(self, phrases: ComposerPhrases) -> None:
+        self.p = phrases
+        self.facts = FactSentences(phrases)
+
+    def build(self, ctx: DraftContext, retriever: Retriever | None, *, threshold: float,
+              mentions: Callable[[str], set[str]] | None = None) -> AnswerPlan:
+        pairs = split(ctx.message)
+        subs = [t for t, _ in pairs]
+        carried = open_questions(ctx.history)
+        asking_of = dict(pairs)
+        if retriever is not None and (len(subs) > 1 or carried):
+            retriever.embedder.warm_queries([*subs, *carried])
+        single = len(subs) == 1 and not carried
+        faulty = ctx.analysis.intent in COMPLAINT_INTENTS or any(
+            detect_intent(t) in COMPLAINT_INTENTS for t in buyer_turns(ctx.history)[-3:])
+        items: list[PlanItem] = []
+        used: set[str] = set()  # sentences already given to an earlier sub-question
+        previous: Hit | None = None  # the knowledge the previous sub-question was answered from
+        for k, sub in enumerate([*subs, *carried]):
+            asking = asking_of.get(sub, sub)  # the piece that asks says the need; the rest is context
+            intent = detect_intent(asking) if detect_intent(asking) != "other" else detect_intent(sub)
+            if single or (intent == "other" and k == 0 and len(subs) == 1):
+                intent = ctx.analysis.intent
+            product = self._product_for(sub, ctx, mentions)
+            intent = refine(intent, asking, product)
+            if single or retriever is None:
+                hits, grounded = ctx.hits, ctx.grounded
+            else:
+                hits, grounded = self._retrieve(retriever, sub, product, threshold)
+            if product is not None and not single and intent != "recommendation":  # nor another product's FAQ
+                hits = [h for h in hits if not h.sku or h.sku == product.sku]
+            item = self.answer(ctx, sub, intent, product, hits, grounded, strict=not single, faulty=faulty, used=used,
+                               follow=previous, asking=asking)
+            used.update(item.sentences)
+            by_id = {h.id: h for h in [*hits, *([previous] if previous else [])]}
+            previous = by_id.get(item.source_ids[0]) if item.source_ids else previous
+            if not item.answered and not item.ask and not single and not REALLY_ASKS.search(sub):
+                continue  # 「要不还是算了」: not a question, nothing to defer
+            if intent == "greeting" and not single:
+                continue
+            items.append(item)
+        if not items:  # a message of fillers only: answer it as one
+            items = [self.answer(ctx, ctx.message, ctx.analysis.intent, ctx.product, ctx.hits, ctx.grounded,
+                                 strict=False, faulty=faulty)]
+        plan = AnswerPlan(items=items, carried=sum(1 for i in items if i.question in carried))
+        _dedupe(plan)
+        return plan
+
+    @staticmethod
+    def _product_for(sub: str, ctx: DraftContext, mentions) -> Product | None:
+        if mentions is None:
+            return ctx.product
+        named = mentions(sub)
+        if len(named) == 1:
+            sku = next(iter(named))
+            if not ctx.product or sku != ctx.product.sku:
+                try:
+                    return ctx.catalog.get(sku)
+                except Exception:
+                    return ctx.product
+        return ctx.product
+
+    @staticmethod
+    def _retrieve(retriever: Retriever, sub: str, product: Product | None, threshold: float) -> tuple[list[Hit], bool]:
+        general = retriever.search(sub, 4)
+        hits, grounded = list(general.hits), general.grounded
+        extra = [retriever.search(sub, 2, kind="policy")]
+        if product:
+            extra.append(retriever.search(sub, 3, sku=product.sku))
+        for res in extra:
+            seen = {h.id for h in hits}
+            hits += [h for h in res.hits if h.id not in seen]
+            if res.hits and res.hits[0].sku and res.hits[0].score >= threshold:
+                grounded = True
+        hits.sort(key=lambda h: -h.score)
+        return hits, grounded
+
+    # ------------------------------------------------------------ answer ---
+
+    def answer(self, ctx: DraftContext, sub: str, intent: str, product: Product | None, hits: list[Hit],
+               grounded: bool, *, strict: bool, faulty: bool = False, used: set[str] | None = None,
+               follow: Hit | None = None, asking: str | None = None) -> PlanItem:
+        """The answer to one sub-question. ``strict`` (a message with several questions) asks quoted knowledge
+        to share words with this sub-question, so a neighbouring topic's sentence never answers it."""
+        item = PlanItem(question=sub, intent=intent, asking=asking or sub)
+        used = used or set()
+        choices = options(sub) if strict else []
+
+        gave = _GAVE.search(ctx.buyer_text)
+
+        def drop(s: str) -> bool:
+            if gave and _ASKS_FOR.search(s):
+                return True  # 「照片都发了 订单号…」: never asked again for what the buyer has sent
+            return s in used or _off_scenario(s, faulty, ctx.now, ctx.analysis.stage != "pre_sale") or bool(choices and not any(o in s for o in choices))
+
+        src = [ctx.product_source] if product is not None and product is ctx.product and ctx.product_source else []
+        if product and product.size_chart and intent in ("size", "product_info", "other"):
+            cell = chart_lookup(product.size_chart, sub, context=ctx.message.split(sub)[0] if sub in ctx.message else "")
+            if cell:
+                return item.model_copy(update={"kind": "size", "sentences": [cell], "source_ids": src})
+        if product and product.size_chart and intent == "size":
+            body = parse_body(ctx.buyer_text)
+            advice = recommend(product.size_chart, body) if not body.empty else None
+            note = [clean_sentence(split_sentences(product.size_chart.note)[0])] if product.size_chart.note else []
+            if advice:
+                sentences = [advice.describe() + "。"]
+                if advice.note:
+                    sentences.append(clean_sentence(split_sentences(advice.note)[0]))
+                return item.model_copy(update={"kind": "size", "sentences": sentences, "source_ids": src})
+            usual = USUAL_SIZE.search(ctx.buyer_text)
+            if usual and note and named_size(product.size_chart, usual.group(1)):
+                size = usual.group(1)
+                exact = re.search(r"标准码|正常码|按.{0,4}选码", note[0]) and not re.search(r"偏大|偏小|大一码|小一码|半码", note[0])
+                line = render(self.p.size_usual_exact if exact else self.p.size_usual, note=note[0].rstrip("。"), size=size)
+                return item.model_copy(update={"kind": "size", "sentences": [line], "source_ids": src})
+            ask = "shoes" if "脚长" in product.size_chart.columns else "size"
+            return item.model_copy(update={"kind": "size", "sentences": note, "source_ids": src, "ask": ask})
+        future = strict and bool(FUTURE.search(sub)) and not (
+            product and any(pr.starts_at > ctx.now for pr in product.promotions))
+        if product and not future and haggles(sub, product):
+            intent = "price"  # 「你退我20块呗」 asks for a lower price, whatever else it says
+        if intent in ("price", "promotion") and not future:  # a future price the catalog does not hold is never guessed
+            if product:
+                return item.model_copy(update={"kind": "price", "sentences": self.facts.price_answer(ctx, product, sub), "source_ids": src})
+            if intent == "promotion":
+                lines = self.facts.store_promotions(ctx)
+                if lines:
+                    return item.model_copy(update={"kind": "price", "sentences": lines})
+        if product and intent == "stock":
+            line = self.facts.stock_answer(ctx, product, sub)
+            return item.model_copy(update={"kind": "stock", "sentences": [line], "source_ids": src})
+        if CATALOG_ASK.search(sub):  # 「你们店还卖些啥」: what the catalog holds, computed
+            return item.model_copy(update={"kind": "product", "sentences": [self.facts.overview(ctx)]})
+        cross = product is None or re.search(r"搭|配什么|别的|其他|还有(什么|啥)", sub)  # not 「黑色跟燕麦色哪个好看」
+        if intent == "recommendation" and cross:  # a wish is met with a product (another one than this page's)
+            rec = self.facts.recommendation(ctx, hits)
+            if rec:
+                return item.model_copy(update={"kind": "product", "sentences": [rec[0]], "source_ids": [rec[1]]})
+            if product is None:
+                return item
+        asked = sub + " " + " ".join(ctx.lexicon.terms(sub)) if ctx.lexicon else sub  # 过期 → 保质期
+        if product and intent in ("product_info", "usage", "other"):
+            spec = spec_answer(product, asked, skip=used)
+            if spec and strict:
+                return item.model_copy(update={"kind": "spec", "sentences": [spec], "source_ids": src})
+        sub_ctx = replace(ctx, message=sub, hits=hits, grounded=grounded, product=product,
+                          analysis=ctx.analysis.model_copy(update={"intent": intent}))
+        hit = best_hit(sub_ctx) if not strict else _sub_hit(sub_ctx, sub, intent, product, faulty, follow)
+        if hit is not None:
+            body = hit.text.split("答：", 1)[1] if hit.kind == "faq" and "答：" in hit.text else hit.text
+            if hit.kind == "policy":
+                body = body.split("\n", 1)[1] if "\n" in body else body
+            elif hit.kind == "product":  # the specs and description, not the name / alias / category lines
+                body = "\n".join(x for x in body.split("\n") if not re.match(r"【商品】|简称：|类目：", x))
+                body = re.sub(r"^(规格参数|商品介绍)：", "", body, flags=re.M).replace("；", "。")
+            k = 3 if hit.kind == "faq" else 2
+            prefer, avoid = _category_terms(ctx.catalog, product)
+            sentences = best_sentences(
+                body, sub, ctx.lexicon, k=(2 if strict else k), limit=(120 if strict else 160),
+                prefer=prefer, avoid=avoid, drop=drop,
+                need_overlap=strict or hit.kind == "policy", lead_states_rule=hit.kind != "product",
+            )
+            if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
+                sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
+            if sentences:
+                return item.model_copy(update={"kind": hit.kind, "sentences": sentences, "source_ids": [hit.id]})
+        if product and intent in ("product_info", "usage", "other"):
+            spec = spec_answer(product, asked, skip=used)
+            if spec:
+                return item.model_copy(update={"kind": "spec", "sentences": [spec], "source_ids": src})
+        if intent == "recommendation":
+            rec = self.facts.recommendation(ctx, hits)
+            if rec:
+                return item.model_copy(update={"kind": "product", "sentences": [rec[0]], "source_ids": [rec[1]]})
+        return item
+
+    # ---------------------------------------------------- computed facts ---
+
+MIN_SUB_SCORE = 0.06  # below this a hit answers no sub-question, whatever words it shares
+
+
+def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, faulty: bool = False,
+             follow: Hit | None = None) -> Hit | None:
+    """The knowledge that answers one of several sub-questions: the best hit when it is on this sub-question's
+    topic, else the first hit whose question (or title) names the topic or shares its words. Short
+    sub-questions score low against whole chunks, so the no-answer threshold alone would defer most of them."""
+    topic = INTENT_TOPICS.get(intent)
+    names = bigrams(" ".join([product.name, *product.aliases])) if product else set()
+    # the standard term of a colloquial phrase (香港 → 港澳台) counts; generic ones (花呗 → 付款) do not
+    expanded = sub + " " + " ".join(t for t in ctx.lexicon.terms(sub) if len(t) >= 3) if ctx.lexicon else sub
+    mine = content_bigrams(expanded) - names
+
+    def on_topic(h: Hit) -> bool:
+        head = h.title + h.text.split("\n", 1)[0]
+        if topic and h.kind != "product" and re.search(topic, head):
+            return True
+        text = h.text.split("\n", 3)[-1] if h.kind == "product" else head  # a product's specs, not its name lines
+        return bool(mine & bigrams(text))
+
+    best = best_hit(ctx)
+    if best is None or not on_topic(best):
+        best = next((h for h in ctx.hits[:6] if h.kind in ("faq", "policy", "product") and h.score >= MIN_SUB_SCORE
+                     and on_topic(h)), None)
+    if best is None and follow is not None and follow.kind != "product" and mine & bigrams(follow.text):
+        return follow  # 「要专票 需要什么资料 多久能开好」: a follow-up is answered from the same section
+    if best is not None and product is not None and best.sku != product.sku and not faulty:
+        # what this product's own FAQ says (手表 ships 顺丰) beats the store-wide default (默认中通)
+        own = next((h for h in ctx.hits[:6] if h.sku == product.sku and h.kind == "faq" and on_topic(h)
+                    and h.score >= 0.6 * best.score), None)
+        best = own or best
+    return best
+
+
+def _category_terms(catalog: Catalog, product: Product | None) -> tuple[list[str], list[str]]:
+    """Words naming this product or its category (prefer sentences with them) and words naming only other
+    categories or products of the catalog (avoid: the clothing clause is not the answer about a watch)."""
+    if product is None:
+        return [], []
+    mine = [t for t in [product.category, *product.aliases, product.name] if len(t) >= 2]
+    others = {t for p in catalog.products if p.category != product.category
+              for t in [p.category, *p.aliases] if len(t) >= 2}
+    avoid = [t for t in others if not any(t in m or m in t for m in mine)]
+    return mine, avoid
+
+
+_GAVE = re.compile(r"(照片|图片|图|视频).{0,3}(都|已经|已)?(发|给|传)了|(发|给)了(照片|图|视频)|\[图片\]")
+_ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,8}(提供|发|拍).{0,12}(照片|视频|图)")
+_NUDGE = re.compile(r"尽早下单|早点下单|抓紧|早点安排|尽快下单|趁.{0,4}下单")
+
+
+def _off_scenario(sentence: str, faulty: bool, now: datetime, bought: bool = False) -> bool:
+    """A sentence that cannot answer this scenario: the 七天无理由 terms (buyer pays the freight) for goods
+    that arrived broken or faulty, or a promotion that is over."""
+    if faulty and "无理由" in sentence and "质量" not in sentence:
+        return True
+    if bought and _NUDGE.search(sentence):  # a buyer who has bought is not urged to buy
+        return True
+    return stale(sentence, now)
+
+
+def _dedupe(plan: AnswerPlan) -> None:
+    """A sentence already given to an earlier sub-question is not repeated for a later one; a sub-question
+    whose whole answer was already given points at that item instead."""
+    seen: dict[str, int] = {}
+    answered_intent: dict[str, int] = {}
+    for k, item in enumerate(plan.items):
+        if not item.sentences and item.intent in ("price", "promotion") and item.intent in answered_intent:
+            item.same_as = answered_intent[item.intent]  # 「到手多少」 after the promotion's money was computed
+        if item.sentences:
+            answered_intent.setdefault(item.intent, k)
+        kept = [s for s in item.sentences if s not in seen]
+        if item.sentences and not kept:
+            item.same_as = seen[item.sentences[0]]
+        for s in item.sentences:
+            seen.setdefault(s, k)
+        item.sentences = kept
+
+
+NEAR_DUPLICATE = 0.7  # character-bigram overlap of two drafts' bodies, of the smaller one
+
+
+def body_bigrams(text: str) -> set[str]:
+    """The bigrams of a draft's body: neither the greeting (「亲，您好～」) nor a short closing line makes two
+    drafts differ."""
+    body = text.strip()
+    while (m := re.match(r"^[^，。！？～]{0,6}[，～！]", body)) and len(m.group(0)) < len(body):
+        body = body[m.end():]
+    sentences = [x for x in re.split(r"(?<=[。！？～])", body) if x.strip()]
+    if len(sentences) > 1 and len(sentences[-1]) <= 20:
+        body = "".join(sentences[:-1])
+    return bigrams(body)
+
+
+def near_duplicate(a: str, b: str) -> bool:
+    """Do two drafts say the same thing (body bigram overlap ≥ ``NEAR_DUPLICATE`` of the smaller)?"""
+    ga, gb = body_bigrams(a), body_bigrams(b)
+    return len(ga & gb) / (min(len(ga), len(gb)) or 1) >= NEAR_DUPLICATE

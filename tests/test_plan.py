@@ -1,0 +1,130 @@
+"""The answer plan: every sub-question answered on its own, the unanswerable ones deferred by name, catalog
+facts computed at ``now``, and drafts that differ in substance (a near-duplicate is dropped, not padded)."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from copilot.drafting.io import DraftRequest
+from copilot.drafting.phrases import load_phrases
+from copilot.drafting.plan import Planner, near_duplicate, stale
+from copilot.drafting.questions import split_questions
+from copilot.knowledge.catalog import Catalog
+from copilot.settings import Settings
+
+from .conftest import NOW
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def draft(copilot, message, sku=None, history=(), n=3, now=NOW):
+    return copilot.draft(DraftRequest(message=message, product_sku=sku, history=list(history), n=n, now=now))
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("新疆乌鲁木齐 包邮吗 发啥快递 几天能到", ["新疆乌鲁木齐 包邮吗", "发啥快递", "几天能到"]),
+    ("直接告诉我含绒量 蓬松度 充绒量", ["直接告诉我含绒量", "蓬松度", "充绒量"]),  # bare spec names each ask
+    ("衣服买大了能换吗", ["衣服买大了能换吗"]),
+    ("那买两盒有优惠吗？孕妇能用吗", ["那买两盒有优惠吗", "孕妇能用吗"]),
+    ("我刚拍了 地址填错了 浙江宁波鄞州区xx路18号 能改吗", ["我刚拍了 地址填错了 能改吗"]),  # an address is no context
+])
+def test_a_message_is_split_into_the_questions_it_asks(message, expected):
+    assert split_questions(message) == expected
+
+
+def test_every_sub_question_is_answered_and_the_plan_is_on_the_response(copilot):
+    r = draft(copilot, "羽绒服含绒量多少 能机洗吗 现在多少钱", "DJ-2301")
+    assert [i.answered for i in r.plan.items] == [True, True, True]
+    top = r.drafts[0].text
+    assert "90%" in top and re.search(r"手洗|不可机洗", top) and re.search(r"\d+元", top)
+    assert set(r.plan.source_ids) <= {s.id for s in r.sources} | {i for d in r.drafts for i in d.source_ids}
+
+
+def test_a_sub_question_without_an_answer_is_deferred_by_name_while_the_others_are_answered(copilot):
+    r = draft(copilot, "羽绒服含绒量多少 能寄到南极科考站吗", "DJ-2301")
+    first, second = r.plan.items
+    assert first.answered and not second.answered
+    top = r.drafts[0].text
+    assert "90%" in top
+    assert re.search(r"南极科考站.{0,8}(核实|确认)", top)  # says what will be checked and that the buyer hears back
+    assert "科考站" not in "".join(first.sentences)
+
+
+def test_a_choice_question_the_knowledge_does_not_settle_is_deferred(copilot):
+    r = draft(copilot, "续航多久 GPS是单频还是双频", "SW-5501")
+    assert r.plan.items[0].answered
+    assert not r.plan.items[1].answered  # no sentence names 单频 or 双频: nothing answers it
+
+
+def test_the_clause_about_this_category_is_chosen_inside_a_multi_category_policy(copilot):
+    r = draft(copilot, "手表用了20来天 突然充不进电了 能换新吗", "SW-5501")
+    top = r.drafts[0].text
+    assert "手表" in top and "15天" in top
+    assert "服饰、鞋靴" not in top  # the clothing clause of the same policy section is not the answer
+
+
+def test_goods_that_arrived_broken_never_get_the_buyer_pays_freight_clause(copilot):
+    r = draft(copilot, "杯子收到就是瘪的 盒子也压烂了 怎么处理 运费谁出", "BW-7101")
+    for d in r.drafts:
+        assert "由您承担" not in d.text and "买家承担" not in d.text
+
+
+def test_a_size_chart_cell_is_computed_not_asked(copilot):
+    r = draft(copilot, "M码胸围多少 衣长多少", "WY-2208")
+    chart = copilot.catalog.get("WY-2208").size_chart
+    row = next(r_ for r_ in chart.rows if r_[0] == "M")
+    bust = chart.columns.index(next(c for c in chart.columns if c.startswith("胸围")))
+    assert f"M码胸围{row[bust]}" in r.drafts[0].text
+    assert "身高" not in r.drafts[0].text  # never asks for what it can compute
+
+
+def _catalog(now: datetime) -> Catalog:
+    return Catalog.model_validate({"shop": {"name": "测试店"}, "products": [{
+        "sku": "T-1", "name": "测试保温杯", "aliases": ["杯子"], "category": "家居", "price": 100, "stock": 50,
+        "promotions": [{"title": "冬日特惠", "discount": "立减10元",
+                        "starts_at": (now + timedelta(days=1)).isoformat(),
+                        "ends_at": (now + timedelta(days=3)).isoformat()}],
+    }]})
+
+
+@pytest.mark.parametrize("offset_days, expected, absent", [
+    (0, "会在", "活动到"),  # before: says when it starts
+    (2, "活动到", "已经在"),  # while: running, with its end and the money
+    (5, "已经在", "活动到"),  # after: ended, page price
+])
+def test_promotions_before_while_and_after(copilot, offset_days, expected, absent):
+    start = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+    catalog = _catalog(start)
+    now = start + timedelta(days=offset_days)
+    ctx = copilot.context(DraftRequest(message="杯子有活动吗", n=1, now=now))
+    ctx.catalog, ctx.product, ctx.now = catalog, catalog.get("T-1"), now
+    planner = Planner(load_phrases(str(Settings().prompts_dir)))
+    text = "".join(planner.facts.price_answer(ctx, ctx.product, "有活动吗"))
+    assert expected in text and absent not in text
+    if offset_days == 2:
+        assert "到手90元" in text
+
+
+def test_a_knowledge_sentence_about_a_promotion_that_is_over_is_stale():
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=TZ)
+    assert stale("活动截止到2026年11月23日23:59:59，今晚过后恢复原价。", now)
+    assert stale("双12床品节满300减30元活动将于2026年11月25日0点开始。", now)  # it has started: no longer 「将于」
+    assert not stale("活动截止到2026年12月12日23:59:59。", now)
+    assert not stale("签收后7天内可以无理由退换。", now)
+
+
+def test_drafts_differ_in_substance_fewer_rather_than_padded(copilot):
+    for message, sku in [("便宜点呗 400行不行", "DJ-2301"), ("支持开发票吗", None), ("在吗", None),
+                         ("这款面膜敏感肌能用吗", "MM-1102")]:
+        texts = [d.text for d in draft(copilot, message, sku).drafts]
+        assert texts
+        assert not any(near_duplicate(a, b) for i, a in enumerate(texts) for b in texts[i + 1:]), texts
+
+
+def test_near_duplicate_compares_bodies_not_greetings():
+    a = "亲，您好～这款目前没有进行中的活动，以页面价549元为准。还有什么想了解的随时找我～"
+    b = "您好亲～这款目前没有进行中的活动，以页面价549元为准。有其他问题随时问我哦～"
+    assert near_duplicate(a, b)
+    assert not near_duplicate(a, "亲，您好～发货后一般江浙沪1-2天送达，其他地区2-4天，具体以快递实际派送为准。")
