@@ -128,3 +128,20 @@ def test_near_duplicate_compares_bodies_not_greetings():
     b = "您好亲～这款目前没有进行中的活动，以页面价549元为准。有其他问题随时问我哦～"
     assert near_duplicate(a, b)
     assert not near_duplicate(a, "亲，您好～发货后一般江浙沪1-2天送达，其他地区2-4天，具体以快递实际派送为准。")
+
+
+def test_a_list_item_is_quoted_with_its_intro_never_as_a_fragment():
+    from copilot.drafting.answers import best_sentences
+    policy = ("签收次日起7天内可申请七天无理由退换货。以下情况不支持：\n"
+              "- 贴身衣物（保暖内衣、内裤、袜子）拆开独立包装密封袋后；\n- 入耳式耳机拆封后；\n质量问题不受以上限制。")
+    got = best_sentences(policy, "保暖内衣拆开了能退吗", None, k=3)
+    assert "以下情况不支持：贴身衣物（保暖内衣、内裤、袜子）拆开独立包装密封袋后。" in got
+    assert not any(s.startswith("贴身衣物") or s.endswith("：。") for s in got)
+
+
+def test_two_sources_saying_one_thing_are_said_once_but_different_figures_are_kept():
+    from copilot.drafting.composer import _join
+    text = _join(["亲，", "中通订单可拍下“顺丰补差价”链接（10元）升级顺丰，其他快递暂不支持指定。",
+                  "其他快递（如京东、EMS）暂不支持指定，请见谅。", "这款充绒量是130g（L码），各尺码见尺码表。", "XL码充绒量140g。"])
+    assert text.count("暂不支持指定") == 1
+    assert "130g" in text and "140g" in text

@@ -63,7 +63,7 @@ class Composer:
         """The plan in sentences: every answered sub-question (all its sentences in the top draft, the first
         one in the others), then what is deferred — by name when one question is left open among answers."""
         out: list[str] = []
-        for item in plan.items:
+        for item in plan.items:  # the top draft: every sentence the plan chose; the others: the first
             out += item.sentences if full else item.sentences[:2 if item.kind == "price" else 1]
         deferred = plan.unanswered
         if not deferred:
@@ -79,6 +79,8 @@ class Composer:
         ask = _quotable(first) if len(deferred) == 1 and not ctx.analysis.injection else None
         if ask:
             return [*out, render(_pick(self.p.defer, ctx.message), ask=ask)]
+        if len(deferred) == 1:
+            return [*out, _pick(self.p.defer_other, ctx.message)]
         return [*out, _pick(self.p.defer_rest, ctx.message)]
 
     @staticmethod
@@ -218,7 +220,7 @@ class Composer:
             parts += core
             parts.append(clarify or self.question(ctx, ask, kind, sid))
         elif sid == "hold_price_value":
-            if ((ctx.product and haggles(ctx.message, ctx.product)) or PRICE_TERMS.search(ctx.message)) and \
+            if ((ctx.product and haggles(ctx.message, ctx.product)) or PRICE_TERMS.search(ctx.message)) and full and \
                     not any(x in self.p.price.no_authority for x in core):  # haggling or coupon terms only
                 parts.append(_pick(self.p.price.no_authority, ctx.message))
             parts += core
@@ -262,8 +264,17 @@ class Composer:
 
 
 def _repeats(part: str, seen: set[str]) -> bool:
-    grams = bigrams(part)
-    return len(grams) >= 8 and any(len(grams & bigrams(s)) >= 0.55 * len(grams) for s in seen)
+    """Does ``part`` say again what an earlier sentence said (two FAQ answers, a FAQ line and a computed fact)?
+    A sentence with a figure the earlier one lacks (XL码140g after L码130g) says something new."""
+    grams, figures = bigrams(part), set(re.findall(r"\d+", part))
+    for s in seen:
+        other = bigrams(s)
+        small = min(len(grams), len(other))
+        if small >= 14 and len(grams & other) >= 0.4 * small and figures <= set(re.findall(r"\d+", s)):
+            return True
+        if len(grams) >= 8 and len(grams & other) >= 0.55 * len(grams):
+            return True
+    return False
 
 
 _GENERIC_ASK = re.compile(r"(怎么|咋|如何)(弄|办|处理|解决|说)?|那怎么办|怎么回事")
@@ -275,7 +286,9 @@ def _quotable(question: str) -> str | None:
     q = question.strip().split(" ")[-1] if len(question) > 14 else question.strip()
     q = re.sub(r"^([啊嗯哎哦呃唉]+\s*)?(那我|那|我想问|想问下?|请问|另外|还有|你们|你家|亲)?", "", q)
     q = re.sub(r"[吗啊呀呢吧哈嘛呗哦～~。！!？?\s]+$", "", q)
-    return q if 2 <= len(q) <= 14 and not re.search(r"[<>{}\[\]`「」]", q) else None
+    if re.search(r"我|咱|帮|给|要不要|[<>{}\[\]`「」]", q):  # 「能帮我包装一下」 can't be quoted back as it stands
+        return None
+    return q if 2 <= len(q) <= 14 else None
 
 
 def _join(parts: list[str]) -> str:

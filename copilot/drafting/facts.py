@@ -12,13 +12,14 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from ..buyer.signals import HAGGLE, detect_intent
+from ..buyer.signals import detect_intent
 from ..knowledge.catalog import Product
 from ..schema import Hit
 from .answers import content_bigrams
 from .context import DraftContext
 from .phrases import ComposerPhrases
 from .prompting import render
+from .questions import haggles
 
 
 def when(dt: datetime, now: datetime) -> str:
@@ -148,7 +149,7 @@ class FactSentences:
         coming; a decided price change when the buyer asks about the price moving."""
         now = ctx.now
         out: list[str] = []
-        if HAGGLE.search(sub):
+        if haggles(sub, product):
             out.append(self.p.price.no_authority[0])
         facts = ctx.catalog.facts(product.sku, now)
         out += self.price_sentences(replace(ctx, product=product, facts=facts))

@@ -46,7 +46,8 @@ class ComposerPhrases(_Data):
     unknown: list[str]
     unknown_order: list[str]
     defer: list[str]  # one sub-question deferred while others are answered: {ask}
-    defer_rest: list[str]  # several, or one that cannot be quoted
+    defer_other: list[str]  # one that cannot be quoted
+    defer_rest: list[str]  # several
     catalog_overview: str  # {listing}
     recommend: str
     closings: dict[str, list[str]]

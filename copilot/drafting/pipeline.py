@@ -42,6 +42,8 @@ from .llm import ChatBackend, get_backend
 from .phrases import load_phrases
 from .plan import near_duplicate
 from .prompting import load_strategies
+from .questions import open_questions
+from .questions import split as split_pieces
 from .strategies import choose_strategies, strategy_reason
 from .writers import ComposerWriter, LLMWriter, Writer, degenerate
 
@@ -160,8 +162,10 @@ class Copilot:
             check_persona_id(req.persona)
         # the analyzer and the three searches embed these texts: do it in one batch
         buyer_hist = buyer_turns(req.history)
-        self.retriever.embedder.warm_queries([
-            req.message, "\n".join(buyer_hist[-2:]), "\n".join([*buyer_hist[-3:], req.message]),
+        subs = [text for text, _ in split_pieces(req.message)]
+        more = [*subs, *open_questions(req.history)] if len(subs) > 1 or len(req.history) > 1 else []
+        self.retriever.embedder.warm_queries([  # the plan's sub-questions are searched too: one batch for all
+            req.message, "\n".join(buyer_hist[-2:]), "\n".join([*buyer_hist[-3:], req.message]), *more,
         ])
         analysis = self.analyzer.analyze(req.message, req.history, sku=product.sku if product else None, persona=req.persona)
         if req.stage or req.emotion:

@@ -109,6 +109,12 @@ class Planner:
                 hits, grounded = self._retrieve(retriever, sub, product, threshold)
             if product is not None and not single and intent != "recommendation":  # nor another product's FAQ
                 hits = [h for h in hits if not h.sku or h.sku == product.sku]
+            complaint = next((j for j, it in enumerate(items) if it.intent in COMPLAINT_INTENTS and it.answered), None)
+            if complaint is not None and intent in ("return_exchange", "refund"):
+                # 「…这算质量问题吗 能换一条吗」: the after-sale rule just quoted says how the goods are exchanged
+                items.append(PlanItem(question=sub, asking=asking, intent=intent, kind=items[complaint].kind,
+                                      same_as=complaint))
+                continue
             item = self.answer(ctx, sub, intent, product, hits, grounded, strict=not single, faulty=faulty, used=used,
                                follow=previous, asking=asking)
             used.update(item.sentences)
@@ -199,7 +205,7 @@ class Planner:
             product and any(pr.starts_at > ctx.now for pr in product.promotions))
         if product and not future and haggles(sub, product):
             intent = "price"  # 「你退我20块呗」 asks for a lower price, whatever else it says
-        if intent in ("price", "promotion") and not future:  # a future price the catalog does not hold is never guessed
+        if intent in ("price", "promotion") and not future and not re.search(r"价保|保价|差价", sub):  # 价保 is policy  # a future price the catalog does not hold is never guessed
             if product:
                 return item.model_copy(update={"kind": "price", "sentences": self.facts.price_answer(ctx, product, sub), "source_ids": src})
             if intent == "promotion":
@@ -275,7 +281,10 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
         if topic and h.kind != "product" and re.search(topic, head):
             return True
         text = h.text.split("\n", 3)[-1] if h.kind == "product" else head  # a product's specs, not its name lines
-        return bool(mine & bigrams(text))
+        if mine & bigrams(text):
+            return True
+        # a FAQ whose answer (not only its question) speaks of this: 「能比普通秋衣暖多少」 → 「比普通棉毛衫暖和一些」
+        return h.kind == "faq" and h.score >= 2 * MIN_SUB_SCORE and len(mine & bigrams(h.text)) >= 2
 
     best = best_hit(ctx)
     if best is None or not on_topic(best):
@@ -328,6 +337,15 @@ def _dedupe(plan: AnswerPlan) -> None:
             item.same_as = answered_intent[item.intent]  # 「到手多少」 after the promotion's money was computed
         if item.sentences:
             answered_intent.setdefault(item.intent, k)
+        elif item.same_as is None and not item.ask:
+            # 「…48小时内退款 … 多久到账」: an earlier answer already speaks of it, so it is not deferred after it
+            asked = item.asking or item.question
+            mine = {g for g in content_bigrams(asked) if not g.isascii() and not any(c.isascii() for c in g)}
+            choices = options(asked)
+            covering = next((seen[s] for s in seen if len(mine & content_bigrams(s)) >= 2
+                             and (not choices or any(o in s for o in choices))), None)
+            if covering is not None:
+                item.same_as = covering
         kept = [s for s in item.sentences if s not in seen]
         if item.sentences and not kept:
             item.same_as = seen[item.sentences[0]]

@@ -20,13 +20,13 @@ MAX_QUESTIONS = 5
 MAX_CARRIED = 2
 _CUT = re.compile(r"[？?！!。；;，,\n]+|\s+")
 _ASKS = re.compile(
-    r"吗|呢|么|嘛|吧$|[？?]|多少|几[天号点件时次码]|什么|啥|怎么|咋|哪|能不能|可不可以|可以.{0,8}吗|有没有|是不是|"
+    r"吗|呢|么|嘛|吧$|[？?]|多少|几[天号点件时次码]|几个?(小时|月)|几分钟|几年|什么|啥|怎么|咋|哪|能不能|可不可以|可以.{0,8}吗|有没有|是不是|"
     r"行不行|会不会|要不要|多久|多大|多长|谁|如何|怎样|为何|为什么|还有没|包邮|能.{0,6}吗|支持|[没不]$|(?<!要不)还是|"
     r"(.)不\1|给我|帮我|呗$"
 )
 # a piece that certainly asks something (a leftover without an answer is deferred only then)
 REALLY_ASKS = re.compile(
-    r"吗|[？?]|多少|几[天号点件时次]|什么|啥|怎么|咋|哪|能不能|可不可以|有没有|是不是|会不会|多久|多大|谁|包邮|"
+    r"吗|[？?]|多少|几[天号点件时次]|几个?(小时|月)|几分钟|几年|什么|啥|怎么|咋|哪|能不能|可不可以|有没有|是不是|会不会|多久|多大|谁|包邮|"
     r"行不行|(?<!要不)还是|((?!要).)不\1|[能有][^，。]{0,10}[不没]$"
 )
 USUAL_SIZE = re.compile(r"(?:平时|一般|平常|我)(?:都|一直)?穿\s?(\d{2}(?:\.5)?|[2-4]?X{0,3}[SML])(?:码|号|的)?")
@@ -97,6 +97,8 @@ def haggles(sub: str, product: Product) -> bool:
     m = HAGGLE.search(sub)
     if not m or re.search(r"有(没有)?(什么|啥)?(打折|优惠|折扣)", sub):  # 「现在有打折吗」 asks about promotions
         return False
+    if re.fullmatch(r"送点|送个|别家|人家才", m.group(0)) or re.search(r"有(没有)?便宜|便宜的|便宜点的(款|办法)", sub):
+        return False  # asking for a gift, comparing, or for a cheaper product is not asking to cut this price
     if re.search(r"[退返少减]|便宜", m.group(0)):  # money off: 「退我20块」「便宜20」
         return True
     figures = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", m.group(0))]
