@@ -73,12 +73,15 @@ def bigrams(text: str) -> set[str]:
 _FUNCTION = set("吗呢吧啊呀哈的了么嘛哦呗")
 _STOP = {"能用", "可以", "什么", "怎么", "多少", "有没", "没有", "是不", "不是", "会不", "不会", "能不", "不能", "还有", "有吗",
          "一下", "这个", "那个", "我们", "你们", "您的", "的话", "这款", "一个", "现在", "还是", "就是", "如果", "要是", "我要",
-         "我想", "想问", "请问", "几天", "前几", "天不", "多久", "久能", "合适", "适合", "可以", "这双", "这件", "这个" "你家", "你们", "麻烦", "帮我", "给我", "可不", "不可", "行不", "不行", "能不", "有点"}
+         "我想", "想问", "请问", "几天", "前几", "天不", "多久", "久能", "合适", "适合", "可以", "这双", "这件", "这个", "页面", "面上" "你家", "你们", "麻烦", "帮我", "给我", "可不", "不可", "行不", "不行", "能不", "有点"}
 
 
 def content_bigrams(text: str) -> set[str]:
     """Bigrams that carry the topic: no particles (吗呢吧…) and no question or filler words (有没, 可以, 这款…)."""
     return {g for g in bigrams(text) if g not in _STOP and not (set(g) & _FUNCTION)}
+
+
+_REMEDY = re.compile(r"加急|催(仓库|快递|发)|赔付|补偿|补发|换新|退款|运费由我们承担|由我们承担|优先处理|马上帮您查")
 
 
 def _with_list_intros(text: str) -> str:
@@ -99,7 +102,7 @@ def _with_list_intros(text: str) -> str:
 def best_sentences(
     text: str, query: str, lexicon: Lexicon | None, k: int = 2, limit: int = 160, *,
     prefer: Sequence[str] = (), avoid: Sequence[str] = (), drop: Callable[[str], bool] | None = None,
-    need_overlap: bool = False, lead_states_rule: bool = True,
+    need_overlap: bool = False, lead_states_rule: bool = True, remedy: bool = False,
 ) -> list[str]:
     """The ``k`` sentences of ``text`` that share most with the query, in their original order.
 
@@ -116,9 +119,12 @@ def best_sentences(
     for i, s in enumerate(sentences):
         st = _terms(s, None)
         shared = len(q & st)
-        if need_overlap and not (i == 0 and lead_states_rule) and not (qc & st):  # a section's lead states its rule
+        offers = remedy and bool(_REMEDY.search(s))  # an upset buyer hears what will be done: 加急, 赔付, 补发…
+        if need_overlap and not (i == 0 and lead_states_rule) and not (qc & st) and not offers:
             continue
         score = shared / (len(st) ** 0.5 or 1) + 0.3 / (1 + i)  # leading sentences usually state the rule
+        if offers:
+            score += 0.4
         if any(t in s for t in prefer):
             score += 0.5
         elif any(t in s for t in avoid):  # the clause about other categories is not the answer about this one

@@ -123,9 +123,10 @@ class Composer:
             if a.intent in COMPLAINT_INTENTS and not re.search(r"照片|图|视频", ctx.buyer_text):
                 return "麻烦您再拍几张能看清问题的照片，我马上帮您登记处理。"
             return None
-        if a.intent == "damaged_wrong":
+        received = a.stage == "after_sale"  # photos of a problem only once the goods are in the buyer's hands
+        if a.intent == "damaged_wrong" and received:
             return _pick(self.p.clarify["order_video"], ctx.message)
-        if a.intent in COMPLAINT_INTENTS:
+        if a.intent in COMPLAINT_INTENTS and received:
             return _pick(self.p.clarify["order_photos"], ctx.message)
         return _pick(self.p.clarify["order"], ctx.message)
 

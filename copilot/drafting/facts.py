@@ -208,18 +208,23 @@ class FactSentences:
         return line
 
     def recommendation(self, ctx: DraftContext, hits: list[Hit]) -> tuple[str, str] | None:
-        for h in hits:
-            if not h.sku or (ctx.product and h.sku == ctx.product.sku):
-                continue
+        """Another product in stock: the first the search found, else one of this product's category
+        (「有啥跟卫衣搭的外套」 on a hoodie's page)."""
+        current = ctx.product.sku if ctx.product else None
+        found = [h.sku for h in hits if h.sku and h.sku != current]
+        same = [p.sku for p in ctx.catalog.products if ctx.product and p.category == ctx.product.category
+                and p.sku != current]
+        for sku in dict.fromkeys([*found, *same]):
             try:
-                p = ctx.catalog.get(h.sku)
+                p = ctx.catalog.get(sku)
             except Exception:
                 continue
             if p.stock <= 0:
                 continue
             k, v = next(iter(p.specs.items()), ("", ""))
             reason = f"{k}{v}。" if k else ""
-            return render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason), h.id
+            source = next((h.id for h in hits if h.sku == sku), "")  # from the catalog itself: no chunk to cite
+            return render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason), source
         return None
 
 

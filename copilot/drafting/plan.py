@@ -128,6 +128,12 @@ class Planner:
         if not items:  # a message of fillers only: answer it as one
             items = [self.answer(ctx, ctx.message, ctx.analysis.intent, ctx.product, ctx.hits, ctx.grounded,
                                  strict=False, faulty=faulty)]
+        if _ORDER_GIVEN.search(ctx.buyer_text):  # 「麻烦发一下订单号，我马上帮您查」 to a buyer who sent it
+            for i in items:
+                i.sentences = [t for t in (_ASK_ORDER.sub("", s).strip() for s in i.sentences) if len(t) > 4]
+        if any(i.kind == "stock" and i.sentences for i in items):  # sold out is said once, by the stock answer
+            for i in items:
+                i.sentences = [s for s in i.sentences if s != self.p.stock["none_promo"]]
         plan = AnswerPlan(items=items, carried=sum(1 for i in items if i.question in carried))
         _dedupe(plan)
         return plan
@@ -221,12 +227,13 @@ class Planner:
         if intent == "recommendation" and cross:  # a wish is met with a product (another one than this page's)
             rec = self.facts.recommendation(ctx, hits)
             if rec:
-                return item.model_copy(update={"kind": "product", "sentences": [rec[0]], "source_ids": [rec[1]]})
+                return item.model_copy(update={"kind": "product", "sentences": [rec[0]],
+                                               "source_ids": [rec[1]] if rec[1] else []})
             if product is None:
                 return item
         asked = sub + " " + " ".join(ctx.lexicon.terms(sub)) if ctx.lexicon else sub  # 过期 → 保质期
         if product and intent in ("product_info", "usage", "other"):
-            spec = spec_answer(product, asked, skip=used)
+            spec = spec_answer(product, sub, skip=used) or spec_answer(product, asked, skip=used)
             if spec and strict:
                 return item.model_copy(update={"kind": "spec", "sentences": [spec], "source_ids": src})
         sub_ctx = replace(ctx, message=sub, hits=hits, grounded=grounded, product=product,
@@ -243,15 +250,15 @@ class Planner:
             prefer, avoid = _category_terms(ctx.catalog, product)
             sentences = best_sentences(
                 body, sub, ctx.lexicon, k=(2 if strict else k), limit=(120 if strict else 160),
-                prefer=prefer, avoid=avoid, drop=drop,
-                need_overlap=strict or hit.kind == "policy", lead_states_rule=hit.kind != "product",
+                prefer=prefer, avoid=avoid, drop=drop, remedy=ctx.analysis.negative or faulty,
+                need_overlap=strict or hit.kind == "policy", lead_states_rule=hit.kind == "policy" or not strict,
             )
             if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
                 sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
             if sentences:
                 return item.model_copy(update={"kind": hit.kind, "sentences": sentences, "source_ids": [hit.id]})
         if product and intent in ("product_info", "usage", "other"):
-            spec = spec_answer(product, asked, skip=used)
+            spec = spec_answer(product, sub, skip=used) or spec_answer(product, asked, skip=used)
             if spec:
                 return item.model_copy(update={"kind": "spec", "sentences": [spec], "source_ids": src})
         if intent == "recommendation":
@@ -275,6 +282,7 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
     # the standard term of a colloquial phrase (香港 → 港澳台) counts; generic ones (花呗 → 付款) do not
     expanded = sub + " " + " ".join(t for t in ctx.lexicon.terms(sub) if len(t) >= 3) if ctx.lexicon else sub
     mine = content_bigrams(expanded) - names
+    catalog_names = bigrams(" ".join(a for p in ctx.catalog.products for a in [p.name, *p.aliases]))
 
     def on_topic(h: Hit) -> bool:
         head = h.title + h.text.split("\n", 1)[0]
@@ -284,7 +292,8 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
         if mine & bigrams(text):
             return True
         # a FAQ whose answer (not only its question) speaks of this: 「能比普通秋衣暖多少」 → 「比普通棉毛衫暖和一些」
-        return h.kind == "faq" and h.score >= 2 * MIN_SUB_SCORE and len(mine & bigrams(h.text)) >= 2
+        topical = mine - catalog_names  # naming another product (「再买个羽绒服」) is not the topic
+        return h.kind == "faq" and h.score >= 2 * MIN_SUB_SCORE and len(topical & bigrams(h.text)) >= 2
 
     best = best_hit(ctx)
     if best is None or not on_topic(best):
@@ -313,7 +322,9 @@ def _category_terms(catalog: Catalog, product: Product | None) -> tuple[list[str
 
 
 _GAVE = re.compile(r"(照片|图片|图|视频).{0,3}(都|已经|已)?(发|给|传)了|(发|给)了(照片|图|视频)|\[图片\]")
-_ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,8}(提供|发|拍).{0,12}(照片|视频|图)")
+_ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,14}(提供|发|拍).{0,14}(照片|视频|图)")
+_ORDER_GIVEN = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
+_ASK_ORDER = re.compile(r"(麻烦|请|方便)(您)?.{0,6}(发|提供|告诉)(我)?(一下)?(您的)?订单号(给我|发给我)?[^，。；]{0,6}[，；]")
 _NUDGE = re.compile(r"尽早下单|早点下单|抓紧|早点安排|尽快下单|趁.{0,4}下单")
 
 

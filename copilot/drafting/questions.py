@@ -27,7 +27,7 @@ _ASKS = re.compile(
 # a piece that certainly asks something (a leftover without an answer is deferred only then)
 REALLY_ASKS = re.compile(
     r"吗|[？?]|多少|几[天号点件时次]|几个?(小时|月)|几分钟|几年|什么|啥|怎么|咋|哪|能不能|可不可以|有没有|是不是|会不会|多久|多大|谁|包邮|"
-    r"行不行|(?<!要不)还是|((?!要).)不\1|[能有][^，。]{0,10}[不没]$"
+    r"行不行|(?<!要不)还是|((?!要).)不\1|[能有][^，。]{0,10}[不没]$|[行好]吧$|可以吧$|对吧$|是吧$"
 )
 USUAL_SIZE = re.compile(r"(?:平时|一般|平常|我)(?:都|一直)?穿\s?(\d{2}(?:\.5)?|[2-4]?X{0,3}[SML])(?:码|号|的)?")
 _TAG_QUESTION = re.compile(r"^(行不行|可以吗|行吗|好不好|好吗|可不可以|能不能|是不是|对吧|对不对|是吗|成吗)$")
