@@ -155,24 +155,8 @@ class Composer:
         return _pick(self.p.questions["generic"], *key)
 
     def recommendations(self, ctx: DraftContext) -> list[str]:
-        skus = [h.sku for h in ctx.hits if h.sku] or [p.sku for p in ctx.catalog.products]
-        seen, out = set(), []
-        for sku in skus:
-            if sku in seen or (ctx.product and sku == ctx.product.sku):
-                continue
-            seen.add(sku)
-            try:
-                p = ctx.catalog.get(sku)
-            except Exception:
-                continue
-            if p.stock <= 0:
-                continue
-            k, v = next(iter(p.specs.items()), ("", ""))
-            reason = f"{k}{v}，很多买家回购。" if k else "口碑不错。"
-            out.append(render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason))
-            if len(out) == 1:
-                break
-        return out
+        rec = self.facts.recommendation(ctx, ctx.hits)
+        return [rec[0]] if rec else []
 
     def closing(self, ctx: DraftContext) -> str:
         stage = ctx.analysis.stage

@@ -36,13 +36,13 @@ class DraftContext:
 
 
 def retrieve(retriever: Retriever, message: str, history: list[Turn], product: Product | None,
-             threshold: float) -> tuple[list[Hit], bool]:
+             threshold: float, *, k: int = 5) -> tuple[list[Hit], bool]:
     """The knowledge for one draft: a general search, the best policies, and the named product's own chunks.
 
     Merged without duplicates and ranked by score. A product-specific hit above ``threshold`` grounds the
     answer even when the general search did not."""
     context = buyer_turns(history)[-2:]
-    general = retriever.search(message, 5, context=context)
+    general = retriever.search(message, k, context=context)
     hits = list(general.hits)
     grounded = general.grounded
     extra = [retriever.search(message, 2, kind="policy", context=context)]

@@ -212,8 +212,8 @@ class FactSentences:
         (「有啥跟卫衣搭的外套」 on a hoodie's page)."""
         current = ctx.product.sku if ctx.product else None
         found = [h.sku for h in hits if h.sku and h.sku != current]
-        same = [p.sku for p in ctx.catalog.products if ctx.product and p.category == ctx.product.category
-                and p.sku != current]
+        same = [p.sku for p in ctx.catalog.products if p.sku != current and
+                (ctx.product is None or p.category == ctx.product.category)]
         for sku in dict.fromkeys([*found, *same]):
             try:
                 p = ctx.catalog.get(sku)

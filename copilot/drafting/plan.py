@@ -33,7 +33,7 @@ from .answers import (
     content_bigrams,
     spec_answer,
 )
-from .context import DraftContext
+from .context import DraftContext, retrieve
 from .facts import CATALOG_ASK, FactSentences
 from .phrases import ComposerPhrases
 from .prompting import render
@@ -154,18 +154,7 @@ class Planner:
 
     @staticmethod
     def _retrieve(retriever: Retriever, sub: str, product: Product | None, threshold: float) -> tuple[list[Hit], bool]:
-        general = retriever.search(sub, 4)
-        hits, grounded = list(general.hits), general.grounded
-        extra = [retriever.search(sub, 2, kind="policy")]
-        if product:
-            extra.append(retriever.search(sub, 3, sku=product.sku))
-        for res in extra:
-            seen = {h.id for h in hits}
-            hits += [h for h in res.hits if h.id not in seen]
-            if res.hits and res.hits[0].sku and res.hits[0].score >= threshold:
-                grounded = True
-        hits.sort(key=lambda h: -h.score)
-        return hits, grounded
+        return retrieve(retriever, sub, [], product, threshold, k=4)  # the sub-question alone, no earlier turns
 
     # ------------------------------------------------------------ answer ---
 
