@@ -25,6 +25,7 @@ from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
     RedirectResponse,
+    Response,
     StreamingResponse,
 )
 from starlette.concurrency import run_in_threadpool
@@ -52,7 +53,7 @@ from .auth import (
     safe_next,
 )
 from .feedback import FeedbackIn
-from .limits import BodyLimit
+from .limits import BodyLimit, Gate
 from .service import Workspace
 
 ERRORS = {k: {"model": ErrorOut} for k in (400, 401, 404, 409, 413, 422, 429, 503)}
@@ -137,16 +138,8 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     # the first middleware added runs innermost: after the auth check, so a caller without a key is refused unread
     app.add_middleware(BodyLimit, limit_for=body_limit_for, respond=copilot_response)
 
-    worker = str(os.getpid())
-
-    @app.middleware("http")
-    async def worker_header(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["X-Copilot-Worker"] = worker
-        return response
-
-    @app.middleware("http")
-    async def guard_requests(request: Request, call_next):
+    def refuse(request: Request) -> Response | None:
+        """The key and rate checks every request passes first: a response when it is refused, else None."""
         path = request.url.path
         who = None
         if keys and not is_open(path):
@@ -160,7 +153,9 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
             ok, retry = limiter.allow(who or (request.client.host if request.client else "local"))
             if not ok:
                 return rate_limited(retry)
-        return await call_next(request)
+        return None
+
+    app.add_middleware(Gate, check=refuse, headers={"X-Copilot-Worker": str(os.getpid())})
 
 
     if keys:

@@ -216,7 +216,7 @@ class Copilot:
         return build_context(
             catalog=ctx.catalog, policies=policy_text(self.settings), sku=ctx.product.sku if ctx.product else None,
             now=ctx.now, message=ctx.message, history=ctx.history, analysis=ctx.analysis,
-            knowledge="\n".join([*(h.text for h in ctx.hits), ctx.product.statements() if ctx.product else ""]),
+            knowledge="\n".join(h.text for h in ctx.hits),
         )
 
     def draft(self, req: DraftRequest) -> DraftResponse:

@@ -102,7 +102,8 @@ def build_context(
         catalog=catalog,
         policies=policies,
         analysis=analysis,
-        knowledge=knowledge,
+        # what the store says for this request: the retrieved knowledge, and the product's own text once
+        knowledge="\n".join(x for x in (knowledge, product.statements() if product else "") if x),
     )
 
 

@@ -155,7 +155,7 @@ def _store_says(reply: str, m: re.Match, ctx: CheckContext) -> bool:
     start = max(reply.rfind(p, 0, m.start()) for p in "。！？\n") + 1
     ends = [i for i in (reply.find(p, m.end()) for p in "。！？\n") if i >= 0]
     sentence = reply[start : (min(ends) + 1) if ends else len(reply)]
-    return from_store(sentence, "\n".join([ctx.knowledge, ctx.product.statements() if ctx.product else ""]))
+    return from_store(sentence, ctx.knowledge)
 
 
 def _shares(a: str, b: str) -> bool:
