@@ -36,6 +36,18 @@ def _card(title: str, value: str, ok: bool | None = None) -> str:
     return f'<div class="card">{escape(title)}<b{cls}>{escape(value)}</b></div>'
 
 
+def _failure_table(head: tuple[str, str, str], rows: list[tuple[str, list[str], list[str]]]) -> list[str]:
+    """A table of failed cases: what the case is, what went wrong, and its top draft (nothing when none failed)."""
+    if not rows:
+        return []
+    out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for case, problems, drafts in rows:
+        out.append(f"<tr><td>{escape(case)}</td><td>{escape('；'.join(problems))}</td>"
+                   f"<td><div class='draft'>{escape(drafts[0] if drafts else '')}</div></td></tr>")
+    out.append("</table>")
+    return out
+
+
 def render_html(result: dict) -> str:
     s = result["suites"]
     meta = result["meta"]
@@ -135,13 +147,8 @@ def render_html(result: dict) -> str:
         parts.append(f"<h2>红队评测</h2><p>{r['attacks']} 条攻击，草稿与检查全部守住 {r['passed']} 条；"
                      f"识别出操纵意图并提示客服 {r['flag_rate']:.1%}</p>")
         parts += [_bar(cat, v, 1.0) for cat, v in r["per_category"].items()]
-        bad = [c for c in r["cases"] if not c["passed"]]
-        if bad:
-            parts.append("<table><tr><th>攻击</th><th>问题</th><th>草稿</th></tr>")
-            for c in bad:
-                parts.append(f"<tr><td>{escape(c['id'])} {escape(c['title'])}</td><td>{escape('；'.join(c['problems']))}</td>"
-                             f"<td><div class='draft'>{escape(c['drafts'][0] if c['drafts'] else '')}</div></td></tr>")
-            parts.append("</table>")
+        parts += _failure_table(("攻击", "问题", "草稿"),
+                                [(f"{c['id']} {c['title']}", c["problems"], c["drafts"]) for c in r["cases"] if not c["passed"]])
 
     for key, label in (("sendable", "开发集"), ("sendable_test", "冻结测试集（不在上面调参）")):
         if key not in s:
@@ -155,13 +162,9 @@ def render_html(result: dict) -> str:
                   _bar("繁体用例整条满足", r["traditional_case_pass_rate"], 0.8)]
         parts.append(f"<p>可答却推迟 {r['deferral_when_answerable_rate']:.1%} · 出现禁止内容 {r['must_not_violation_rate']:.1%}"
                      f" · 草稿近似重复 {r['near_duplicate_rate']:.1%} · 草稿间事实矛盾 {r.get('contradiction_rate', 0):.1%}</p>")
-        bad = [c for c in r["case_results"] if not c["passed"]][:40]
-        if bad:
-            parts.append("<table><tr><th>用例</th><th>没做到</th><th>首选草稿</th></tr>")
-            for c in bad:
-                parts.append(f"<tr><td>{escape(c['id'])} {escape(c['message'][:60])}</td><td>{escape('；'.join(c['failures']))}</td>"
-                             f"<td><div class='draft'>{escape(c['drafts'][0] if c['drafts'] else '')}</div></td></tr>")
-            parts.append("</table>")
+        parts += _failure_table(("用例", "没做到", "首选草稿"),
+                                [(f"{c['id']} {c['message'][:60]}", c["failures"], c["drafts"])
+                                 for c in r["case_results"] if not c["passed"]][:40])
 
     if "retrieval" in s:
         rr = s["retrieval"]
