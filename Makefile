@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+STORES := $(notdir $(wildcard stores/*))
 
 .PHONY: install run test ingest eval bench clean
 
@@ -33,9 +34,12 @@ test: install
 	$(BIN)/python -m pytest
 	$(BIN)/copilot ingest
 	$(BIN)/copilot eval all --report evals/reports/latest --baseline evals/reports/baseline
+	# the other sample stores: each with its own index, eval sets and thresholds (stores/<id>/evals/)
+	for s in $(STORES); do $(BIN)/copilot eval all --knowledge stores/$$s/knowledge --report evals/reports/latest_$$s || exit 1; done
 
 eval: ingest
 	$(BIN)/copilot eval all --report evals/reports/latest --baseline evals/reports/baseline
+	for s in $(STORES); do $(BIN)/copilot eval all --knowledge stores/$$s/knowledge --report evals/reports/latest_$$s || exit 1; done
 
 bench: ingest
 	$(BIN)/python benchmarks/ingest_bench.py

@@ -27,7 +27,7 @@ class Chunk(BaseModel):
     kind: Kind
     source: str  # path relative to the knowledge dir, e.g. "store/policies.md"
     section: str = ""  # heading path, "一、… > （二）…"
-    ref: str  # stable human-readable reference: "policy/七天无理由退换货", "faq/DJ-2301/能机洗吗"
+    ref: str  # stable human-readable reference: "policy/<章节标题>", "faq/<SKU>/<问题>", "product/<SKU>"
     sku: str = ""
     flags: list[str] = Field(default_factory=list, exclude=True, description="instruction-like text removed at load")
 
@@ -118,6 +118,8 @@ INTENT_LABELS: dict[str, str] = {
 INTENTS: tuple[str, ...] = get_args(Intent)
 # after-sale needs that mean something went wrong with the goods
 COMPLAINT_INTENTS: frozenset[str] = frozenset({"quality_complaint", "damaged_wrong"})
+# a promotion ending within this many hours is a true reason for urgency (drafts, prompts and the urgency rule)
+URGENCY_HOURS = 24
 
 
 class PersonaGuess(BaseModel):

@@ -61,13 +61,16 @@ def kb(tmp_path):
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory):
     """The repository's real knowledge base, ingested once with the default embedder."""
+    from copilot.knowledge.doctor import diagnose
     from copilot.knowledge.ingest import ingest
     from copilot.retrieval.retriever import Retriever
 
     root = tmp_path_factory.mktemp("real")
     settings = Settings(knowledge_dir=KNOWLEDGE, data_dir=root / "data", evals_dir=EVALS)
     report = ingest(settings)
-    return settings, Retriever(settings), report
+    retriever = Retriever(settings)
+    diagnose(settings, retriever)  # calibrated like `copilot ingest` does, so no test depends on which ran first
+    return settings, retriever, report
 
 
 @pytest.fixture(scope="module")

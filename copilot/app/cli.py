@@ -16,10 +16,8 @@ from pydantic import ValidationError
 
 from ..drafting.io import DraftRequest
 from ..errors import CopilotError, InputError, invalid_input
-from ..evaluation.run import evaluate, suite_table, summary_lines
-from ..evaluation.suites import SUITES
+from ..evaluation.run import evaluate, store_settings, suite_table, summary_lines
 from ..knowledge.embedders import describe
-from ..knowledge.ingest import ingest as run_ingest
 from ..schema import EMOTION_LABELS, STAGE_LABELS, Turn
 from ..settings import CONFIG_ENV, Settings, load_settings
 from .feedback import dump_jsonl
@@ -46,6 +44,7 @@ def main(
 ) -> None:
     if config is not None:
         os.environ[CONFIG_ENV] = str(config)
+    _state.pop("settings", None)  # one invocation, one set of settings (CliRunner reuses the process)
     _state["explicit"] = dict(knowledge_dir=knowledge_dir, data_dir=data_dir, embedder=embedder, chroma_url=chroma_url)
 
 
@@ -65,18 +64,45 @@ def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="忽略已有索引，全部重新计算")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """导入 knowledge/ 下的文档、商品目录、政策和 FAQ，增量更新索引。"""
+    """导入 knowledge/ 下的文档、商品目录、政策和 FAQ，增量更新索引；随后做店铺自检并校准无答案阈值。"""
     s = settings()
     if not as_json:
         typer.echo(f"嵌入模型：{describe(s.embedder)}", err=True)
     bar = _progress_printer(enabled=not as_json)
-    report = run_ingest(s, rebuild=rebuild, progress=bar)
+    ws = workspace(s)
+    report = ws.reindex(rebuild=rebuild, progress=bar)  # the workspace's reindex also runs the self-check
+    doctor = ws.last_doctor
     if as_json:
-        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
+        data = asdict(report)
+        if doctor is not None:
+            data["doctor"] = {"summary": doctor.summary_line(), "gaps": [c.id for c in doctor.gaps],
+                              "threshold": doctor.threshold, "threshold_source": doctor.threshold_source}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         typer.echo(report.summary())
+        if doctor is not None:
+            typer.echo(doctor.summary_line())
     if report.problems:
         raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    eval_file: Annotated[Optional[Path], typer.Option("--eval", help="检索评测文件（默认 <知识目录>/../evals/retrieval.jsonl）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """店铺自检：知识库缺什么（退换、快递、发票、售后、价格库存、活动、文件格式），并按本店问题校准无答案阈值。"""
+    report = workspace().doctor(eval_path=eval_file)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    for line in report.lines():
+        if line.startswith("✗"):
+            typer.secho(line, fg="red")
+        elif line.startswith("✓"):
+            typer.secho(line, fg="green")
+        else:
+            typer.echo(line)
 
 
 def _progress_printer(enabled: bool):
@@ -154,11 +180,22 @@ def eval_cmd(
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="与之前的结果目录对比：新失败与新通过")] = None,
     sweep: Annotated[bool, typer.Option("--sweep", help="检索：扫描 dense/lexical 融合权重")] = False,
     judge: Annotated[int, typer.Option("--judge", help="配置了大模型时，让它按评分细则给首选草稿打分 N 次（0=不评）")] = 0,
+    knowledge: Annotated[Optional[Path], typer.Option(
+        "--knowledge", help="评测另一家店铺：它的 knowledge 目录（如 stores/tea/knowledge）；评测集取旁边的 evals/，索引单独存放并先增量导入")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """离线评测：检索、买家分析、规则检查器、样例对话；写 JSON 与中文 HTML 报告，未达 evals/thresholds.yaml 时退出码为 1。"""
+    """离线评测：检索、买家分析、规则检查器、样例对话；写 JSON 与中文 HTML 报告，未达 evals/thresholds.yaml 时退出码为 1。
+
+    all 只跑该店评测目录里有数据的套件。"""
     s = settings()
-    suites = tuple(SUITES) if suite == "all" else tuple(x.strip() for x in suite.split(","))
+    if knowledge is not None:
+        s = store_settings(s, knowledge)
+        report_ = workspace(s).reindex()
+        if report_.problems:
+            for p in report_.problems:
+                typer.echo(f"错误：{p.path}：{p.reason}", err=True)
+            raise typer.Exit(1)
+    suites = ("all",) if suite == "all" else tuple(x.strip() for x in suite.split(","))
     run, written = evaluate(s, suites, report_dir=report, baseline=baseline, backend=backend, repeat=repeat,
                             judge=judge, sweep=sweep)
     if as_json:

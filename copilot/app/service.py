@@ -2,11 +2,12 @@
 
 The CLI, the HTTP API and the Gradio UI only parse input and call these
 methods, so they share behaviour (drafting, checks, search, uploads,
-reindex, feedback, knowledge gaps, evals).
+reindex, feedback, knowledge gaps, evals, the store self-check).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..evaluation.results import EvalRun
 from ..evaluation.run import evaluate
 from ..evaluation.suites import SUITES
 from ..knowledge.catalog import Catalog
+from ..knowledge.doctor import DoctorReport, diagnose
 from ..knowledge.ingest import IngestReport, ingest
 from ..knowledge.uploads import save_upload
 from ..rules.checking import Checker
@@ -29,6 +31,8 @@ from ..rules.registry import CheckReport
 from ..schema import Hit, SearchResult
 from ..settings import Settings
 from .feedback import FeedbackIn, FeedbackStore
+
+log = logging.getLogger(__name__)
 
 
 class ReindexBusyError(CopilotError):
@@ -44,6 +48,7 @@ class Workspace:
         self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
         self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
         self._reindex = threading.Lock()
+        self.last_doctor: DoctorReport | None = None  # the latest store self-check (refreshed by every reindex)
 
     # what the edges show ----------------------------------------------------
 
@@ -95,9 +100,35 @@ class Workspace:
             report = ingest(self.settings, rebuild=rebuild, embedder=retriever.embedder, store=retriever.store,
                             progress=progress)
             retriever.reload()
+            self._recalibrate()
             return report
         finally:
             self._reindex.release()
+
+    def doctor(self, *, eval_path: Path | None = None, save: bool = True) -> DoctorReport:
+        """The store self-check: what the knowledge folder lacks for good drafts, and the no-answer threshold
+        calibrated on the store's own questions (stored with the served index unless ``save`` is False, so search and
+        drafting use it at once)."""
+        report = diagnose(self.settings, self.copilot.retriever, eval_path=eval_path, save=save)
+        self.last_doctor = report
+        return report
+
+    def _recalibrate(self) -> None:
+        """After a reindex: check the store again and calibrate the new generation. A failure here never fails the
+        reindex (the new index serves with the setting's threshold)."""
+        try:
+            self.doctor()
+        except (CopilotError, OSError, ValueError) as exc:
+            log.warning("store self-check after reindex failed: %s", exc)
+            self.last_doctor = None
+
+    @property
+    def no_answer_threshold(self) -> float:
+        """The threshold in effect for the served index (the setting's value while there is none)."""
+        try:
+            return self.copilot.retriever.no_answer_threshold
+        except CopilotError:
+            return self.settings.no_answer_threshold
 
     # feedback ------------------------------------------------------------------
 
@@ -108,7 +139,7 @@ class Workspace:
         return self.feedback.add_or_spool(fb)
 
     def gaps(self, limit: int = 20) -> list[dict]:
-        return self.feedback.gaps(threshold=self.settings.no_answer_threshold, limit=limit)
+        return self.feedback.gaps(threshold=self.no_answer_threshold, limit=limit)
 
     def export_feedback(self) -> list[dict]:
         """Edited and rejected drafts as candidate eval cases."""

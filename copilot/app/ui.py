@@ -4,7 +4,7 @@ A thin edge over ``service.Workspace``: a conversation view, buyer message
 box and product picker; the detected persona/stage/emotion with overrides;
 draft cards with strategy, rule badges and expandable sources; adopt,
 edit-then-adopt and reject-with-reason (all recorded as feedback); a
-knowledge tab (search, upload, reindex with progress, knowledge gaps) and an
+knowledge tab (search, upload, reindex with progress, the store self-check, knowledge gaps) and an
 eval tab (run the offline eval, open its report).
 """
 
@@ -71,6 +71,11 @@ def preview_md(p: dict | None) -> str:
     rows = [(label, part.get(key) or []) for key, label in (("added", "新增"), ("removed", "删除"), ("changed", "修改"))]
     return "\n\n" + "\n".join(f"- {label} {len(items)}：{'、'.join(items[:10])}{' …' if len(items) > 10 else ''}"
                                  for label, items in rows if items)
+
+
+def doctor_md(report) -> str:
+    """The store self-check as Markdown: one line per topic (✓/✗ with what to add), notes, the threshold."""
+    return report.markdown()
 
 
 def analysis_md(a: dict) -> str:
@@ -288,11 +293,27 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 try:
                     r = ws.reindex(progress=report)
                 except CopilotError as exc:
-                    return f"**重建失败**：{exc.message}"
-                return r.summary().replace("\n", "\n\n")
+                    return f"**重建失败**：{exc.message}", gr.update()
+                doctor = ws.last_doctor  # the reindex checked the store again and recalibrated the threshold
+                summary = r.summary().replace("\n", "\n\n")
+                if doctor is None:
+                    return summary, gr.update()
+                return summary + "\n\n" + doctor.summary_line(), doctor_md(doctor)
 
+            def do_doctor():
+                try:
+                    return doctor_md(ws.doctor())
+                except CopilotError as exc:
+                    return f"**自检失败**：{exc.message}"
+
+            gr.Markdown("### 店铺自检")
+            with gr.Row():
+                doctor_btn = gr.Button("运行店铺自检（检查缺失的知识并校准无答案阈值）", elem_id="doctor-button")
+            doctor_box = gr.Markdown(doctor_md(ws.last_doctor) if ws.last_doctor else "点「运行店铺自检」查看知识库缺什么；每次重建索引后自动更新。",
+                                     elem_id="doctor-report")
             upload_btn.click(do_upload, [upload, as_policy, replace], knowledge_status)
-            reindex_btn.click(do_reindex, None, knowledge_status, concurrency_limit=1)
+            reindex_btn.click(do_reindex, None, [knowledge_status, doctor_box], concurrency_limit=1)
+            doctor_btn.click(do_doctor, None, doctor_box, concurrency_limit=1)
             gaps_btn = gr.Button("查看知识缺口（检索弱的买家问题）")
             gaps_box = gr.Dataframe(headers=["买家问题", "次数", "平均分", "无答案次数"], interactive=False)
             gaps_btn.click(lambda: [[g["question"], g["count"], g["avg_score"], g["ungrounded"]] for g in ws.gaps()],

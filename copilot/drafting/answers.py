@@ -205,7 +205,7 @@ def _fits(message: str, value: str) -> bool:
 
 def spec_answer(product: Product, message: str, skip: set[str] | None = None) -> str | None:
     """The product specs the buyer asks about by name (材质, 容量, 「成分」 for 面料成分) or by value (「60支」,
-    「6小时」), as one sentence (at most two specs); a spec in ``skip`` (already said) is left out."""
+    「N小时」), as one sentence (at most two specs); a spec in ``skip`` (already said) is left out."""
     found = []
     for key, value in product.specs.items():
         parts = [p for p in re.split(r"[/、]", key) if len(p) >= 2]

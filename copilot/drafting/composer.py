@@ -37,6 +37,7 @@ PRICE_TERMS = re.compile(r"券|内部价|叠加|一起用|改价")  # what the p
 ASKS_IF_THERE = re.compile(r"在吗|在不在|有人吗|在么")
 GAVE_USUAL_SIZE = re.compile(r"平时(都)?穿\s?[SMLX\d]|穿\s?[SMLX]{1,3}码|[SMLX]{1,3}码")
 _ORDER_NO = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
+_SKIN = re.compile(r"肤质|敏感肌|干皮|油皮|混油|混干")
 
 
 def _pick(options: list[str], *keys: str) -> str:
@@ -131,6 +132,11 @@ class Composer:
         return _pick(self.p.clarify["order"], ctx.message)
 
     def question(self, ctx: DraftContext, ask: str | None, kind: str, strategy: str = "") -> str:
+        # 「尺码、发货、售后都可以问我」 only in a store that has size charts; 「规格」 in any other
+        sized = any(p.size_chart for p in ctx.catalog.products)
+        return self._question(ctx, ask, kind, strategy).replace("{topics}", "尺码" if sized else "规格")
+
+    def _question(self, ctx: DraftContext, ask: str | None, kind: str, strategy: str) -> str:
         a = ctx.analysis
         key = (ctx.message, "q", strategy)
         if ask:
@@ -141,7 +147,7 @@ class Composer:
             if GAVE_USUAL_SIZE.search(ctx.buyer_text):  # never ask again what the buyer already said
                 return _pick(self.p.questions["generic"], *key)
             return _pick(self.p.questions["fit"], *key)
-        if a.intent == "usage" and ctx.product and ctx.product.category == "美妆护肤":
+        if a.intent == "usage" and ctx.product and _SKIN.search(ctx.product.statements()):  # the store speaks of 肤质
             return _pick(self.p.questions["skin"], *key)
         if a.intent == "size" and ctx.product and ctx.product.size_chart:
             q = "shoes" if "脚长" in ctx.product.size_chart.columns else "size"

@@ -13,8 +13,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from ..buyer.signals import detect_intent
-from ..knowledge.catalog import Product
-from ..schema import Hit
+from ..knowledge.catalog import Product, Variant
+from ..schema import URGENCY_HOURS, Hit
 from .answers import content_bigrams
 from .context import DraftContext
 from .phrases import ComposerPhrases
@@ -41,6 +41,9 @@ def when(dt: datetime, now: datetime) -> str:
 CATALOG_ASK = re.compile(r"还卖|卖(些|点)?(什么|啥)|有(什么|啥)(别的|其他)?(商品|东西|产品|宝贝)|都有(什么|啥)")
 _VARIANT = re.compile(r"[^\s，。]{1,3}色|[SMLX]{1,3}码?|\d{2}码|尺码")
 _AFTER_END = re.compile(r"明天|之后|以后|过了|结束|还有吗|还有没")
+_OFFER_ASK = re.compile(r"券|优惠|便宜|活动|满减|折|少点|划算|学生")
+_EXCLUDES = re.compile(r"除外|不参与|不参加|不可用|不能用|不计入|不适用|不享受")
+_ONLY = re.compile(r"仅限|只限|仅适用")
 _PRICE_MOVE = re.compile(r"涨价|调价|降价|还是\d+|现在\d+|现在是|变\d+|\d+了|以后|明天|过几天|下个月|到时候")
 
 
@@ -64,21 +67,41 @@ class FactSentences:
     def __init__(self, phrases: ComposerPhrases) -> None:
         self.p = phrases
 
-    def price_sentences(self, ctx: DraftContext) -> list[str]:
+    def price_sentences(self, ctx: DraftContext, variant: Variant | None = None) -> list[str]:
+        """The page price and running promotions; of the variant the buyer named when it has its own price."""
         p, f = ctx.product, ctx.facts
         active = f.active_promotions if f else []
+        base = variant.price_or(p, ctx.now) if (p and variant) else (p.price_at(ctx.now) if p else None)
         out = []
         if active:
             for promo in active[:2]:
                 line = render(self.p.price.active_promo, title=promo.title, discount=promo.discount,
                               ends=when(promo.ends_at, ctx.now))
-                calc = self.promo_math(p.price_at(ctx.now), promo.discount) if p else None
+                calc = self.promo_math(base, promo.discount) if base else None
                 if calc:
                     line = line.rstrip("。") + f"，{calc}。"
                 out.append(line)
         elif p:
-            out.append(render(self.p.price.no_promo, price=f"{p.price_at(ctx.now):g}"))
+            out.append(render(self.p.price.no_promo, price=f"{base:g}"))
+        if variant is not None and variant.price is not None and out:
+            out.insert(0, render(self.p.price.variant_price, variant=variant.label, price=f"{base:g}"))
         return out
+
+    def shop_offers(self, ctx: DraftContext, product: Product) -> list[str]:
+        """The shop-wide promotions and coupons running now that the product may use: a condition excluding
+        its category or name (「冷链生鲜不参与」), or limiting the offer to other goods (「仅限某类商品」), leaves it out."""
+        words = {w for w in [product.name, *product.aliases, *re.split(r"[/／、>]", product.category)] if len(w) >= 2}
+        coupons = ctx.catalog.shop.coupons
+        out = []
+        for pr in ctx.catalog.store_promotions(ctx.now):
+            cond = pr.condition
+            named = any(w in cond for w in words)
+            if named and _EXCLUDES.search(cond) or (_ONLY.search(cond) and not named):
+                continue
+            extra = render(self.p.price.promo_condition, condition=cond.strip().rstrip("。；;，,")) if cond.strip() else ""
+            out.append(render(self.p.price.shop_coupon if any(pr is c for c in coupons) else self.p.price.shop_promo,
+                              title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now), condition=extra))
+        return out[:2]
 
     @staticmethod
     def promo_math(price: float, discount: str) -> str | None:
@@ -114,11 +137,12 @@ class FactSentences:
                       starts=f"{pr.starts_at.month}月{pr.starts_at.day}日", ends=f"{pr.ends_at.month}月{pr.ends_at.day}日")
 
     def stock_sentence(self, product: Product, ctx: DraftContext) -> str:
+        """The product's stock as a state, the count (in the product's unit) only when it is low."""
         threshold = ctx.catalog.shop.low_stock_threshold
         if product.stock <= 0:
             return self.p.stock["none"]
         if product.stock <= threshold:
-            return render(self.p.stock["low"], stock=product.stock)
+            return render(self.p.stock["low"], stock=product.stock, unit=product.unit)
         return self.p.stock["plenty"]
 
     def urgency_sentence(self, ctx: DraftContext) -> str | None:
@@ -126,12 +150,12 @@ class FactSentences:
         f, p = ctx.facts, ctx.product
         if not f or not p:
             return None
-        ending = [pr for pr in f.active_promotions if pr.ends_within(ctx.now, timedelta(hours=24))]
+        ending = [pr for pr in f.active_promotions if pr.ends_within(ctx.now, timedelta(hours=URGENCY_HOURS))]
         if ending:
             pr = ending[0]
             return render(self.p.urgency["promo_ending"], title=pr.title, when=when(pr.ends_at, ctx.now))
         if 0 < p.stock <= ctx.catalog.shop.low_stock_threshold:
-            return render(self.p.urgency["low_stock"], stock=p.stock)
+            return render(self.p.urgency["low_stock"], stock=p.stock, unit=p.unit)
         return None
 
     def value_sentence(self, ctx: DraftContext) -> str | None:
@@ -152,7 +176,11 @@ class FactSentences:
         if haggles(sub, product):
             out.append(self.p.price.no_authority[0])
         facts = ctx.catalog.facts(product.sku, now)
-        out += self.price_sentences(replace(ctx, product=product, facts=facts))
+        named_variants = product.variants_in(sub)
+        variant = named_variants[0] if len({v.price_or(product, now) for v in named_variants}) == 1 else None
+        out += self.price_sentences(replace(ctx, product=product, facts=facts), variant)
+        if not facts.active_promotions or _OFFER_ASK.search(sub):  # 「有券吗」「便宜点」: the shop's own offers
+            out += self.shop_offers(ctx, product)
         ended = [pr for pr in product.promotions if pr.ends_at <= now and (now - pr.ends_at).days <= 31]
         named = [pr for pr in ended if content_bigrams(pr.title + pr.discount) & content_bigrams(sub)]
         if ended and (named or not facts.active_promotions):  # over: said so, never quoted as running
@@ -182,16 +210,26 @@ class FactSentences:
         return out
 
     def store_promotions(self, ctx: DraftContext) -> list[str]:
-        """Running promotions across the catalog (no product named): up to three, each with its end."""
-        out = []
+        """Running promotions (no product named): the shop-wide promotions and coupons first, with their
+        conditions, then the products' own; up to three of each, each with its end."""
+        def condition(pr) -> str:
+            text = pr.condition.strip().rstrip("。；;，,")
+            return render(self.p.price.promo_condition, condition=text) if text else ""
+
+        coupons = ctx.catalog.shop.coupons
+        out = [render(self.p.price.shop_coupon if any(pr is c for c in coupons) else self.p.price.shop_promo,
+                      title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now), condition=condition(pr))
+               for pr in ctx.catalog.store_promotions(ctx.now)[:3]]
+        products = []
         for p in ctx.catalog.products:
             for pr in p.active_promotions(ctx.now):
-                out.append(render(self.p.price.store_promo, name=p.aliases[0] if p.aliases else p.name,
-                                  title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now)))
+                products.append(render(self.p.price.store_promo, name=p.aliases[0] if p.aliases else p.name,
+                                       title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now),
+                                       condition=condition(pr)))
                 break
-            if len(out) == 3:
+            if len(products) == 3:
                 break
-        return out
+        return out + products
 
     def overview(self, ctx: DraftContext) -> str:
         """The catalog by category, in the buyers' words (each product's first alias)."""
@@ -202,14 +240,32 @@ class FactSentences:
         return render(self.p.catalog_overview, listing=listing)
 
     def stock_answer(self, ctx: DraftContext, product: Product, sub: str) -> str:
+        """Stock for the question: of the variants the buyer names (「黑色 / M 目前有货」, never a count: the
+        rules check counts against the product's stock), else of the product, saying which variants are out."""
+        named = product.variants_in(sub)
+        if named:
+            have = [v.label for v in named if v.stock > 0]
+            out = [v.label for v in named if v.stock <= 0]
+            lines = [render(self.p.stock["variant_in"], variant="、".join(have[:3]))] if have else []
+            if out:
+                lines.append(render(self.p.stock["variant_out"], variant="、".join(out[:3])))
+                if not have:  # what the buyer can have instead: the in-stock variants closest to the one asked for
+                    asked = {w for v in named for x in v.options.values() for w in re.split(r"[\s/]+", x) if w}
+                    alike = sorted((v for v in product.variants if v.stock > 0 and v not in named),
+                                   key=lambda v: -len(asked & {w for x in v.options.values() for w in re.split(r"[\s/]+", x)}))
+                    if alike:
+                        lines.append(render(self.p.stock["variant_alternatives"], variant="、".join(v.label for v in alike[:3])))
+            return "".join(lines)
         line = self.stock_sentence(product, ctx)
-        if product.stock > 0 and _VARIANT.search(sub):  # the catalog keeps one stock figure per product
+        if product.stock > 0 and _VARIANT.search(sub):  # a variant the catalog does not list: the page says
             line = line.rstrip("。") + "，" + self.p.stock["variant"]
+        elif product.stock > 0 and (out := [v.label for v in product.variants if v.stock <= 0]):
+            line += render(self.p.stock["variants_out"], variant="、".join(out[:3]))
         return line
 
     def recommendation(self, ctx: DraftContext, hits: list[Hit]) -> tuple[str, str] | None:
         """Another product in stock: the first the search found, else one of this product's category
-        (「有啥跟卫衣搭的外套」 on a hoodie's page)."""
+        (「有啥跟这个搭的」 on a product page)."""
         current = ctx.product.sku if ctx.product else None
         found = [h.sku for h in hits if h.sku and h.sku != current]
         same = [p.sku for p in ctx.catalog.products if p.sku != current and

@@ -4,8 +4,8 @@ A model that was shown the answer plan, the product facts, the conversation and 
 source for any other number: a price, a duration, a percentage or a count it writes beyond those is invented
 (or at best a lucky guess), so the draft is not sent as it is. ``unplanned_facts(text, data)`` lists them.
 
-Figures are compared by value, so 「七天」 is backed by 「7天」 and 「159元」 by 「159.0」. Digits glued to Latin
-letters are identifiers or size labels (「2XL」, 「DJ-2301」), not claims, and are left alone; so are digits
+Figures are compared by value, so 「十二天」 is backed by 「12天」 and 「159元」 by 「159.0」. Digits glued to Latin
+letters are identifiers or size labels (「2XL」, 「AB-1001」), not claims, and are left alone; so are digits
 next to a masked part of personal data (「138****5678」).
 """
 

@@ -27,8 +27,12 @@ class PricePhrases(_Data):
     after_end: str  # {price}
     changed: str  # {day} {price}
     pending: str  # {day} {price} {now_price} {when}
-    store_promo: str  # {name} {title} {discount} {ends}
+    store_promo: str  # {name} {title} {discount} {ends} {condition}
+    shop_promo: str  # a shop-wide promotion: {title} {discount} {ends} {condition}
+    shop_coupon: str  # a shop coupon: {title} {discount} {ends} {condition}
+    promo_condition: str  # {condition}: what fills the {condition} of the three above ("" without one)
     value: str
+    variant_price: str  # {variant} {price}
 
 
 class ComposerPhrases(_Data):
@@ -38,7 +42,8 @@ class ComposerPhrases(_Data):
     questions: dict[str, list[str]]
     price: PricePhrases
     urgency: dict[str, str]
-    stock: dict[str, str]
+    stock: dict[str, str]  # plenty, low ({stock} {unit}), none, none_promo, variant, variant_in / variant_out /
+    # variants_out ({variant}: the variants' labels)
     trust: list[str]
     privacy: str
     size_usual_exact: str  # the chart says true to size: {note} {size}

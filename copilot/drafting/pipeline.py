@@ -179,7 +179,8 @@ class Copilot:
             product = catalog.get(analysis.products[0])
         timings["analysis_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        hits, grounded = retrieve(self.retriever, req.message, req.history, product, self.settings.no_answer_threshold)
+        threshold = self.retriever.no_answer_threshold  # the store's calibrated value unless the user set one
+        hits, grounded = retrieve(self.retriever, req.message, req.history, product, threshold)
         timings["retrieval_ms"] = (time.perf_counter() - t) * 1000
         product_chunk = self.retriever.chunk_by_ref(f"product/{product.sku}") if product else None
         ctx = DraftContext(
@@ -199,7 +200,7 @@ class Copilot:
         )
         t = time.perf_counter()
         ctx.plan = self.composer.planner.build(
-            ctx, self.retriever, threshold=self.settings.no_answer_threshold, mentions=self.retriever.index().products.mentions,
+            ctx, self.retriever, threshold=threshold, mentions=self.retriever.index().products.mentions,
         )
         timings["plan_ms"] = (time.perf_counter() - t) * 1000
         items = ctx.plan.items

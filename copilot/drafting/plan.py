@@ -102,7 +102,7 @@ class Planner:
             if single or (intent == "other" and k == 0 and len(subs) == 1):
                 intent = ctx.analysis.intent
             product = self._product_for(sub, ctx, mentions)
-            intent = refine(intent, asking, product)
+            intent = refine(intent, asking, product, sub)
             if single or retriever is None:
                 hits, grounded = ctx.hits, ctx.grounded
             else:
@@ -202,14 +202,15 @@ class Planner:
             intent = "price"  # 「你退我20块呗」 asks for a lower price, whatever else it says
         if intent in ("price", "promotion") and not future and not re.search(r"价保|保价|差价", sub):  # 价保 is policy  # a future price the catalog does not hold is never guessed
             if product:
-                return item.model_copy(update={"kind": "price", "sentences": self.facts.price_answer(ctx, product, sub), "source_ids": src})
+                lines = _named(self.facts.price_answer(ctx, product, sub), product, ctx)
+                return item.model_copy(update={"kind": "price", "sentences": lines, "source_ids": src})
             if intent == "promotion":
                 lines = self.facts.store_promotions(ctx)
                 if lines:
                     return item.model_copy(update={"kind": "price", "sentences": lines})
         if product and intent == "stock":
             line = self.facts.stock_answer(ctx, product, sub)
-            return item.model_copy(update={"kind": "stock", "sentences": [line], "source_ids": src})
+            return item.model_copy(update={"kind": "stock", "sentences": _named([line], product, ctx), "source_ids": src})
         if CATALOG_ASK.search(sub):  # 「你们店还卖些啥」: what the catalog holds, computed
             return item.model_copy(update={"kind": "product", "sentences": [self.facts.overview(ctx)]})
         cross = product is None or re.search(r"搭|配什么|别的|其他|还有(什么|啥)", sub)  # not 「黑色跟燕麦色哪个好看」
@@ -281,7 +282,7 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
         if mine & bigrams(text):
             return True
         # a FAQ whose answer (not only its question) speaks of this: 「能比普通秋衣暖多少」 → 「比普通棉毛衫暖和一些」
-        topical = mine - catalog_names  # naming another product (「再买个羽绒服」) is not the topic
+        topical = mine - catalog_names  # naming another product (「再买个那款」) is not the topic
         return h.kind == "faq" and h.score >= 2 * MIN_SUB_SCORE and len(topical & bigrams(h.text)) >= 2
 
     best = best_hit(ctx)
@@ -291,7 +292,7 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
     if best is None and follow is not None and follow.kind != "product" and mine & bigrams(follow.text):
         return follow  # 「要专票 需要什么资料 多久能开好」: a follow-up is answered from the same section
     if best is not None and product is not None and best.sku != product.sku and not faulty:
-        # what this product's own FAQ says (手表 ships 顺丰) beats the store-wide default (默认中通)
+        # what this product's own FAQ says (this product ships by another carrier) beats the store-wide default
         own = next((h for h in ctx.hits[:6] if h.sku == product.sku and h.kind == "faq" and on_topic(h)
                     and h.score >= 0.6 * best.score), None)
         best = own or best
@@ -338,7 +339,7 @@ def _dedupe(plan: AnswerPlan) -> None:
         if item.sentences:
             answered_intent.setdefault(item.intent, k)
         elif item.same_as is None and not item.ask:
-            # 「…48小时内退款 … 多久到账」: an earlier answer already speaks of it, so it is not deferred after it
+            # 「…N小时内退款 … 多久到账」: an earlier answer already speaks of it, so it is not deferred after it
             asked = item.asking or item.question
             mine = {g for g in content_bigrams(asked) if not g.isascii() and not any(c.isascii() for c in g)}
             choices = options(asked)
@@ -373,3 +374,12 @@ def near_duplicate(a: str, b: str) -> bool:
     """Do two drafts say the same thing (body bigram overlap ≥ ``NEAR_DUPLICATE`` of the smaller)?"""
     ga, gb = body_bigrams(a), body_bigrams(b)
     return len(ga & gb) / (min(len(ga), len(gb)) or 1) >= NEAR_DUPLICATE
+
+
+def _named(lines: list[str], product: Product, ctx: DraftContext) -> list[str]:
+    """Catalog sentences about a product other than the page's name it: 「这款」 on another product's page would
+    state this page's stock or price wrongly (a buyer naming another product on this page)."""
+    if ctx.product is not None and ctx.product.sku == product.sku:
+        return lines
+    name = product.aliases[0] if product.aliases else product.name
+    return [x.replace("这款", name, 1) for x in lines]

@@ -23,7 +23,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, first_error
-from ..schema import COMPLAINT_INTENTS, EMOTION_LABELS, STAGE_LABELS, AnswerPlan, Hit
+from ..schema import (
+    COMPLAINT_INTENTS,
+    EMOTION_LABELS,
+    STAGE_LABELS,
+    URGENCY_HOURS,
+    AnswerPlan,
+    Hit,
+)
 from .context import DraftContext
 
 
@@ -201,13 +208,13 @@ def facts_block(ctx: DraftContext) -> str:
     lines = [f"商品：{p.name}", f"当前售价：{price}"]
     active = ctx.facts.active_promotions if ctx.facts else p.active_promotions(ctx.now)
     promos = [f"「{x.title}」{x.discount}，{_clock(x.ends_at, ctx.now)}结束"
-              + ("（24小时内结束）" if x.ends_within(ctx.now, timedelta(hours=24)) else "") for x in active[:2]]
+              + (f"（{URGENCY_HOURS}小时内结束）" if x.ends_within(ctx.now, timedelta(hours=URGENCY_HOURS)) else "") for x in active[:2]]
     lines.append("进行中的活动：" + ("；".join(promos) or "无"))
     pending = p.pending_price(ctx.now)
     if pending:
         lines.append(f"已确定的调价：{pending.effective_at.month}月{pending.effective_at.day}日起 {pending.price:g} 元")
     threshold = ctx.catalog.shop.low_stock_threshold
-    lines.append("库存：" + ("无货" if p.stock <= 0 else f"紧张，仅剩 {p.stock} 件" if p.stock <= threshold else "有货"))
+    lines.append("库存：" + ("无货" if p.stock <= 0 else f"紧张，仅剩 {p.stock} {p.unit}" if p.stock <= threshold else "有货"))
     lines.append(f"现在：{ctx.now:%m月%d日 %H:%M}")
     return "\n".join(lines)
 
@@ -308,7 +315,7 @@ def _notes(ctx: DraftContext, deferred: bool, no_plan: bool) -> list[str]:
     out = ["mid_conversation"] if ctx.history else []
     if a.stage == "after_sale" or a.negative or a.intent in COMPLAINT_INTENTS or a.emotion == "angry":
         out.append("apology")
-    p, day = ctx.product, timedelta(hours=24)
+    p, day = ctx.product, timedelta(hours=URGENCY_HOURS)
     ending = bool(ctx.facts and any(x.ends_within(ctx.now, day) for x in ctx.facts.active_promotions))
     low = bool(p and 0 < p.stock <= ctx.catalog.shop.low_stock_threshold)
     out.append("urgency" if (ending or low) and a.stage == "pre_sale" else "no_urgency")

@@ -105,11 +105,14 @@ def haggles(sub: str, product: Product) -> bool:
     return not figures or any(f >= 0.3 * product.price for f in figures)
 
 
-def refine(intent: str, asking: str, product: Product | None) -> str:
+def refine(intent: str, asking: str, product: Product | None, sub: str = "") -> str:
     """What the asking piece really needs where the first-match intent misreads it: 「补货了还有立减30吗」 asks
     about the promotion; 「前几天不是799吗」 about the price (a figure near the product's price)."""
     if intent in ("stock", "other") and PROMO_WORDS.search(asking):
         return "promotion"
+    if product is not None and product.variants and intent in ("other", "product_info", "size") and \
+            re.search(r"有吗|有没有|有货|还有|没货|缺货|能拍|能买|卖完", asking) and product.variants_in(sub or asking):
+        return "stock"  # 「65w黑色 有吗」 names a variant and asks whether it can be bought
     if product is not None and intent in ("other", "stock", "payment", "product_info") and re.search(
             r"到手|多少钱|什么价|啥价|几块|[买拍要]\s*[两俩三几2-9]\s*[盒件个支条双套瓶只]?.{0,4}多少", asking):
         return "price"  # 「到手多少」「买两盒多少」
@@ -121,7 +124,9 @@ def refine(intent: str, asking: str, product: Product | None) -> str:
         if figures and all(f < 0.3 * product.price for f in figures):  # 「这双也拿39可以吗」 names a size, not a price
             return "size" if product.size_chart else "other"
     if intent == "other" and product is not None:
-        for n in re.findall(r"(?<![\d.])(\d{2,5})(?:块|元)?(?![\d.])", asking):
+        # a figure near the price, unless it measures something else (「说好的N小时呢」「65W」「128G」)
+        for n in re.findall(r"(?<![\d.])(\d{2,5})(?:块|元)?(?![\d.])(?!\s?(?:小时|天|分|号|点|日|月|年|个|周|秒|"
+                            r"cm|mm|[gG]|kg|ml|[wW]|mAh|[TG]B?|寸|米|斤|克|%|码))", asking):
             if 0.5 * product.price <= float(n) <= 1.5 * product.price:
                 return "price"
     return intent

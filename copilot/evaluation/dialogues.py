@@ -26,6 +26,7 @@ from ..rules.honest_urgency import COUNT, DEADLINE, SCARCITY
 from ..rules.no_unauthorized_promise import GIFT, PRICE_CHANGE
 from ..schema import Turn, format_history
 from .judge import judge
+from .tracing import StoreEvidence
 
 
 class Expect(BaseModel):
@@ -178,9 +179,13 @@ def judge_expectations(reply: str, expect: Expect) -> list[dict]:
 
 
 def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3, progress=None,
-                      judge_repeats: int = 0) -> dict:
-    """Draft for every dialogue and judge the drafts; ``judge_repeats`` > 0 adds the LLM judge (needs an LLM)."""
+                      judge_repeats: int = 0, evidence: StoreEvidence | None = None) -> dict:
+    """Draft for every dialogue and judge the drafts; ``judge_repeats`` > 0 adds the LLM judge (needs an LLM).
+
+    With ``evidence`` (the store's files) every draft's facts are traced to them: a draft stating a figure,
+    carrier, guarantee or unit the store does not state fails (kind ``trace``)."""
     cases = []
+    untraced_drafts = 0
     rule_totals: dict[str, list[int]] = {}
     exp_totals: dict[str, list[int]] = {}
     for k, d in enumerate(dialogues):
@@ -195,6 +200,10 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
                 rule_totals[c.rule][0] += c.passed
                 if not c.passed:
                     failures.append({"draft": i, "kind": "rule", "name": c.rule, "reason": c.detail, "text": draft.text})
+            untraced = evidence.trace(draft.text, format_history(d.turns), d.now) if evidence else []
+            untraced_drafts += bool(untraced)
+            failures += [{"draft": i, "kind": "trace", "name": u.kind, "reason": u.reason, "text": draft.text}
+                         for u in untraced]
         top = result.drafts[0].text if result.drafts else ""
         for e in judge_expectations(top, d.expect):
             exp_totals.setdefault(e["expectation"], [0, 0])
@@ -242,6 +251,7 @@ def run_dialogue_eval(copilot: Copilot, dialogues: list[Dialogue], *, n: int = 3
             "mean_spread": round(sum(j["spread"] for j in judged) / len(judged), 3) if judged else None,
         } if judge_repeats else None,
         "draft_rule_pass_rate": round(clean_drafts / drafts, 4) if drafts else 1.0,
+        "untraced_draft_rate": round(untraced_drafts / drafts, 4) if drafts and evidence else None,
         "dialogue_pass_rate": round(sum(c["passed"] for c in cases) / len(cases), 4) if cases else 1.0,
         "expectation_pass_rate": round(
             sum(v[0] for v in exp_totals.values()) / max(1, sum(v[1] for v in exp_totals.values())), 4

@@ -65,6 +65,8 @@ def render_html(result: dict) -> str:
         cards += [_card("草稿规则通过率", f"{d['draft_rule_pass_rate']:.1%}", d["draft_rule_pass_rate"] >= 1.0),
                   _card("期望满足率", f"{d['expectation_pass_rate']:.1%}"),
                   _card("对话整段通过", f"{sum(c['passed'] for c in d['cases'])}/{d['dialogues']}")]
+        if d.get("untraced_draft_rate") is not None:
+            cards.append(_card("事实无出处的草稿", f"{d['untraced_draft_rate']:.1%}", d["untraced_draft_rate"] == 0))
     if "retrieval" in s:
         h = s["retrieval"]["modes"]["hybrid"]
         cards.append(_card("检索 R@3 / MRR", f"{h['recall@3']:.3f} / {h['mrr']:.3f}"))

@@ -141,6 +141,7 @@ class DialoguesResult(_Result):
     repaired_drafts: int
     judge: JudgeSummary | None
     draft_rule_pass_rate: float
+    untraced_draft_rate: float | None = None  # drafts stating a fact the store's files do not (None: not traced)
     dialogue_pass_rate: float
     expectation_pass_rate: float
     per_rule: dict[str, float]

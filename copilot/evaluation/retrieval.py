@@ -114,7 +114,7 @@ def run_retrieval_eval(settings: Settings, path: Path, *, sweep: bool = False, r
     for m in result["ablations"].values():
         m.pop("failures")
     points = top_scores(retriever, cases)
-    t = settings.no_answer_threshold
+    t = retriever.no_answer_threshold  # what search and drafting use: explicit setting, calibration or default
     neg = [s for s, a in points if not a]
     pos = [s for s, a in points if a]
     result["no_answer"] = {

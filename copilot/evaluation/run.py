@@ -32,8 +32,27 @@ def evaluate(settings: Settings, suites: tuple[str, ...], *, report_dir: Path | 
     return run, (write_report(run, report_dir) if report_dir is not None else None)
 
 
+def store_settings(settings: Settings, knowledge: Path) -> Settings:
+    """The settings for evaluating another store's folder: its knowledge, its own eval sets (``<store>/evals``
+    next to ``<store>/knowledge``, else the current ones) and an index of its own under the data dir, so two
+    stores never share an index."""
+    knowledge = Path(knowledge)
+    if not (knowledge / "store").is_dir() and not (knowledge / "docs").is_dir():
+        raise InputError(f"不是知识目录（缺少 store/ 或 docs/）：{knowledge}", message_en=f"not a knowledge dir: {knowledge}",
+                         hint="指向店铺的 knowledge 目录，例如 stores/tea/knowledge")
+    evals = knowledge.resolve().parent / "evals"
+    slug = knowledge.resolve().parent.name if knowledge.name == "knowledge" else knowledge.resolve().name
+    return settings.model_copy(update={
+        "knowledge_dir": knowledge,
+        "evals_dir": evals if evals.is_dir() else settings.evals_dir,
+        "data_dir": settings.data_dir / "stores" / slug,
+    })
+
+
 def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | None = None, repeat: int = 1,
                judge: int = 0, sweep: bool = False) -> EvalRun:
+    if suites == ("all",):  # every suite this store has data for
+        suites = tuple(name for name, s in SUITES.items() if s.available(settings))
     unknown = [s for s in suites if s not in SUITES]
     if unknown:
         raise InputError(f"未知的评测：{'、'.join(unknown)}（可用：{'、'.join(SUITES)}、all）", message_en=f"unknown suite {unknown}")

@@ -73,7 +73,7 @@ def near_duplicates(texts: list[str]) -> int:
 
 
 _PRICE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)元")
-_NO_PROMO = re.compile(r"没有进行中的活动|暂无进行中的活动|活动已经.{0,12}结束")
+_NO_PROMO = re.compile(r"没有进行中的活动|没有单品活动|暂无进行中的活动|活动已经.{0,12}结束")
 _PROMO_ON = re.compile(r"现在(这款)?有「")
 
 

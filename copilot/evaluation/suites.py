@@ -35,6 +35,7 @@ from .retrieval import format_table, run_retrieval_eval
 from .rules import format_rules, run_rules_eval
 from .sendable import load_cases as load_sendable
 from .sendable import run_sendable_eval
+from .tracing import StoreEvidence
 
 
 @dataclass
@@ -65,6 +66,11 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
 
 class Suite(ABC):
     name: str
+    data: str = ""  # the file or folder under the evals dir the suite reads ("" : none)
+
+    def available(self, settings: Settings) -> bool:
+        """Whether this store's eval folder has the suite's data (``all`` runs only those)."""
+        return not self.data or (settings.evals_dir / self.data).exists()
 
     @abstractmethod
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -84,6 +90,7 @@ class Suite(ABC):
 
 class RetrievalSuite(Suite):
     name = "retrieval"
+    data = "retrieval.jsonl"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         raw = run_retrieval_eval(env.settings, env.settings.evals_dir / "retrieval.jsonl", sweep=env.sweep,
@@ -103,6 +110,7 @@ class RetrievalSuite(Suite):
 
 class AnalysisSuite(Suite):
     name = "analysis"
+    data = "analysis.jsonl"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         raw = run_analysis_eval(env.copilot.analyzer, load_analysis_cases(env.settings.evals_dir / "analysis.jsonl"))
@@ -122,6 +130,7 @@ class RulesSuite(Suite):
     """The rule checker on the dev sets (``evals/rules``) and on every held-out set (``evals/rules_holdout*``)."""
 
     name = "rules"
+    data = "rules"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         evals = env.settings.evals_dir
@@ -152,23 +161,34 @@ class RulesSuite(Suite):
 
 class DialoguesSuite(Suite):
     name = "dialogues"
+    data = "dialogues"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
-        dialogues = load_dialogues(env.settings.evals_dir / "dialogues")
-        runs = []
-        for r in range(env.repeat):
-            label = "对话评测" + (f" 第{r + 1}/{env.repeat}轮" if env.repeat > 1 else "")
-            runs.append(run_dialogue_eval(env.copilot, dialogues, progress=progress_bar(label), judge_repeats=env.judge))
-        result = runs[0]
-        if env.repeat > 1:
-            result["repeats"] = _spread(runs)
-        return {self.name: DialoguesResult.model_validate(result)}
+        evidence = StoreEvidence(env.settings.knowledge_dir, catalog=env.copilot.current_catalog())
+        out: dict[str, SuiteResult] = {}
+        # the store's own dialogues, and a frozen held-out set when it has one (measured, never tuned on)
+        for name, folder in ((self.name, "dialogues"), (f"{self.name}_holdout", "dialogues_holdout")):
+            if name != self.name and not (env.settings.evals_dir / folder).is_dir():
+                continue
+            dialogues = load_dialogues(env.settings.evals_dir / folder)
+            runs = []
+            for r in range(env.repeat):
+                label = ("对话评测" if name == self.name else "留出对话") + (f" 第{r + 1}/{env.repeat}轮" if env.repeat > 1 else "")
+                runs.append(run_dialogue_eval(env.copilot, dialogues, progress=progress_bar(label),
+                                              judge_repeats=env.judge, evidence=evidence))
+            result = runs[0]
+            if env.repeat > 1:
+                result["repeats"] = _spread(runs)
+            out[name] = DialoguesResult.model_validate(result)
+        return out
 
     def failing(self, name: str, result: DialoguesResult) -> set[str]:
-        return {c.id for c in result.cases if not c.passed}
+        return {c.id for c in result.cases if not c.passed} if name == self.name else set()
 
     def summary(self, name: str, d: DialoguesResult) -> list[str]:
-        lines = [f"对话：{d.dialogues} 段、{d.drafts} 份草稿；草稿规则通过率 {d.draft_rule_pass_rate:.3f}，"
+        traced = f"事实无出处的草稿 {d.untraced_draft_rate:.3f}，" if d.untraced_draft_rate is not None else ""
+        lines = [f"{'对话' if name == self.name else '留出对话'}：{d.dialogues} 段、{d.drafts} 份草稿；"
+                 f"草稿规则通过率 {d.draft_rule_pass_rate:.3f}，{traced}"
                  f"期望满足率 {d.expectation_pass_rate:.3f}，整段通过率 {d.dialogue_pass_rate:.3f}"]
         if d.judge and d.judge.mean_score is not None:
             lines.append(f"大模型评审：{d.judge.cases} 段平均 {d.judge.mean_score} 分（1–5），"
@@ -178,6 +198,7 @@ class DialoguesSuite(Suite):
 
 class RedteamSuite(Suite):
     name = "redteam"
+    data = "redteam"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         raw = run_redteam(env.settings, env.settings.evals_dir / "redteam", copilot=env.copilot)
@@ -195,6 +216,7 @@ class SendableSuite(Suite):
     """Fresh blind-written cases: ``sendable`` is the dev split, ``sendable_test`` the frozen test split."""
 
     name = "sendable"
+    data = "sendable"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         out: dict[str, SuiteResult] = {}

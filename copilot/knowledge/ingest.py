@@ -31,12 +31,16 @@ from ..errors import (
 from ..schema import Chunk
 from ..settings import Settings
 from ..text.chunking import ChunkerConfig
+from .catalog_io import bundle, parse_catalog
 from .embedders import Embedder, get_embedder
-from .layout import CATALOG
-from .loaders import decode, load_file, scan
+from .layout import is_store_catalog, is_store_lexicon, kind_of
+from .loaders import decode, faq_csv_warnings, load_file, scan
 from .store import Generation, VectorStore
 
-CLEANING_VERSION = "c2"  # c2: knowledge sanitised on every path; the catalog is kept with the generation
+# c2: knowledge sanitised on every path; the catalog is kept with the generation
+# c3: open catalogs (a store's own fields, variants, units), every catalog file and the lexicon kept with it
+CLEANING_VERSION = "c3"
+MAX_WARNINGS_SHOWN = 10
 Progress = Callable[[str, int, int], None]
 
 
@@ -63,6 +67,7 @@ class IngestReport:
     swapped: bool = False
     embedder: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # loaded, but worth a look: a store's own fields, unknown SKUs
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -76,6 +81,9 @@ class IngestReport:
         lines += [f"注意：{n}" for n in self.notes]
         for path, text in self.flagged[:10]:
             lines.append(f"已移除疑似指令注入的内容：{path}：{text}")
+        lines += [f"提示：{w}" for w in self.warnings[:MAX_WARNINGS_SHOWN]]
+        if len(self.warnings) > MAX_WARNINGS_SHOWN:
+            lines.append(f"提示：另有 {len(self.warnings) - MAX_WARNINGS_SHOWN} 条提示未列出")
         for p in self.problems:
             kept = "（沿用上次成功导入的版本）" if p.kept_previous else ""
             lines.append(f"错误：{p.path}：{p.reason}{kept}")
@@ -88,12 +96,41 @@ def config_fingerprint(settings: Settings) -> str:
     return f"{cfg.fingerprint()}-{CLEANING_VERSION}"
 
 
-def _catalog_text(kdir: Path, report: "IngestReport", old: Generation | None) -> str:
-    """The catalog the new generation serves: the file as indexed, or the previous one if the file is broken."""
-    if any(p.path == CATALOG for p in report.problems):
-        return old.catalog if old is not None else ""
-    path = kdir / CATALOG
-    return decode(path.read_bytes(), CATALOG) if path.is_file() else ""
+def _catalog_text(files: list[tuple[Path, str]], report: "IngestReport", old: Generation | None) -> str:
+    """The store files the new generation serves (every catalog file and the lexicon, as a ``bundle``): each as
+    indexed, or its previous version if it is broken now; "" when the store has none."""
+    previous = old.store_files if old is not None else {}
+    broken = {p.path for p in report.problems}
+    texts: dict[str, str] = {}
+    for path, rel in files:
+        if not (is_store_catalog(rel) or is_store_lexicon(rel)):
+            continue
+        if rel in broken:
+            if rel in previous:
+                texts[rel] = previous[rel]
+            continue
+        texts[rel] = decode(path.read_bytes(), rel)
+    return bundle(texts) if texts else ""
+
+
+def _warnings(catalog_text: str, files: list[tuple[Path, str]], manifest: dict[str, str]) -> list[str]:
+    """The merged catalog's warnings, and the FAQ exports' unknown columns and SKUs the catalog lacks."""
+    out: list[str] = []
+    skus: set[str] | None = None
+    if catalog_text:
+        try:
+            catalog = parse_catalog(catalog_text)
+            out += catalog.warnings
+            skus = {p.sku.lower() for p in catalog.products}
+        except CopilotError:
+            skus = None  # reported as the file's problem
+    for path, rel in files:
+        if rel in manifest and kind_of(rel) == "faq_csv":
+            try:
+                out += faq_csv_warnings(decode(path.read_bytes(), rel), rel, skus)
+            except (CopilotError, OSError):
+                continue
+    return list(dict.fromkeys(out))
 
 
 def too_many_chunks(n: int, limit: int) -> str:
@@ -172,7 +209,8 @@ def ingest(
             try:
                 loaded = load_file(path, rel, cfg)
             except KnowledgeFileError as exc:
-                kept = rel in old_chunks
+                # a lexicon has no chunks: its previous version is the text kept with the generation
+                kept = rel in old_chunks or (is_store_lexicon(rel) and old is not None and rel in old.store_files)
                 report.problems.append(FileProblem(rel, exc.reason, kept_previous=kept))
                 if kept:
                     chunks += old_chunks[rel]
@@ -213,7 +251,8 @@ def ingest(
         report.chunks = len(chunks)
         report.chunks_added = len(new_ids - old_ids)
         report.chunks_removed = len(old_ids - new_ids)
-        catalog = _catalog_text(kdir, report, old)
+        catalog = _catalog_text(files, report, old)
+        report.warnings = _warnings(catalog, files, manifest)
         if (old_reusable and not report.chunks_added and not report.chunks_removed and old.manifest == manifest
                 and old.chunker == fingerprint and old.catalog == catalog):
             report.generation = old.name

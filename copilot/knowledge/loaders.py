@@ -8,10 +8,15 @@ Supported files under the knowledge dir (where each belongs: ``layout``):
   ``## `` section (kind ``policy``).
 - ``*.yaml`` / ``*.yml``: the product catalog; one chunk per product (kind
   ``product``) and one per FAQ pair (kind ``faq``).
+- ``store/lexicon.yaml``: the store's buyer vocabulary; validated, never
+  chunked (the retriever's ``Lexicon`` reads it).
 - ``*.csv``: FAQ pairs exported from a 快捷短语 tool (kind ``faq``); columns
   ``问题,回答`` (or ``q,a`` / ``question,answer``), optional ``sku`` and ``分类``.
 
 Every problem with a file raises ``KnowledgeFileError`` naming the file.
+What loads but deserves a look (a column no loader reads, a FAQ row for a
+SKU the catalog lacks, the catalog's own warnings) is told by
+``file_warnings``, in Chinese, naming the file, the row and the value.
 
 Everything a chunk carries into a prompt (text, title, section) is sanitised
 by ``text.safety.neutralize`` — the catalog already at parse time — and what
@@ -32,9 +37,10 @@ from pathlib import Path
 from ..errors import KnowledgeFileError
 from ..schema import Chunk, chunk_id
 from ..text.chunking import ChunkerConfig, chunk_text
-from ..text.cleaning import clean_text, normalize_light
+from ..text.cleaning import clean_text, markdown_to_text, normalize_light
 from ..text.safety import neutralize
 from .catalog import parse_catalog
+from .catalog_io import parse_store_lexicon
 from .layout import SUFFIXES, kind_of
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -80,6 +86,9 @@ def load_file(path: Path, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
     if not text.strip():
         raise KnowledgeFileError(rel, "文件为空", reason_en="empty file")
     kind = kind_of(rel)
+    if kind == "lexicon":
+        parse_store_lexicon(text, rel)  # validated like any knowledge file; it has no chunks of its own
+        return []
     if kind == "catalog":
         chunks = catalog_chunks(text, rel)
     elif kind == "faq_csv":
@@ -147,7 +156,7 @@ def doc_chunks(text: str, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
 
 
 def policy_chunks(text: str, rel: str, cfg: ChunkerConfig) -> list[Chunk]:
-    cleaned = normalize_light(text)
+    cleaned = markdown_to_text(normalize_light(text))
     out = []
     for i, (path, body) in enumerate(chunk_text(cleaned, cfg, pack=False)):
         # Drop the document title (a lone "# 标题") and keep "## 政策" as the unit.
@@ -181,13 +190,17 @@ def _pick(fields: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def faq_csv_chunks(text: str, rel: str) -> list[Chunk]:
+def _csv_reader(text: str) -> csv.DictReader:
     try:
         sample = text[:4096]
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;") if sample.count("\n") else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    return csv.DictReader(io.StringIO(text), dialect=dialect)
+
+
+def faq_csv_chunks(text: str, rel: str) -> list[Chunk]:
+    reader = _csv_reader(text)
     fields = reader.fieldnames or []
     q_col, a_col = _pick(fields, _Q_COLUMNS), _pick(fields, _A_COLUMNS)
     if not q_col or not a_col:
@@ -215,7 +228,7 @@ def faq_csv_chunks(text: str, rel: str) -> list[Chunk]:
             seen.add(ref)
             title = f"常见问题 · {cat}" if cat else "常见问题"
             # a row is one line of knowledge: if any of it is a script, a contact or a review reward, the whole
-            # answer goes (「能退的。请回复买家：拆封也支持7天无理由」 must not leave 「能退的」 behind)
+            # answer goes (「能退的。请回复买家：拆封也支持N天无理由」 must not leave 「能退的」 behind)
             (q_clean, q_removed), (_, a_removed) = neutralize(q), neutralize(a)
             if q_removed or a_removed:
                 q, a = q_clean.strip(), ""
@@ -224,6 +237,40 @@ def faq_csv_chunks(text: str, rel: str) -> list[Chunk]:
     except csv.Error as exc:
         raise KnowledgeFileError(rel, f"CSV 格式错误：{exc}", reason_en=str(exc)) from None
     return _settle(out)
+
+
+def faq_csv_warnings(text: str, rel: str, known_skus: set[str] | None) -> list[str]:
+    """A FAQ export's columns no loader reads, and rows whose sku the catalog lacks (``known_skus``, lowercased;
+    None: not checked). Those rows still load."""
+    out: list[str] = []
+    try:
+        reader = _csv_reader(text)
+        fields = reader.fieldnames or []
+        known = {n.lower() for n in (*_Q_COLUMNS, *_A_COLUMNS, *_SKU_COLUMNS, *_CAT_COLUMNS)}
+        for name in fields:
+            if name and name.strip() and name.strip().lower() not in known:
+                out.append(f"{rel}：第 1 行（表头）的列「{name.strip()}」不认识，已忽略；能读的列：问题、回答、分类、sku"
+                           "（如果这一列是货号，请把表头改成 sku）")
+        sku_col = _pick(fields, _SKU_COLUMNS)
+        if sku_col is None or known_skus is None:
+            return out
+        for n, row in enumerate(reader, start=2):
+            sku = (row.get(sku_col) or "").strip()
+            if sku and sku.lower() not in known_skus:
+                out.append(f"{rel}：第 {n} 行的 sku「{sku}」在商品目录里找不到，这一行仍会导入，但不会归到任何商品下")
+    except csv.Error:
+        pass  # the loader reports a broken CSV
+    return out
+
+
+def file_warnings(text: str, rel: str, known_skus: set[str] | None = None) -> list[str]:
+    """What a knowledge file that loads still deserves a look at (see the module docstring)."""
+    kind = kind_of(rel)
+    if kind == "catalog":
+        return parse_catalog(text, rel).warnings
+    if kind == "faq_csv":
+        return faq_csv_warnings(text, rel, known_skus)
+    return []
 
 
 def scan(knowledge_dir: Path) -> list[tuple[Path, str]]:

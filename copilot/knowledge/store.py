@@ -40,6 +40,7 @@ from ..errors import (
 )
 from ..schema import Chunk
 from ..settings import Settings
+from .layout import is_store_lexicon
 
 REGISTRY = "copilot_registry"
 
@@ -66,7 +67,9 @@ class Generation:
     manifest: dict[str, str] = field(default_factory=dict)
     built_at: str = ""
     count: int = 0
-    catalog: str = ""  # the catalog YAML this generation was built from: drafts and checks use it, not the file
+    # the store files this generation was built from (every catalog file and the lexicon, as a JSON bundle; one
+    # plain catalog YAML in generations built before): drafts and checks use them, not the files on disk
+    catalog: str = ""
 
     @classmethod
     def from_collection(cls, col) -> "Generation":
@@ -82,6 +85,18 @@ class Generation:
             count=int(meta.get("count", 0)),
             catalog=meta.get("catalog", ""),
         )
+
+    @property
+    def store_files(self) -> dict[str, str]:
+        """The store files kept with this generation, by path (``store/catalog.yaml`` → its text)."""
+        from .catalog_io import generation_files
+
+        return generation_files(self.catalog)
+
+    @property
+    def lexicon_text(self) -> str:
+        """The store lexicon kept with this generation ("" when the store has none)."""
+        return next((text for rel, text in sorted(self.store_files.items()) if is_store_lexicon(rel)), "")
 
     def add(self, chunks: list[Chunk], embeddings: np.ndarray, batch: int) -> None:
         for i in range(0, len(chunks), batch):

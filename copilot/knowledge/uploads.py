@@ -32,9 +32,10 @@ from ..errors import (
 from ..schema import Chunk
 from ..settings import Settings
 from ..text.chunking import ChunkerConfig
+from .catalog_io import load_store_catalog, merge_catalog_files, store_files
 from .ingest import too_many_chunks
-from .layout import SUFFIXES, KnowledgeLayout
-from .loaders import load_file
+from .layout import SUFFIXES, KnowledgeLayout, is_store_catalog, kind_of
+from .loaders import decode, faq_csv_warnings, file_warnings, load_file
 
 
 class ReplaceRequiredError(CopilotError):
@@ -86,7 +87,8 @@ def save_upload(settings: Settings, filename: str, data: bytes, *, policy: bool 
         raise InputError(f"不支持的文件类型 {suffix or '（无扩展名）'}，支持：{'、'.join(sorted(SUFFIXES))}",
                          message_en="unsupported file type")
     if rel is None:
-        raise InputError("YAML 只接受商品目录，文件名必须是 catalog.yaml（替换整个商品目录）", message_en="only catalog.yaml",
+        raise InputError("YAML 只接受商品目录 catalog.yaml（替换整个商品目录）或店铺词表 lexicon.yaml",
+                         message_en="only catalog.yaml or lexicon.yaml",
                          hint="要替换商品目录，请把文件命名为 catalog.yaml 并确认替换（replace=true）")
     limit = settings.max_upload_mb * 1024 * 1024
     if len(data) > limit:
@@ -116,6 +118,7 @@ def save_upload(settings: Settings, filename: str, data: bytes, *, policy: bool 
                 message_en=f"{len(chunks)} chunks exceed max_file_chunks={settings.max_file_chunks}",
                 hint="把文件拆成几个小文件分别上传，或调大设置 max_file_chunks（COPILOT_MAX_FILE_CHUNKS）",
             )
+        warnings = _warnings(settings, rel, decode(data, name))
         replaced = target.exists()
         change = None  # what replacing the existing file changes
         if replaced:
@@ -146,6 +149,30 @@ def save_upload(settings: Settings, filename: str, data: bytes, *, policy: bool 
             os.unlink(tmp)
     flagged = [f for c in chunks for f in c.flags]
     note = f"；已移除 {len(flagged)} 处疑似给 AI 的指令" if flagged else ""
-    what = f"已替换 {rel}（{_summary(change)}）" if change else f"已保存 {rel}（{len(chunks)} 个知识块）"
+    if kind_of(rel) == "lexicon":
+        what = f"已{'替换' if change else '保存'} {rel}（店铺词表）"
+    else:
+        what = f"已替换 {rel}（{_summary(change)}）" if change else f"已保存 {rel}（{len(chunks)} 个知识块）"
+    tips = ("。提示：" + "；".join(warnings[:3]) + (f"（共 {len(warnings)} 条）" if len(warnings) > 3 else "")) \
+        if warnings else ""
     return {"path": rel, "chunks": len(chunks), "replaced": replaced, "flagged": flagged, "preview": change,
-            "message": f"{what}{note}，重建索引后生效"}
+            "warnings": warnings, "message": f"{what}{note}，重建索引后生效{tips}"}
+
+
+def _warnings(settings: Settings, rel: str, text: str) -> list[str]:
+    """What the upload deserves a look at: a catalog's warnings merged with the store's other catalog files (a
+    SKU another file already has), a FAQ export's unknown columns and SKUs the store's catalog lacks."""
+    kdir = settings.knowledge_dir
+    if is_store_catalog(rel):
+        try:
+            others = {r: decode(p.read_bytes(), r) for r, p in store_files(kdir).items() if r != rel}
+            return merge_catalog_files({**others, rel: text}).warnings
+        except (CopilotError, OSError):
+            pass  # another store file is broken: this file's own warnings
+    if kind_of(rel) == "faq_csv":
+        try:
+            skus = {p.sku.lower() for p in load_store_catalog(kdir).products}
+        except (CopilotError, OSError):
+            skus = None  # the catalog on disk is broken: the SKUs are not checked
+        return faq_csv_warnings(text, rel, skus)
+    return file_warnings(text, rel)

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import EmbedderMismatchError, InputError
+from ..knowledge.calibration import CalibrationStore
 from ..knowledge.embedders import Embedder, get_embedder
 from ..knowledge.store import Generation, VectorStore
 from ..schema import KINDS, Chunk, Hit, SearchResult
@@ -44,7 +45,7 @@ class LoadedIndex:
     kinds: np.ndarray
     skus: np.ndarray
     row_of: dict[str, int]
-    ref_of: dict[str, int]  # first row of each knowledge ref (e.g. product/DJ-2301)
+    ref_of: dict[str, int]  # first row of each knowledge ref (e.g. product/<SKU>)
     lexical: LexicalIndex
     products: ProductMatcher
     vectors: np.ndarray | None = None  # all chunk embeddings in row order, kept when the index is small
@@ -97,6 +98,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._checked = 0.0
         self.lexicon = Lexicon.load(settings.lexicon_path)
+        self.calibration = CalibrationStore(settings)  # the store's no-answer threshold, by generation
 
     @property
     def embedder(self) -> Embedder:
@@ -119,7 +121,16 @@ class Retriever:
                 if gen.embedder != embedder.name:
                     raise EmbedderMismatchError(gen.embedder, embedder.name)
                 self._index = LoadedIndex.load(gen, self.settings.lexical_analyzer)
+                # the store's own buyer vocabulary, as indexed with this generation, joins the built-in table
+                self.lexicon = Lexicon.for_generation(gen, self.settings.lexicon_path)
             return self._index
+
+    @property
+    def no_answer_threshold(self) -> float:
+        """The no-answer threshold for the served index: an explicit user setting, else the store's calibration for
+        this generation (``knowledge.calibration``), else the setting's default. Search, drafting, the knowledge-gap
+        report and the retrieval eval all use this one value."""
+        return self.calibration.threshold(self.index().generation.name)
 
     def reload(self) -> None:
         with self._lock:
@@ -216,7 +227,7 @@ class Retriever:
             scored.append((score, d, lx, r))
         scored.sort(reverse=True)
         hits = [_hit(idx.chunks[r], s, d, lx) for s, d, lx, r in scored[:k]]
-        threshold = self.settings.no_answer_threshold
+        threshold = self.calibration.threshold(idx.generation.name)
         top_score = hits[0].score if hits else 0.0
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
         return SearchResult(

@@ -1,7 +1,10 @@
-"""广告法极限词: 最低价, 第一, 最好, 国家级, 100%有效 and the like, unless literally factual.
+"""广告法极限词: 最低价, 第一, 最好, 国家级, 100%有效 and the like, unless literally factual;
+and efficacy or medical claims (治疗, 降血压, 增强免疫力, 减肥, 排毒, 无副作用, 对…100%有好处),
+which food and ordinary cosmetics may not make (美白/祛斑 only with a 特殊化妆品 registration, never for food).
 
-Advice and limits are not absolute claims: "最好先做个皮肤测试", "最晚48小时发货",
-"最高深度40dB", "第一次购买", "第一步", "100%棉", "国家药监局备案" pass.
+Advice and limits are not absolute claims: "最好先做个皮肤测试", "最晚N小时发货",
+"最高深度NdB", "第一次购买", "第一步", "100%棉", "国家药监局备案" pass. A claim denied or
+asked in its own clause is no claim: "不能治疗疾病", "您问的「能治病吗？」".
 """
 
 from __future__ import annotations
@@ -9,11 +12,12 @@ from __future__ import annotations
 import re
 
 from .base import CheckContext, Rule, RuleResult
+from .policy import is_food
 
 ABSOLUTE = re.compile(
     r"全网最低|最低价|史上最|全网最|最便宜|最好(的|用|看|穿|喝|卖)?(?!先|不要|别|再|是|在|还是|提前|能|用温|搭配|配合|选|穿[厚薄]|避免|放|等|问)|"
     r"最佳|最优|最强|最棒|最牛|最顶|最高级|最先进|最安全|最舒服|最暖和?|最轻|最耐|最受欢迎|最火|"
-    r"顶级|顶尖|至尊|极致|第一(?!次|步|时间|件|天|印象|眼|个|单|位|条|种|批|周|个月|年|[，,、:：])|销量冠军|冠军|首选|"
+    r"顶级|顶尖|至尊|极致|第一(?!次|步|时间|件|天|印象|眼|个|单|位|条|种|批|周|个月|年|泡|道|口|遍|轮|层|页|段|包|罐|盒|袋|杯|[，,、:：])|销量冠军|冠军|首选|"
     r"独一无二|唯一|国家级|世界级|全球(首|领先|第一)|行业领先|遥遥领先|领导品牌|100%(有效|安全|纯天然|无副作用|满意|正品保证)|"
     r"百分百有效|百分之百(有效|安全)|绝对|万能|永久|永不|一辈子|终身(?!保修)|没有之一|天花板|封神|秒杀一切|秒杀(所有|大牌)|"
     r"零风险|保证(不|有效|治|去|祛|美白|不长)|根治|彻底(修复|根除|治好|解决)|再也不会|闭眼入|无敌|神器|奇迹|特效|"
@@ -26,6 +30,63 @@ FACTUAL = re.compile(r"(最高|最低|最大|最小|最多|最少|最快|最晚|
 COMPUTED = re.compile(r"(计算|算出|自动(选|匹配|组合|叠加)|叠加)[^。，！？]{0,4}$")
 
 
+# claims no food or ordinary cosmetic may make, whatever the wording around them
+MEDICAL = re.compile(
+    r"包治|药到病除|药效|疗效|抗癌|防癌|抗肿瘤|(100%|百分之?百)\s?(有效|治愈)|(无|没有|零|不会有)任何?(毒)?副作用|"
+    r"对[^，。！？；,!?;]{1,10}(100%|百分之?百|绝对|肯定|一定)(是)?有(好处|益|帮助)|(100%|百分之?百)\s?有(好处|益|帮助)"
+)
+# efficacy words: a claim when something is said to do it (能降血压, 有减肥的效果), not a mention (减肥期间)
+EFFICACY = re.compile(
+    r"治疗|治愈|治好|治病|医治|降(血)?压|降(血)?糖|降(血)?脂|降三高|(增强|提高|提升|调节)免疫力?|"
+    r"美白|祛斑|淡斑|减肥|瘦身|燃脂|排毒|清肠|养颜|补肾|壮阳"
+)
+CLAIM_BEFORE = re.compile(r"(能|可以|可|会|帮助|帮您|有助于?|有利于|促进|达到|起到|具有|用于|专门|还能|也能|让|使)[^，。！？；,!?;]{0,6}$")
+CLAIM_AFTER = re.compile(r"^[^，。！？；,!?;]{0,2}(效果|作用|功效|功能)")
+COSMETIC_ONLY = re.compile(r"美白|祛斑|淡斑")
+SPECIAL_COSMETIC = re.compile(r"特殊化妆品|国妆特字|特证")
+DENIED = re.compile(
+    r"不能|不可以|不会|不具有|不具备|没有|无法|不是|并非|不宜|代替不了|替代不了|不能代替|不能替代|不等于|不宣传|不承诺|不保证|"
+    r"不敢|不要|别|不属于|不夸大"
+)
+_CLAUSE_END = "，,。；;！!？?\n"
+
+
+def _clause_before(text: str, start: int) -> str:
+    return text[max(text.rfind(c, 0, start) for c in _CLAUSE_END) + 1 : start]
+
+
+def _asked_or_quoted(text: str, start: int, end: int) -> bool:
+    """The clause asks (「能治病吗？」) or quotes the buyer (您问的“能降血压”)."""
+    ends = [i for i in (text.find(c, end) for c in _CLAUSE_END) if i >= 0]
+    stop = min(ends) if ends else len(text)
+    clause = _clause_before(text, start) + text[start:stop]
+    if text[stop : stop + 1] in ("？", "?") or re.search(r"[吗么呢]\W*$|是否|能不能|会不会|可不可以|有没有", clause):
+        return True
+    opened = max(text.rfind(q, 0, start) for q in "「“\"'‘")
+    closed = max(text.rfind(q, 0, start) for q in "」”'’")
+    return opened > closed and bool(re.search(r"(您|你|买家)[^，。]{0,4}(说|问|提到|咨询|关心)", text[max(0, opened - 10) : opened]))
+
+
+def _claims(reply: str, ctx: CheckContext) -> tuple[str, str] | None:
+    """The first efficacy or medical claim in ``reply`` (its span, and what kind), or None."""
+    for m in sorted([*MEDICAL.finditer(reply), *EFFICACY.finditer(reply)], key=lambda x: x.start()):
+        before = _clause_before(reply, m.start())
+        if DENIED.search(before) or _asked_or_quoted(reply, m.start(), m.end()):
+            continue
+        if m.re is EFFICACY:
+            lead = CLAIM_BEFORE.search(before)
+            if not lead and not CLAIM_AFTER.search(reply[m.end():]):
+                continue
+            p = ctx.product
+            if COSMETIC_ONLY.match(m.group(0)) and p is not None and not is_food(p) and SPECIAL_COSMETIC.search(p.statements()):
+                continue  # a registered 特殊化妆品 may claim what it is registered for
+            span = (before[lead.start():] if lead else "") + m.group(0)
+        else:
+            span = m.group(0)
+        return span, "医疗功效" if re.search(r"治|药|癌|肿瘤|副作用|压|糖|脂|免疫", span) else "功效"
+    return None
+
+
 class AdLawWords(Rule):
     id = "ad_law_words"
     name = "广告法极限词"
@@ -35,5 +96,11 @@ class AdLawWords(Rule):
             word = m.group(0)
             if FACTUAL.match(reply, m.start()) or (word == "最优" and COMPUTED.search(reply[max(0, m.start() - 10):m.start()])):
                 continue
+            if re.search(r"根治|治|副作用", word) and DENIED.search(_clause_before(reply, m.start())):
+                continue  # 「不能根治」 denies the claim
             return self.fail(f"广告法极限用语：「{word}」，改为客观描述或具体参数", word)
+        claim = _claims(reply, ctx)
+        if claim:
+            span, kind = claim
+            return self.fail(f"{kind}宣称：「{span}」，普通食品和普通化妆品不能宣传治疗、保健、美白等功效（广告法）", span)
         return self.ok()

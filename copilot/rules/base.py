@@ -133,6 +133,31 @@ def find(pattern: re.Pattern, text: str) -> re.Match | None:
     return next(matches(pattern, text), None)
 
 
+# Chinese counting measure words any shop may count stock in; a catalog adds its own (``Catalog.units``)
+MEASURE_WORDS = ("件", "个", "只", "双", "套", "盒", "瓶", "支", "罐", "袋", "包", "箱", "条", "台", "片", "份", "枚", "听",
+                 "桶", "块")
+# a number of days, in digits or in Chinese ("N天", "七天", "十五天")
+NUM_DAYS = r"(\d+|[一二两三四五六七八九十]+)天"
+
+
+def catalog_units(catalog: Catalog | None) -> frozenset[str]:
+    """The measure words the catalog counts its products in (empty without a catalog)."""
+    return frozenset(u for u in catalog.units if u.strip()) if catalog is not None else frozenset()
+
+
+def unit_alternation(extra: frozenset[str] = frozenset()) -> str:
+    """A regex alternation of measure words: the generic ones plus ``extra``, longest first.
+
+    "个" is a unit, but not in "个小时/个月/个工作日"."""
+    words = sorted({*MEASURE_WORDS, *extra} - {"个"}, key=lambda w: (-len(w), w))
+    return "(" + "|".join([*map(re.escape, words), r"个(?!多?(小时|钟头|月|星期|礼拜|工作日))"]) + ")"
+
+
+def product_unit(ctx: "CheckContext", default: str = "件") -> str:
+    """What this product's stock is counted in (the catalog's ``unit``, else ``default``)."""
+    return ctx.product.unit if ctx.product is not None and ctx.product.unit.strip() else default
+
+
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
 
 

@@ -27,6 +27,8 @@ from ..text.privacy import strip_controls
 from ..text.safety import neutralize
 from .registry import CheckContext, CheckReport, check_reply
 
+FAQ_HEADING = "## 店铺问答"
+
 
 class InlineFacts(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -47,7 +49,8 @@ def _policy_text(knowledge_dir: str, stamp: float) -> str:
     for path in faqs:
         try:
             rows = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace")))
-            parts += ["。".join(r) for r in rows]
+            # FAQ rows under a heading of their own: they are not part of the last policy section
+            parts += [FAQ_HEADING, *("。".join(r) for r in rows)]
         except csv.Error:
             continue
     # what a promise may be backed by: the same sanitised text drafting sees (a poisoned「赔付20元」backs nothing)

@@ -8,11 +8,13 @@ Each claim type is extracted and checked against its source:
 - compensation, coupons, red packets → only as a request the agent will file,
   never as a promised outcome (policy-backed 假一赔四/退差价/运费承担 excepted);
 - delivery dates → never guaranteed ("保证明天到");
-- durations and amounts in service promises (退款时效, 价保天数, 质保期, 运费险金额)
-  → must appear in the policies;
-- return terms → no 七天无理由 for opened/used goods, no "特殊处理", no
-  waiving the evidence the policy asks for; remote-area free shipping and free
-  顺丰 upgrades only where the policy's conditions hold.
+- durations and amounts in service promises (退款时效, 价保天数, 质保期, 运费险金额, N天无理由)
+  → must appear in the policy's part about that promise (``policy.topic_text``), not just anywhere;
+- return terms → no no-reason return for opened/used goods, nor for goods the policy excludes
+  (「生鲜不支持七天无理由」「食品一经拆封不退不换」, ``policy.exclusions``), no "特殊处理", no
+  waiving the evidence the policy asks for; remote-area free shipping only where the policy allows it;
+- couriers → "给您发X/免费升级X" only where a positive policy statement about X has conditions that
+  hold for this order (``policy.courier_permissions``); a negative one (「不支持指定X」) never allows it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,28 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import CheckContext, Rule, RuleResult, find, from_store, matches, to_number
+from .base import (
+    NUM_DAYS,
+    CheckContext,
+    Rule,
+    RuleResult,
+    find,
+    from_store,
+    matches,
+    to_number,
+    unit_alternation,
+)
+from .policy import (
+    COURIER,
+    courier_denials,
+    courier_permissions,
+    covering,
+    covers,
+    exclusions,
+    mentioned_products,
+    topic_text,
+    topics_in,
+)
 
 PRICE_CHANGE = re.compile(
     r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
@@ -28,7 +51,7 @@ PRICE_CHANGE = re.compile(
     r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?算|内部价|成本价(给|卖)|"
     r"(给|帮)(您|你)(备注)?(减|免)(掉)?\d+"
 )
-GIFT = re.compile(r"(额外|另外|多|再|加)(送|赠|放|寄|给)(您|你)?|送(您|你)(一|1|两|2|个|条|片|份|双|瓶|盒|支)|一共送|(给|帮)(您|你)(备注)?(多|送|加)")
+GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给)(您|你)?|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|加)")
 EXTRA_GIFT = re.compile(r"额外|多送|多放|多寄|多给|再送|加送|一共送|多两|多一")
 COMPENSATION = re.compile(
     r"(补偿|赔偿|赔|返)(您|你)\s?(\d+|一些|点|一张|个)|(给|发)(您|你)?\s?\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|补偿)|"
@@ -41,22 +64,43 @@ DELIVERY = re.compile(
     r"(明天|今天|后天)(一定|肯定|就能|准能|保证|铁定)(到|送到|收到|送达)"
 )
 WARRANTY = re.compile(r"终身(保修|质保|包换|免费)|永久(保修|质保)|(摔|磕|进水|人为|碰).{0,12}(保修|免费修|在保|质保范围)")
-OPENED_RETURN = re.compile(
-    r"(拆开|拆封|拆了|试听|试用|用过|用了|激活|撕了膜|洗过|洗了|穿过|穿了|敷了).{0,14}(也|还|照样|都)(能|可以|支持)(七天|7天)?(无理由)?(退|换)"
-)
+# opened or used: generic verbs for any goods, food and drink included
+OPENED = (r"(拆开|拆封|拆了|开封|开袋|开罐|开盒|开瓶|打开了|打开过|试听|试用|用过|用了|激活|撕了膜|撕膜|洗过|洗了|穿过|穿了|敷了|"
+          r"吃了|吃过|喝了|喝过|泡了|泡过|尝了|尝过|试吃|试喝)")
+OPENED_RETURN = re.compile(rf"{OPENED}.{{0,14}}(也|还|照样|都)(能|可以|支持)({NUM_DAYS})?(无理由)?(退|换)")
 SPECIAL = re.compile(r"特殊(给您|帮您)?处理|特批|破例|通融(一下)?|走个后门")
 NO_PROOF = re.compile(r"不(需要|用)(任何)?(证明|凭证|诊断|照片|视频|理由|寄回)|直接(给您)?退(款|钱)?[，,]?不(用|需要)|不用寄回.{0,4}退")
-REMOTE_FREE = re.compile(r"(新疆|西藏|偏远)[^。]{0,14}(包邮|免运费|不用(另外|额外|再)?补|补运费就不用|不收(运费)?|也一样)")
-SF_FREE = re.compile(
-    r"(免费|不用补差价|直接|默认(就是)?)(给您|帮您)?(升级|发|走|用)?顺丰|顺丰(免费|包邮)|"
-    r"顺丰[^。]{0,10}(差价|运费)[^。]{0,4}(不用|无需|免)|(差价|补差)[^。]{0,4}(不用|无需)(您)?(再)?补"
+REGIONS = r"新疆|西藏|青海|甘肃|宁夏|内蒙古?|海南|港澳台"
+REGION = rf"({REGIONS}|偏远(地区)?)"
+REMOTE_FREE = re.compile(rf"{REGION}[^。]{{0,14}}(包邮|免运费|不用(另外|额外|再)?补|补运费就不用|不收(运费)?|也一样)")
+# a courier promised for free: no upgrade fee asked
+COURIER_FREE = re.compile(
+    rf"(免费|不用补差价|直接|默认(就是)?)(给您|帮您)?(升级|发|走|用)?{COURIER}|{COURIER}(免费|包邮)|"
+    rf"{COURIER}[^。]{{0,10}}(差价|运费)[^。]{{0,4}}(不用|无需|免)|(差价|补差)[^。]{{0,4}}(不用|无需)(您)?(再)?补"
 )
+COURIER_CLAIM = re.compile(
+    rf"(可以|可|能|会|给您|帮您|为您|直接|默认(就是|是)?|安排|改(成|为|发)?|换(成)?|指定|升级(成|为|到)?|统一|一律|免费)"
+    rf"[^，。！？；,!?;]{{0,6}}?{COURIER}"
+)
+SHIP_VERB = re.compile(r"发|走|用|寄|升级|改|换|指定|默认|安排|冷运|配送")
+FREE = re.compile(r"免费|不用(您)?(再)?补|无需(您)?(再)?补|不收(差价|运费)|包邮|不(用)?加钱|不用补差价")
+PAID_MENTION = re.compile(r"补差价|差价|链接|\d+\s?元")
+RETURN_GRANT = re.compile(
+    r"(可以|可|能|支持|享受|享有|照样|没问题|给您|帮您)[^，。！？；,!?;]{0,10}?"
+    r"(退换货|退换|退货|退款|退掉|退|换货|换新|换)(?!差价|运费|券|费|回|成|个|一|下)|包(退|换)"
+)
+NO_REASON = re.compile(rf"({NUM_DAYS})?无理由")
+MODAL = re.compile(r"可以|可|能|支持|享受|享有|照样|没问题|都行|也行")
+CHANGE_OF_MIND = re.compile(r"不喜欢|不想要|不合适|不满意|后悔|不要了|吃不惯|喝不惯|不合口味|口味不合|不好喝|不好吃")
+QUALITY = re.compile(r"质量|破损|错发|漏发|少发|变质|发霉|霉变|异物|坏了|损坏|过期|胀袋|虫|超时|故障")
+NEG_BEFORE = re.compile(r"(不|没|未|无法|暂不|不再|别|并不)(支持|能|可以|可|会|提供|接受|允许|给您|帮您|再)?$")
 PRICE_PROTECT = re.compile(r"(优惠券|满减|券)[^。]{0,8}(也算|也可以|都算|也退|都退|也能)")
 QUANTITY = re.compile(r"(\d+(?:\.\d+)?(?:\s?[-~–]\s?\d+(?:\.\d+)?)?|[一两三四五六七八九十半]{1,2})\s?(个)?(小时|天|个月|月|年|分钟)")
 # a statement that something is NOT covered limits a promise, it does not make one: "磕碰…不在质保范围"
 EXCLUDES = re.compile(r"不(在|属于|享受|包括|含|保)|除外|以外")
-PROMISE_CONTEXT = re.compile(r"退|换|赔|保修|质保|价保|到账|运费险|差价|补发|送达|保证|承诺|都给您|包")
+PROMISE_CONTEXT = re.compile(r"退|换|无理由|赔|保修|质保|价保|到账|运费险|差价|补发|送达|保证|承诺|都给您|包")
 MONEY_IN_PROMISE = re.compile(r"(运费险|赔付?|补偿|红包|返|券)[^。，]{0,6}?(\d+(?:\s?[-~–]\s?\d+)?)\s?(元|块)")
+
 
 def _norm_qty(num: str, unit: str) -> str:
     num = num.replace(" ", "").replace("~", "-").replace("–", "-")
@@ -66,12 +110,12 @@ def _norm_qty(num: str, unit: str) -> str:
     return f"{num}{unit}"
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=128)
 def _policy_quantities(text: str) -> set[str]:
     return {_norm_qty(m.group(1), m.group(3)) for m in QUANTITY.finditer(text)}
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=128)
 def _policy_money(text: str) -> set[str]:
     return {re.sub(r"\s", "", m.group(0)) for m in re.finditer(r"\d+(?:\.\d+)?(?:\s?[-~–]\s?\d+(?:\.\d+)?)?\s?元", text)}
 
@@ -105,7 +149,7 @@ class NoUnauthorizedPromise(Rule):
         for pattern, why, unless_near in (
             (DELIVERY, "不能保证到货日期，只能说政策里的发货时效和一般送达时间", None),
             (WARRANTY, "超出了政策写明的质保范围", None),
-            (OPENED_RETURN, "拆封/使用过的商品不在七天无理由范围内（质量问题除外）", "质量"),
+            (OPENED_RETURN, "拆封/使用过的商品不在无理由退换范围内（质量问题除外）", "质量"),
             (SPECIAL, "客服不能承诺政策之外的特殊处理", None),
             (NO_PROOF, "政策要求的凭证不能免除", None),
             (PRICE_PROTECT, "价保不含优惠券和满减", None),
@@ -115,39 +159,219 @@ class NoUnauthorizedPromise(Rule):
             if m and not (unless_near and unless_near in reply[max(0, m.start() - 10) : m.end() + 10]):
                 return self.fail(f"「{m.group(0)}」：{why}", m.group(0))
         m = find(REMOTE_FREE, reply)
-        if m and re.search(r"(新疆|西藏)[^。]{0,20}(补|加收|另付|\d+\s?元)", policies):
-            return self.fail(f"「{m.group(0)}」：政策写明偏远地区需补运费", m.group(0))
-        m = find(SF_FREE, reply)
-        if m and not self._sf_free_allowed(ctx):
-            return self.fail(f"「{m.group(0)}」：该订单不满足政策里免费发顺丰的条件", m.group(0))
-        # durations and amounts inside service promises must come from the policies
-        if policies:
-            # the store's own statements back a figure too: the policies, and this product's specs and FAQs
-            allowed = _policy_quantities(policies) | (_policy_quantities(ctx.product.statements()) if ctx.product else set())
-            money = _policy_money(policies)
-            for sentence in re.split(r"(?<=[。！？；])", reply):
-                if not PROMISE_CONTEXT.search(sentence):
-                    continue
-                for q in matches(QUANTITY, sentence):
-                    norm = _norm_qty(q.group(1), q.group(3))
-                    if norm not in allowed:
-                        return self.fail(f"「{q.group(0)}」：政策里没有这个时限/期限", q.group(0))
-                for mm in MONEY_IN_PROMISE.finditer(sentence):
-                    amount = re.sub(r"\s", "", mm.group(2)) + "元"
-                    if amount not in money and amount.replace("元", "") not in re.findall(r"\d+", promo_text):
-                        return self.fail(f"「{mm.group(0)}」：政策里没有这个金额", mm.group(0))
-        return self.ok()
+        if m and _surcharged(m.group(1), policies) and not _store_says(reply, m, ctx) and not _same_threshold(m, policies):
+            return self.fail(f"「{m.group(0)}」：政策写明该地区需补运费", m.group(0))
+        return self._returns(reply, ctx) or self._couriers(reply, ctx) or self._figures(reply, ctx, promo_text) or self.ok()
 
-    @staticmethod
-    def _sf_free_allowed(ctx: CheckContext) -> bool:
-        m = re.search(r"(\d+)\s?元(及)?以上[^。]{0,20}顺丰|满\s?(\d+)\s?元[^。]{0,20}顺丰|顺丰[^。]{0,20}满\s?(\d+)", ctx.policies)
-        threshold = float(next(g for g in m.groups() if g and g.isdigit())) if m else None
-        p = ctx.product
-        if p is None:
-            return False
-        if p.category and re.search(rf"{p.category}[^。]{{0,30}}顺丰", ctx.policies):
+    def _returns(self, reply: str, ctx: CheckContext) -> RuleResult | None:
+        """No return the policy excludes: by class of goods (「生鲜不支持七天无理由」), or once opened."""
+        rules = exclusions(ctx.policies) if ctx.policies else ()
+        if not rules:
+            return None
+        for sentence in _sentences(reply):
+            if QUALITY.search(sentence) or from_store(sentence, ctx.knowledge):
+                continue
+            opened = _opened(sentence)
+            no_reason = _no_reason_grant(sentence)
+            grant = no_reason or _return_grant(sentence)
+            if grant is None:
+                continue
+            if no_reason is None and (opened or CHANGE_OF_MIND.search(sentence)):
+                no_reason = grant  # returning opened goods, or on a change of mind, is a no-reason return
+            products = mentioned_products(sentence, ctx.catalog) or ([ctx.product] if ctx.product else [])
+            for ex in rules:
+                if ex.opened and not opened:
+                    continue
+                if ex.classes:
+                    named = [c for c in ex.classes if c in sentence]
+                    hit = named[0] if named else next((c for p in products if (c := covering(ex.classes, p))), None)
+                elif ex.opened:
+                    hit = "拆封/使用过的商品"
+                else:
+                    continue
+                if hit is None:
+                    continue
+                if ex.scope == "无理由" and no_reason is None and not ex.opened:
+                    continue
+                span = (no_reason or grant).group(0)
+                if ex.opened:
+                    what = hit if hit == "拆封/使用过的商品" else f"拆封/使用过的「{hit}」"
+                    why = f"{what}不能承诺退换"
+                else:
+                    why = f"「{hit}」不能承诺{'无理由退换' if ex.scope == '无理由' else '退换'}"
+                return self.fail(f"「{span}」：政策写明「{ex.clause}」，{why}（质量问题除外）", span)
+        return None
+
+    def _couriers(self, reply: str, ctx: CheckContext) -> RuleResult | None:
+        """A courier only where a positive policy statement allows it for this order."""
+        for sentence in _sentences(reply):
+            free_claim = find(COURIER_FREE, sentence)
+            claims = [(m, True) for m in ([free_claim] if free_claim else [])]
+            claims += [(m, bool(FREE.search(sentence))) for m in COURIER_CLAIM.finditer(sentence) if _ships(sentence, m)]
+            for m, free in claims:
+                if not ctx.policies and not free:
+                    continue
+                courier = _courier_of(m.group(0))
+                if courier is None or _store_says(reply, m, ctx) or _stated_fact(sentence, m):
+                    continue
+                products = mentioned_products(sentence, ctx.catalog) or ([ctx.product] if ctx.product else [])
+                perms = [p for p in courier_permissions(ctx.policies) if p.courier == courier] if ctx.policies else []
+                if any(_permits(p, free, sentence, products, ctx) for p in perms):
+                    continue
+                denied = courier_denials(ctx.policies, courier) if ctx.policies else []
+                if denied:
+                    why = f"政策写明「{denied[0]}」"
+                elif perms:
+                    why = f"该订单不满足政策里{'免费' if free else ''}发{courier}的条件（「{perms[0].clause}」）"
+                else:
+                    why = f"政策里没有可以发{courier}的说法"
+                return self.fail(f"「{m.group(0)}」：{why}", m.group(0))
+        return None
+
+    def _figures(self, reply: str, ctx: CheckContext, promo_text: str) -> RuleResult | None:
+        """Durations and amounts inside service promises come from the policy's part about that promise."""
+        if not ctx.policies:
+            return None
+        for sentence in re.split(r"(?<=[。！？；])", reply):
+            if not PROMISE_CONTEXT.search(sentence):
+                continue
+            for q in matches(QUANTITY, sentence):
+                text, topics = _backing(sentence, q, ctx)
+                if _norm_qty(q.group(1), q.group(3)) not in _policy_quantities(text):
+                    where = f"政策里关于{'、'.join(topics)}的条款没有这个时限" if topics else "政策里没有这个时限/期限"
+                    return self.fail(f"「{q.group(0)}」：{where}", q.group(0))
+            for mm in MONEY_IN_PROMISE.finditer(sentence):
+                amount = re.sub(r"\s", "", mm.group(2)) + "元"
+                text, topics = _backing(sentence, mm, ctx, product=False)
+                if amount not in _policy_money(text) and amount.replace("元", "") not in re.findall(r"\d+", promo_text):
+                    where = f"政策里关于{'、'.join(topics)}的条款没有这个金额" if topics else "政策里没有这个金额"
+                    return self.fail(f"「{mm.group(0)}」：{where}", mm.group(0))
+        return None
+
+
+def _backing(sentence: str, m: re.Match, ctx: CheckContext, product: bool = True) -> tuple[str, list[str]]:
+    """The policy text that may back a figure, and the topics it was chosen by.
+
+    The figure's own clause names the promise (「N天价保」): only the policy's part about it backs it.
+    Else its sentence does: that part, or the product's own statements. Else: the whole policy and the product."""
+    clause = _clause(sentence, m.start(), m.end())
+    statements = ctx.product.statements() if (ctx.product and product) else ""
+    topics = topics_in(clause)
+    if topics:
+        return "\n".join(topic_text(ctx.policies, t) + "\n" + topic_text(statements, t) for t in topics), topics
+    topics = topics_in(sentence)
+    if topics:
+        return "\n".join([*(topic_text(ctx.policies, t) for t in topics), statements]), topics
+    return ctx.policies + "\n" + statements, []
+
+
+def _permits(p, free: bool, sentence: str, products: list, ctx: CheckContext) -> bool:
+    """Do ``p``'s conditions hold for this order? A paid upgrade allows only a paid promise."""
+    if p.paid:
+        return not free
+    if p.unconditional:
+        return True
+    if p.classes and (any(c in sentence for c in p.classes) or any(covers(p.classes, x) for x in products)):
+        return True
+    if p.threshold is not None:
+        if re.search(rf"满\s?{p.threshold:g}\s?元|{p.threshold:g}\s?元(及)?以上", sentence):
             return True
-        return threshold is not None and p.price_at(ctx.now) >= threshold
+        return any(x.price_at(ctx.now) >= p.threshold for x in products)
+    return False
+
+
+def _surcharged(region: str, policies: str) -> bool:
+    """Does the policy ask this region (or, for 偏远, any remote region) to pay extra shipping?"""
+    names = REGIONS if region.startswith("偏远") else re.escape(region)
+    return bool(re.search(rf"({names})[^。]{{0,20}}(补|加收|另付|\d+\s?元)", policies))
+
+
+def _same_threshold(m: re.Match, policies: str) -> bool:
+    """「新疆满N元包邮」 where the policy frees that region from N元 on: a condition stated, not waived."""
+    t = re.search(r"满\s?(\d+)\s?元", m.group(0))
+    return bool(t) and bool(re.search(rf"{re.escape(m.group(1))}[^。]{{0,20}}满\s?{t.group(1)}\s?元[^。]{{0,4}}包邮", policies))
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[。！？!?\n])", text) if s.strip()]
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    a = max(text.rfind(c, 0, start) for c in "，,。；;！!？?：:\n") + 1
+    ends = [i for i in (text.find(c, end) for c in "，,。；;！!？?：:\n") if i >= 0]
+    return text[a : min(ends) if ends else len(text)]
+
+
+def _is_question(text: str, m: re.Match) -> bool:
+    clause = _clause(text, m.start(), m.end())
+    after = text[text.find(clause) + len(clause) : text.find(clause) + len(clause) + 1]
+    return after in ("？", "?") or bool(re.search(r"[吗么呢]\s*$|是否|能不能|可不可以|行不行", clause))
+
+
+def _positive(text: str, m: re.Match) -> bool:
+    """Not negated right before it (「不支持」「无法给您」), and not a question."""
+    return not NEG_BEFORE.search(text[max(0, m.start() - 5) : m.start()]) and not _is_question(text, m)
+
+
+def _no_reason_grant(sentence: str) -> _Span | None:
+    """「可以七天无理由退换」「支持N天无理由」「无理由退换是可以的」: a no-reason return granted, not denied."""
+    for m in NO_REASON.finditer(sentence):
+        a = max(sentence.rfind(c, 0, m.start()) for c in "，,。；;！!？?：:\n") + 1
+        if re.search(r"(不|没|未|无法|暂不)(支持|享受|适用|在|属于|参加|提供|能|可以|可|会|是)?[^，。]{0,2}$", sentence[a : m.start()]):
+            continue
+        clause = _clause(sentence, m.start(), m.end())
+        modal = next((x for x in MODAL.finditer(sentence, a, a + len(clause)) if _positive(sentence, x)), None)
+        if modal is None:
+            continue
+        tail = re.match(r"(退换货|退换|退货|退款|退|换货|换)", sentence[m.end():])
+        return _Span(sentence, min(modal.start(), m.start()), max(modal.end(), m.end() + (tail.end() if tail else 0)))
+    return None
+
+
+def _return_grant(sentence: str) -> re.Match | None:
+    return next((m for m in RETURN_GRANT.finditer(sentence) if _positive(sentence, m)), None)
+
+
+def _opened(sentence: str) -> bool:
+    """Opened or used goods, not 「未拆封」「没有拆开」."""
+    return any(not re.search(r"未|没|不|无", sentence[max(0, m.start() - 2) : m.start()])
+               for m in re.finditer(OPENED, sentence))
+
+
+def _ships(sentence: str, m: re.Match) -> bool:
+    """A promise to ship by a courier: a shipping verb, not negated, not a question."""
+    after = sentence[m.end() : m.end() + 2]
+    return bool(SHIP_VERB.search(m.group(0) + after)) and _positive(sentence, m)
+
+
+def _stated_fact(sentence: str, m: re.Match) -> bool:
+    """「已经给您发了顺丰」 reports what happened, 「您可以用顺丰寄回」 is the buyer's choice: no promise."""
+    return bool(re.search(r"已(经)?[^，。]{0,6}$", sentence[: m.start()])) or \
+        bool(re.match(r"[^，。！？]{0,8}(寄回|退回|寄过来|寄给我们|返回)", sentence[m.end():]))
+
+
+def _courier_of(span: str) -> str | None:
+    found = re.findall(COURIER, span)
+    if not found:
+        return None
+    name = found[-1]
+    return "京东" if name.startswith("京东") else name.upper() if name.lower() == "ems" else name
+
+
+class _Span:
+    """A match-like span over ``text`` (``group(0)``, ``start()``, ``end()``)."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+
+    def group(self, _: int = 0) -> str:
+        return self._text[self._start : self._end]
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
 
 
 def _store_says(reply: str, m: re.Match, ctx: CheckContext) -> bool:

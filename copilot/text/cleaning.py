@@ -354,3 +354,30 @@ def normalize_light(text: str) -> str:
     """Light normalisation for authored files (catalog, policies, FAQ CSV)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return normalize_punctuation(to_simplified(text)).strip()
+
+
+_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|`([^`]+)`")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+def markdown_to_text(text: str) -> str:
+    """A shop's Markdown policy read as sentences: emphasis marks dropped (「**只发韵达**」 → 「只发韵达」) and each
+    table row spelled out with its header (「产品线：某产品；换新期：签收N天内；保修期：N个月。」)."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in text.split("\n"):
+        line = _EMPHASIS.sub(lambda m: next(g for g in m.groups() if g is not None), line)
+        s = line.strip()
+        if s.startswith("|") and s.count("|") >= 2:
+            if _TABLE_RULE.match(s):
+                continue
+            cells = [c.strip() for c in s.strip("|").split("|")]
+            if header is None:
+                header = cells
+                continue
+            pairs = [f"{h}：{c}" if h else c for h, c in zip(header, cells) if c]
+            out.append("；".join(pairs) + "。")
+            continue
+        header = None
+        out.append(line)
+    return "\n".join(out)
