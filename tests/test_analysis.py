@@ -64,3 +64,29 @@ def test_accuracy_on_the_labelled_set(analyzer):
     assert result["cases"] >= 140
     assert result["accuracy"]["persona"] >= 0.80
     assert result["accuracy"]["stage"] >= 0.90
+
+
+@pytest.mark.parametrize("message, stage", [
+    ("充电宝今天收到 外壳一角直接裂开了！！！", "after_sale"),      # receipt told with a time, a defect of any goods
+    ("收到了 能不能把30块退给我呀", "after_sale"),                  # a question after receipt is still after-sale
+    ("硬盘插电脑上识别不了了", "after_sale"),
+    ("鼠标很好用 谢谢～就是接收器弄丢了", "after_sale"),
+    ("我上次买的床单全是线头 这款走线直吗", "pre_sale"),            # earlier goods told as background
+    ("贴坏了能补不", "pre_sale"),                                   # what would happen, before buying
+    ("这个好用吗", "pre_sale"),
+])
+def test_stage_cues_that_hold_for_any_kind_of_goods(message, stage):
+    from copilot.buyer.signals import detect_stage
+
+    assert detect_stage(message, [])[0] == stage
+
+
+@pytest.mark.parametrize("message, intent", [
+    ("8月底买的充电器 现在C2口插上没反应", "quality_complaint"),
+    ("我买的红轴 你们给我发的青轴", "damaged_wrong"),
+    ("这个充电宝会发烫吗", "usage"),                                # a question about use, not a complaint
+])
+def test_defect_and_wrong_item_cues_beyond_clothing(message, intent):
+    from copilot.buyer.signals import detect_intent
+
+    assert detect_intent(message) == intent

@@ -129,6 +129,7 @@ def test_upload_then_reindex(api):
     assert r.status_code == 200 and r.json()["path"] == "store/以旧换新.md"
     report = post(url, "/v1/knowledge/reindex", {}).json()
     assert report["swapped"] and report["files_changed"] == ["store/以旧换新.md"]
+    assert report["doctor"]["summary"].startswith("店铺自检") and 0.1 <= report["doctor"]["threshold"] <= 0.4
     hits = post(url, "/v1/search", {"query": "旧羽绒服能抵扣吗", "k": 1}).json()["hits"]
     assert hits[0]["ref"] == "policy/以旧换新"
 
@@ -235,3 +236,11 @@ def test_personal_data_never_reaches_the_feedback_store(api):
 
     rows = sqlite3.connect(data / "feedback.sqlite").execute("SELECT message FROM feedback").fetchall()
     assert all("13812345678" not in r[0] for r in rows) and any("138****5678" in r[0] for r in rows)
+
+
+def test_the_store_self_check_over_http(api):
+    url, _, _ = api
+    r = httpx.get(url + "/v1/doctor", timeout=120)
+    assert r.status_code == 200
+    data = r.json()
+    assert data["summary"].startswith("店铺自检") and {c["topic"] for c in data["checks"]} >= {"发票", "快递公司"}

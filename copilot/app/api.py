@@ -246,7 +246,17 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.post("/v1/knowledge/reindex", tags=["知识库"], responses=ERRORS)
     def reindex(req: ReindexIn | None = None) -> dict:
         report = ws.reindex(rebuild=bool(req and req.rebuild))
-        return asdict(report)
+        out = asdict(report)
+        if ws.last_doctor is not None:  # the reindex re-checks the store and recalibrates its no-answer threshold
+            out["doctor"] = {"summary": ws.last_doctor.summary_line(), "gaps": [c.id for c in ws.last_doctor.gaps],
+                             "threshold": ws.last_doctor.threshold}
+        return out
+
+    @app.get("/v1/doctor", tags=["知识库"], responses=ERRORS)
+    def doctor() -> dict:
+        """店铺自检：知识缺什么、补到哪个文件，以及按本店问题校准的无答案阈值（与 `copilot doctor` 相同）。"""
+        report = ws.doctor()
+        return {"summary": report.summary_line(), **report.model_dump(mode="json")}
 
     @app.post("/v1/feedback", tags=["反馈"], responses=ERRORS)
     def feedback(req: FeedbackIn):
