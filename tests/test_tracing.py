@@ -74,3 +74,27 @@ def test_a_duration_from_another_policy_is_untraced(store):
 
 def test_chinese_number_words():
     assert [cn_number(x) for x in ("七", "十五", "两", "三百", "21")] == [7, 15, 2, 300, 21]
+
+
+def test_the_dialogue_eval_fails_a_draft_with_a_fact_from_another_store(store):
+    """The tracer runs on every draft of the dialogue eval: an untraced fact is a failure and counts in the rate."""
+    from types import SimpleNamespace
+
+    from copilot.evaluation.dialogues import Dialogue, run_dialogue_eval
+
+    texts = iter(["亲，常温商品默认发中通快递。", "亲，支持7天无理由退换，默认发顺丰。"])
+
+    class Scripted:  # stands in for the copilot: one draft per request, no rule failures
+        backend = None
+
+        def draft(self, req):
+            d = SimpleNamespace(text=next(texts), checks=[], strategy_label="专业直答", backend="offline", repairs=[])
+            return SimpleNamespace(drafts=[d], analysis=SimpleNamespace(persona=SimpleNamespace(id="decisive"), stage="pre_sale"))
+
+    dialogues = [Dialogue(id=f"t{i}", persona="decisive", stage="pre_sale", now=NOW,
+                          turns=[{"role": "buyer", "text": "发什么快递"}]) for i in (1, 2)]
+    result = run_dialogue_eval(Scripted(), dialogues, evidence=store)
+    assert result["untraced_draft_rate"] == 0.5
+    first, second = result["cases"]
+    assert first["passed"] and not second["passed"]
+    assert {f["name"] for f in second["failures"]} >= {"carrier", "guarantee", "duration"}

@@ -26,12 +26,11 @@ from ..knowledge import catalog as catalogs
 from ..knowledge.catalog import Catalog
 from ..knowledge.layout import KnowledgeLayout
 from ..schema import URGENCY_HOURS
+from ..text.vocabulary import CARRIERS
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_NUM = r"[零〇一二两三四五六七八九十百]+"
 # couriers and delivery services buyers and shops name (generic Chinese e-commerce knowledge, not one shop's)
-CARRIERS = ("顺丰", "中通", "圆通", "申通", "韵达", "极兔", "京东快递", "京东物流", "邮政", "EMS", "德邦", "百世",
-            "天天快递", "宅急送", "丰网", "跨越速运", "安能", "菜鸟")
 # guarantees a shop may or may not offer: each one stated in a reply must be the store's own
 GUARANTEES = ("无理由", "运费险", "退货险", "假一赔", "假一罚", "正品保障", "价保", "价格保护", "保价", "包邮", "免邮",
               "质保", "保修", "上门取件", "极速退款", "先行赔付", "包赔", "包退", "包换", "终身", "晚发必赔", "延误必赔",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from ..text.vocabulary import carrier_alternation
 from .doctor import Check, StoreText, Unit
 
 RETURN = re.compile(r"无理由|退换|退货|换货|不退|可退|能退|包退|包换|可以退|可以换|可换")
@@ -19,7 +20,7 @@ TIME = re.compile(
     r"|[一二两三四五六七八九十半]+\s*(?:个)?(?:小时|天|个?工作日|周|个?月|年)"
     r"|当天|当日|次日|隔日|\d{1,2}\s*[:：]\s*\d{2}"
 )
-CARRIERS = re.compile(r"顺丰|中通|圆通|韵达|申通|极兔|百世|德邦|邮政|EMS|京东物流|京东快递|跨越速运|安能|优速|丰网|菜鸟")
+CARRIERS = re.compile(carrier_alternation())
 DISPATCH = re.compile(r"发货|发出|出库|揽收|寄出")
 DELIVERY = re.compile(r"送达|到货|到达|能到|次日达|隔日达|时效|派送|在途|运输时间")
 REGIONS = re.compile(r"不发货|暂不发|不配送|不送|无法配送|不能配送|不支持配送|停发|不包邮|补运费|补邮费|加收运费|需补|偏远|港澳台|海外|境外")

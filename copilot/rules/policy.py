@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..knowledge.catalog import Catalog, Product
+from ..text.vocabulary import carrier_alternation
 
 # a policy sentence that denies rather than grants
 NEGATIVE = re.compile(r"不支持|不提供|不可|暂不|无法|不能|不发|除外|不接受|不予|不参加|不参与|不享受|不适用|不包括|不含|不包邮|不再")
-COURIER = r"(顺丰|京东(?:快递|物流)?|中通|圆通|韵达|申通|极兔|德邦|EMS|ems|邮政)"
+COURIER = f"({carrier_alternation('京东', 'ems')})"
 
 # topic: (words that name it in a promise, words that name it in a heading)
 TOPICS: dict[str, tuple[str, str]] = {

@@ -33,6 +33,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .vocabulary import carrier_alternation
+
 KINDS = ("mobile", "id_card", "bank_card", "email", "address", "wechat", "qq", "landline",
          "passport", "hk_macau_permit", "sms_code", "payment_password")
 
@@ -93,7 +95,7 @@ _DAY = re.compile(
 )
 _ORDER_CONTEXT = re.compile(r"(订单|单号|订单号|订单编号|快递单|运单|物流单|order)[^0-9]{0,6}$", re.IGNORECASE)
 _CARD_CONTEXT = re.compile(r"(卡号|银行卡|信用卡|储蓄卡|借记卡|卡)[^0-9]{0,6}$")
-_COURIER_CONTEXT = re.compile(r"(顺丰|圆通|中通|申通|韵达|极兔|邮政|EMS|京东|德邦|百世|快递|物流|运单|单号)[^0-9]{0,6}$",
+_COURIER_CONTEXT = re.compile(rf"({carrier_alternation('京东', '快递', '物流', '运单', '单号')})[^0-9]{{0,6}}$",
                               re.IGNORECASE)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
