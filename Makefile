@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-STORES := $(notdir $(wildcard stores/*))
+STORES := $(notdir $(patsubst %/knowledge,%,$(wildcard stores/*/knowledge)))
 
 .PHONY: install run test ingest eval bench clean
 
