@@ -91,17 +91,25 @@ class FactSentences:
         """The shop-wide promotions and coupons running now that the product may use: a condition excluding
         its category or name (「冷链生鲜不参与」), or limiting the offer to other goods (「仅限某类商品」), leaves it out."""
         words = {w for w in [product.name, *product.aliases, *re.split(r"[/／、>]", product.category)] if len(w) >= 2}
-        coupons = ctx.catalog.shop.coupons
         out = []
         for pr in ctx.catalog.store_promotions(ctx.now):
             cond = pr.condition
             named = any(w in cond for w in words)
             if named and _EXCLUDES.search(cond) or (_ONLY.search(cond) and not named):
                 continue
-            extra = render(self.p.price.promo_condition, condition=cond.strip().rstrip("。；;，,")) if cond.strip() else ""
-            out.append(render(self.p.price.shop_coupon if any(pr is c for c in coupons) else self.p.price.shop_promo,
-                              title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now), condition=extra))
+            out.append(self._shop_offer(ctx, pr))
         return out[:2]
+
+    def _condition(self, pr) -> str:
+        """「使用条件：…」 for a promotion with a condition, else nothing."""
+        text = pr.condition.strip().rstrip("。；;，,")
+        return render(self.p.price.promo_condition, condition=text) if text else ""
+
+    def _shop_offer(self, ctx: DraftContext, pr) -> str:
+        """One shop-wide promotion or coupon, with its end and condition."""
+        phrase = self.p.price.shop_coupon if any(pr is c for c in ctx.catalog.shop.coupons) else self.p.price.shop_promo
+        return render(phrase, title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now),
+                      condition=self._condition(pr))
 
     @staticmethod
     def promo_math(price: float, discount: str) -> str | None:
@@ -212,20 +220,13 @@ class FactSentences:
     def store_promotions(self, ctx: DraftContext) -> list[str]:
         """Running promotions (no product named): the shop-wide promotions and coupons first, with their
         conditions, then the products' own; up to three of each, each with its end."""
-        def condition(pr) -> str:
-            text = pr.condition.strip().rstrip("。；;，,")
-            return render(self.p.price.promo_condition, condition=text) if text else ""
-
-        coupons = ctx.catalog.shop.coupons
-        out = [render(self.p.price.shop_coupon if any(pr is c for c in coupons) else self.p.price.shop_promo,
-                      title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now), condition=condition(pr))
-               for pr in ctx.catalog.store_promotions(ctx.now)[:3]]
+        out = [self._shop_offer(ctx, pr) for pr in ctx.catalog.store_promotions(ctx.now)[:3]]
         products = []
         for p in ctx.catalog.products:
             for pr in p.active_promotions(ctx.now):
                 products.append(render(self.p.price.store_promo, name=p.aliases[0] if p.aliases else p.name,
                                        title=pr.title, discount=pr.discount, ends=when(pr.ends_at, ctx.now),
-                                       condition=condition(pr)))
+                                       condition=self._condition(pr)))
                 break
             if len(products) == 3:
                 break
