@@ -45,6 +45,14 @@ def test_user_errors_print_a_message_not_a_traceback(real_index, tmp_path):
     assert out.returncode == 2 and "未知的嵌入模型" in out.stderr
 
 
+def test_a_usage_error_names_the_fix_without_a_traceback(tmp_path):
+    out = copilot("--data-dir", str(tmp_path / "x"), "eval", "dialogues", "analysis")  # one suite per run
+    assert out.returncode == 2
+    assert "命令用法有误" in out.stderr and "--help" in out.stderr and "Traceback" not in out.stderr
+    out = copilot("no-such-command")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
 def test_ingest_reports_bad_files_and_exits_nonzero(tmp_path):
     kdir = tmp_path / "knowledge"
     (kdir / "store").mkdir(parents=True)

@@ -384,10 +384,11 @@ def run() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors (typer ships its own click: match either one's exception type)
+        if isinstance(exc, (click.ClickException, typer.TyperException)) and hasattr(exc, "show"):
+            typer.secho("命令用法有误（运行 copilot --help 或 copilot <命令> --help 查看用法）：", fg="red", err=True)
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", 2))
         raise
 
 

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..buyer.signals import detect_intent
 from ..knowledge.catalog import Product
 from ..retrieval.lexicon import Lexicon
 from ..rules.base import SHOP_VOICE
-from ..schema import Hit
+from ..schema import Hit, buyer_turns
 from ..text.chunking import split_sentences
 from .context import DraftContext
 
@@ -150,7 +151,7 @@ def best_hit(ctx: DraftContext) -> Hit | None:
     if not ctx.grounded:
         # below the no-answer threshold: only a hit whose title names the
         # buyer's topic (via the colloquial lexicon) is trusted
-        topical = [h for h in usable if _topical(h, ctx)]
+        topical = [h for h in usable if _topical(h, ctx) or _on_carried_topic(h, ctx)]
         if not topical:
             return None
         usable = topical
@@ -162,6 +163,7 @@ def best_hit(ctx: DraftContext) -> Hit | None:
         if on_topic:  # a complaint is answered by the after-sale rule, not by a nearby size FAQ
             usable = on_topic
     top = usable[0].score
+    category = ctx.product.category if ctx.product and len(ctx.product.category) >= 2 else ""
 
     def rank(h: Hit) -> float:
         bonus = 0.0
@@ -173,6 +175,8 @@ def best_hit(ctx: DraftContext) -> Hit | None:
             bonus -= 0.08  # descriptions answer spec questions; FAQ/policy answer the rest
         if h.sku and sku and h.sku != sku:
             bonus -= 0.2
+        if category and h.kind == "policy" and category in h.title:
+            bonus += 0.1  # 「茶具售后」 for a teapot beats the store-wide after-sale FAQ
         return h.score + bonus
 
     best = max(usable, key=rank)
@@ -183,6 +187,35 @@ def _asks_same(h: Hit, ctx: DraftContext) -> bool:
     names = " ".join([ctx.product.name, *ctx.product.aliases]) if ctx.product else ""
     shared = _terms(h.text.split("\n", 1)[0], None) & _terms(ctx.message, None)
     return len(shared - _terms(names, None)) >= 2
+
+# a hit this far below the no-answer threshold answers nothing, whatever its title
+_FLOOR = 0.04
+_AFTER_SALE_NEEDS = {"quality_complaint", "damaged_wrong", "refund", "return_exchange"}
+
+
+def _on_carried_topic(h: Hit, ctx: DraftContext) -> bool:
+    """A hit on the need the conversation is about, although the newest message alone scores low against it:
+    a reply to the agent's question (「公司的」 after 发票 → 请问开什么发票) carries the need of the buyer's earlier
+    turn; an after-sale complaint told with few topic words (「给我换个新的 别跟我说过了七天」) is answered by the
+    store's after-sale section on that need or on this product's category."""
+    intent = ctx.analysis.intent
+    topic = INTENT_TOPICS.get(intent)
+    if h.score < _FLOOR or h.kind == "product":
+        return False
+    head = h.title + h.text.split("\n", 1)[0]
+    earlier = buyer_turns(ctx.history)[-1:]
+    carried = (topic is not None and len(ctx.message) <= 12 and not re.search(r"\d{6,}", ctx.message)
+               and detect_intent(ctx.message) == "other" and bool(earlier) and detect_intent(earlier[0]) == intent
+               and bool(re.search(topic, head)))
+    if carried:
+        return True
+    if ctx.analysis.stage != "after_sale" or intent not in _AFTER_SALE_NEEDS:
+        return False
+    if topic and re.search(topic, head):
+        return True
+    category = ctx.product.category if ctx.product else ""
+    return h.kind == "policy" and len(category) >= 2 and category in h.title
+
 
 def _topical(h: Hit, ctx: DraftContext) -> bool:
     terms = ctx.lexicon.terms(ctx.message) if ctx.lexicon else []

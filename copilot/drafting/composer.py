@@ -197,8 +197,11 @@ class Composer:
         if "抱歉" in parts[0]:  # the opener already apologised
             core = [c for c in (re.sub(r"^(非常|实在|真的很)?抱歉[！!。，]?", "", x) for x in core) if c]
         clarify = self.clarify(ctx)
-        if clarify and any(re.search(r"订单号|照片|视频", c) for c in core):
+        if clarify and any("订单号" in c for c in core):
             clarify = None  # the quoted answer already asks for it
+        elif clarify and any(re.search(r"照片|视频", c) for c in core):
+            # the policy quoted says which photos or video to send; the order number is still needed to act on it
+            clarify = _pick(self.p.clarify["order"], ctx.message) if "订单号" in clarify else None
 
         if sid == "empathize_resolve":
             if clarify:
