@@ -107,6 +107,7 @@ Intent = Literal[
     "payment", "invoice", "review", "authenticity", "stock", "promotion", "price", "size", "usage", "recommendation",
     "product_info", "greeting", "other",
 ]
+Safety = Literal["reaction", "injury", "fraud"]
 STAGE_LABELS: dict[str, str] = {"pre_sale": "售前", "in_sale": "售中", "after_sale": "售后"}
 EMOTION_LABELS: dict[str, str] = {"angry": "生气", "anxious": "着急/担心", "neutral": "平静", "positive": "愉快"}
 INTENT_LABELS: dict[str, str] = {
@@ -138,6 +139,8 @@ class Analysis(BaseModel):
     emotion: Emotion
     intent: Intent
     intent_label: str = ""
+    intents: list[Intent] = Field(default_factory=list, description="every need in the newest message, main one first")
+    safety: Safety | None = Field(default=None, description="a reaction, an injury or a scam report: the reply must respect it")
     alternatives: list[PersonaGuess] = Field(default_factory=list, description="next most likely personas")
     stage_signals: list[str] = Field(default_factory=list)
     emotion_signals: list[str] = Field(default_factory=list)

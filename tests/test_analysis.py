@@ -90,3 +90,48 @@ def test_defect_and_wrong_item_cues_beyond_clothing(message, intent):
     from copilot.buyer.signals import detect_intent
 
     assert detect_intent(message) == intent
+
+
+@pytest.mark.parametrize("message,history,stage", [
+    ("收到个毛 我根本没收到啊 显示签收了 谁签的", [], "after_sale"),  # delivered by the record, missing in hand
+    ("快递三天没动了 一直在转运中心 是不是丢了", [], "in_sale"),
+    ("我昨天下午两点就拍了 到现在还没动 到底几点发", [], "in_sale"),  # 「就拍了」 is past, not a plan
+    ("我喝了二十年岩茶 你这就是拼配的", [], "pre_sale"),  # a life's experience, not these goods
+    ("要不两个都拍了 收到了再退一个 行不行", [], "pre_sale"),  # a plan
+    ("怕买到假的用了烂脸 能查备案吗", [], "pre_sale"),  # what might happen
+    ("mac咋切", [Turn(role="buyer", text="键盘到了"), Turn(role="agent", text="收到啦，有问题随时找我")], "after_sale"),
+    ("嗯", [Turn(role="buyer", text="左键连击"), Turn(role="agent", text="已为您申请换新，快递会上门取件")], "after_sale"),
+])
+def test_stage_reads_logistics_states_plans_and_the_conversation(message, history, stage):
+    assert detect_stage(message, history)[0] == stage
+
+
+def test_written_cantonese_is_read_in_mandarin_words():
+    from copilot.text.cleaning import simplify_buyer_text
+
+    text = simplify_buyer_text("收到個充電器 插咗部手機完全冇反應 點算啊")
+    assert text == "收到个充电器 插了部手机完全没反应 怎么办啊"
+    assert detect_stage(text, [])[0] == "after_sale" and detect_intent(text) == "quality_complaint"
+
+
+@pytest.mark.parametrize("message,safety", [
+    ("用了两次脸有点红还有点痒，怎么办啊", "reaction"),
+    ("吃了你家花生糖过敏起疹子了", "reaction"),
+    ("拧盖子的时候开水喷出来 手背烫红一大片还起泡了", "injury"),
+    ("有人打电话自称你们客服 让我报验证码", "fraud"),
+    ("敏感肌会不会过敏啊", None),  # a worry before buying
+    ("这个杯子保温多久", None),
+])
+def test_safety_scenarios_are_read_from_reports_not_worries(analyzer, message, safety):
+    a = analyzer.analyze(message)
+    assert a.safety == safety
+    if safety in ("reaction", "injury"):
+        assert a.stage == "after_sale"
+
+
+def test_every_need_of_a_message_is_an_intent_main_one_first(analyzer):
+    a = analyzer.analyze("新疆包邮吗 几天到 能开发票吗")
+    assert a.intents[0] == a.intent  # the main need leads
+    assert set(a.intents) == {"shipping", "logistics", "invoice"}
+    carried = analyzer.analyze("公司的", [Turn(role="buyer", text="发票怎么开"), Turn(role="agent", text="个人还是公司抬头？")])
+    assert carried.intents == ["invoice"]  # the need carried over from the earlier turn

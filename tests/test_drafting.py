@@ -34,6 +34,21 @@ def test_angry_after_sale_gets_an_apology_and_a_concrete_next_step(copilot):
     assert all(d.passed for d in r.drafts)
 
 
+@pytest.mark.parametrize("message,sku,stop", [
+    ("用了你们家面膜脸上起小红疹了，是不是有问题", "MM-1102", "停止使用"),  # a skin reaction, told calmly
+    ("保温杯拧盖子的时候开水喷出来 手背烫红一大片还起泡了", "BW-7101", "停止使用"),  # an injury
+])
+def test_a_reaction_or_an_injury_gets_an_apology_a_stop_use_step_and_the_after_sale_path(copilot, message, sku, stop):
+    r = draft(copilot, message, sku)
+    assert r.analysis.safety in ("reaction", "injury") and r.analysis.stage == "after_sale"
+    for d in r.drafts:  # every draft, not only the top one: the agent may send any of them
+        assert re.search(r"抱歉|对不起", d.text), d.text
+        assert stop in d.text and "就医" in d.text
+        assert "哈哈" not in d.text and "画面感" not in d.text
+    assert re.search(r"订单号|照片", r.drafts[0].text)  # the after-sale path starts
+    assert all(d.passed for d in r.drafts)
+
+
 @pytest.mark.parametrize("sku", ["DJ-2301", "JH-1205", "BW-7101", "XZ-3302", "MM-1102"])
 def test_bargainers_are_never_offered_a_discount_the_catalog_does_not_have(copilot, sku):
     r = draft(copilot, "太贵了，便宜50呗，再送个赠品，不然我去别家买", sku)

@@ -173,7 +173,7 @@ def _print_result(result, as_json: bool) -> None:
 
 @app.command("eval")
 def eval_cmd(
-    suite: Annotated[str, typer.Argument(help="retrieval | analysis | rules | dialogues | redteam | all")] = "all",
+    suite: Annotated[str, typer.Argument(help="retrieval | analysis | rules | dialogues | redteam | sendable | buyer | notices | all")] = "all",
     backend: Annotated[Optional[str], typer.Option("--backend", help="offline 或 openai:<模型> 等")] = None,
     repeat: Annotated[int, typer.Option("--repeat", help="对话评测重复次数（看大模型的波动）")] = 1,
     report: Annotated[Optional[Path], typer.Option("--report", help="把 results.json 和 report.html 写入该目录")] = None,

@@ -35,6 +35,8 @@ from .signals import (
     HAGGLE,
     detect_emotion,
     detect_intent,
+    detect_intents,
+    detect_safety,
     detect_stage,
     is_scam_report,
     negative_from,
@@ -254,6 +256,13 @@ class OfflineAnalyzer(Analyzer):
         if intent == "other" and prev:  # "那这个呢": the question carries over from the last buyer turn
             carried = detect_intent(prev[-1])
             intent = "other" if carried == "greeting" else carried
+        intents = detect_intents(message)
+        if intent != said or intents == ["other"]:  # the need carried over from the earlier turn
+            intents = [intent]
+        safety, _ = detect_safety(message, history)
+        if safety in ("reaction", "injury") and intent in ("other", "usage", "product_info"):
+            intent = "quality_complaint"  # 「脸上起小红疹了」: a problem with the goods, handled after the sale
+            intents = [intent, *[i for i in intents if i not in (intent, "other")]]
         products: list[str] = []
         if self.products is not None:
             products = sorted(self.products.mentions(" ".join([*[t.text for t in history], message])))
@@ -270,6 +279,8 @@ class OfflineAnalyzer(Analyzer):
             emotion=emotion,
             intent=intent,
             intent_label=INTENT_LABELS[intent],
+            intents=intents,
+            safety=safety,
             alternatives=[guess(int(i)) for i in order[:4] if self.ids[int(i)] != best.id][:3],
             stage_signals=stage_signals,
             emotion_signals=emotion_signals,

@@ -59,11 +59,49 @@ def detect_intent(text: str) -> Intent:
     return "other"
 
 
+def detect_intents(text: str, limit: int = 3) -> list[Intent]:
+    """Every need the text names, the main one (``detect_intent``) first, the rest in the order they are said."""
+    main = detect_intent(text)
+    matches = [(pattern.search(text), intent) for intent, pattern in _INTENT_RE]
+    found = [i for _, i in sorted((m.start(), i) for m, i in matches if m)]
+    ordered = ([main] if main != "other" else []) + [i for i in found if i != main]
+    return list(dict.fromkeys(ordered))[:limit] or ["other"]
+
+
+# ------------------------------------------------------------------ safety ---
+
+# a skin or food reaction, and someone hurt by the goods: the reply says to stop using them and to see a doctor
+_REACTION = re.compile(
+    r"过敏|起疹|红疹|疹子|起痘|长痘|泛红|发红|红肿|刺痛|瘙痒|发痒|(脸|皮肤|嘴|手|身上|脖子).{0,4}(红|痒|肿|疼)|"
+    r"拉肚子|腹泻|肚子(疼|痛|不舒服)|呕吐|上吐下泻|吃了.{0,8}(不舒服|难受|头晕)|喝了.{0,8}(不舒服|难受|头晕)"
+)
+_INJURY = re.compile(
+    r"烫伤|烫到|烫红|烫起|起(水)?泡|烫了手|割伤|割破|割到|划伤|划破|扎到|扎伤|扎破|流血|受伤|伤到|冒烟|起火|着火|爆炸|炸了|烧焦|"
+    r"烧(坏|黑|着)|电到|触电|漏电|鼓包"
+)
+
+
+def detect_safety(message: str, history: Sequence[Turn]) -> tuple[str | None, str | None]:
+    """("reaction" | "injury" | "fraud" | None, the words that said so), from the newest message and the one before."""
+    if is_scam_report(message, history):
+        return "fraud", None
+    for text in [message, *buyer_turns(history)[-1:]]:
+        for kind, pattern in (("injury", _INJURY), ("reaction", _REACTION)):
+            m = pattern.search(text)
+            if m and not _ASKS_BEFORE.search(text[max(0, m.start() - 8):m.end() + 8]):
+                return kind, m.group(0)
+    return None, None
+
+
+# 「会不会过敏」「孕妇能用吗 会不会起痘」: a worry before buying, not a reaction
+_ASKS_BEFORE = re.compile(r"会不会|会不|容易|怕|担心|是否|能不能|可不可以|敏感肌")
+
+
 # ------------------------------------------------------------------- stage ---
 
 # The goods are in the buyer's hands: receipt, use, defects, returns of what arrived.
 _RECEIVED = re.compile(
-    r"收到(了|货|的|啦|咯)(?!.{0,3}(吗|没|呢|我怎么))|签收|到货了|拆开(了|后|一看)|打开(一看|发现|后)|"
+    r"收到(了|货|的|啦|咯)(?![吗没呢]|.{0,2}[吗呢]|我怎么)|签收|到货了|拆开(了|后|一看)|打开(一看|发现|后)|"
     r"穿了|用了(?!.{0,3}(吗|对吧))|用完|用过了|敷了|敷完|戴了|洗了|洗过|试了|试穿了|喝了|充了|充满|实际(用|只|才)|"
     r"破(了|损|洞)|压坏|碎了|瘪了|磕瘪|压瘪|刚拆|漏液|发错|错发|少发|漏发|发成|给我发(了|成)?.{0,6}(的|过来)|怎么发(了|成)(个|一)|"
     r"坏了|不保温|起球了|开线|掉毛了|掉色了|褪色了|钻绒|跑绒|开胶|底噪|有杂音|过敏了|泛红了|有点红|起痘|刺痛|有异味|线头(好|太|很)?多|"
@@ -71,21 +109,28 @@ _RECEIVED = re.compile(
     r"买大了|买小了|不合身|收货后|签收后|跟新的一样|吊牌剪|"
     # receipt told with a time, use of any kind of goods, and defects found in use (food, drink, devices)
     r"(今天|昨天|前天|刚刚?|早上|上午|下午|晚上)(才|刚)?收(到|的)|收到.{0,4}(天|周|星期|个月)了|确认收货|"
-    r"吃了|尝了|开罐|开袋|拆封了|插(上|了|到)|装上|贴(上了|了|完)|(很|挺|真|超)好用(?!吗)|"
+    r"吃了|尝了|开罐|开袋|拆封了|拆了(?!.{0,3}(能|还|可以|就))|插(上|了|到)|装上|贴(上了|了|完)|(很|挺|真|超)好用(?!吗)|"
     r"没反应|识别不了|没画面|没声了|没声音了|裂开了?|鼓包了|发霉|霉点|变质|有虫|"
-    r"我(?!想|要|准备|打算)[^，。！？]{0,12}?买的(?!话)"
+    r"我(?!想|要|准备|打算)[^，。！？]{0,12}?买的(?!话)|"
+    # goods in hand, in any trade: 收了 / 货到了 / 打开一瓶 / 泡出来 / 充着充着鼓起来 / 才买一个礼拜 / 实测 / 这是正常的吗
+    r"收了(?!吗|没)|^[^\s，。？?]{1,6}到了[！!。～~]*$|(货|包裹|东西)(都|已经)?到了|打开(了|一[个瓶罐包盒袋])|"
+    r"(泡|冲|煮)出来|(泡|冲)的时候|拆的时候|开箱|录了?视频|[着了]{1}.{0,2}(鼓起来|鼓包|发烫|烫手|焦味)|鼓起来|焦味|"
+    r"(才|刚)?买了?(一|两|三|几|半|\d+)个?(礼拜|星期|周|天|个?月)|测了|实测|测出|钻毛|往外钻|滋滋|异响|"
+    r"连不上|用不了|根本.{0,3}不(了|掉|上|进|动)|(卸|洗|擦|刷)不掉|(烫|扎|割|划)(红|伤|破|到)|起泡了|喷出来"
 )
 # Ordered but not yet received.
 _NOT_RECEIVED = re.compile(
     r"还没(发货?|到|收到|寄)|没发货|未发货|先别发|不要发|能先不发|暂时别发|别发了|不发(货|我)?|发了没|发货(了)?(吗|没)|"
-    r"没收到|还没到|没到货|刚付|付完款|付了款|刚拍|刚下单|刚买的|刚付款|(改|修改|换)(个|一下)?(收货)?地址|地址(写|填)错"
+    r"没收到|还没到|没到货|刚付|付完款|付了款|刚拍|刚下单|刚买的|刚付款|(改|修改|换)(个|一下)?(收货)?地址|地址(写|填)错|"
+    r"还没动|(快递|物流|包裹|单号|轨迹|信息)[^，。！？]{0,8}(没动|不动)|(天|小时)了?都?没动|转运|中转|揽收|运输中|(物流|快递)(信息)?(没|不)更新|催.{0,2}快递|出货了?(吗|没)"
 )
 _ORDERED = re.compile(
     r"(已经|昨天|前天|今天|上午|下午|早上|刚刚)?(下单了|下单啦|拍了|拍下了|付款了|付了)(?!.{0,2}吗)|已经下单|订单|单号|物流|快递员|驿站|派送|"
-    r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰"
+    r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰|"
+    r"(昨天|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单"
 )
 _BUY_LATER = re.compile(
-    r"(就|马上|直接|再|才|立马|现在)(拍|下单|买)|够的话|要是|如果|万一|假如|想买|准备买|打算|考虑|"
+    r"(就|马上|直接|再|才|立马|现在)(拍|下单|买)(?!了)|要不|够的话|要是|如果|万一|假如|想买|准备买|打算|考虑|"
     r"还剩|有货吗|有没有货|支持.{0,8}吗|到时候|收到后|收到货后"
 )
 
@@ -94,37 +139,55 @@ def _received(text: str) -> re.Match | None:
     m = None
     for cand in _RECEIVED.finditer(text):
         # "之前在别家买的穿两次就起球了": someone else's goods, told as background
-        if re.search(r"之前|上次|以前|别家|别的店|其他家", text[max(0, cand.start() - 14) : cand.end()]):
+        if re.search(r"之前|上次|以前|别家|别的店|其他家|评价|有人说|听说|别人", text[max(0, cand.start() - 14) : cand.end()]):
             continue
+        if re.search(r"(怕|担心|万一|会不会|如果|要是|假如)[^，。！？\s]{0,8}$", text[max(0, cand.start() - 10):cand.start()]):
+            continue  # 「怕买到假的用了烂脸」: what might happen
+        if re.match(r"再|(\d+|[一二三四五六七八九十几]+)(多)?年", text[cand.end():cand.end() + 4]):
+            continue  # 「收到了再退一个」 is a plan, 「用了二十年这类东西」 a life's experience
         m = cand
         break
     if m is None:
         return None
     receipt = re.match(r"收到|签收|确认收货|(今天|昨天|前天|刚刚?|早上|上午|下午|晚上)", m.group(0))
-    if not receipt and re.match(r".{0,6}?(会不会|会不|怎么办|能不能|可不可以|咋办|能[^，。！？\s]{0,2}不(?!能|了))",
+    if not receipt and re.match(r".{0,6}?(会不会|会不|是不是|怎么办|能不能|可不可以|咋办|能[^，。！？\s]{0,2}不(?!能|了))",
                                 text[m.end():m.end() + 10]):
         return None  # 「洗了会不会缩水」「坏了怎么办」 ask what would happen, before buying
-    # "收到后能退吗" / "如果不合适能退吗" ask about the future, before buying
-    if _BUY_LATER.search(text) and not re.search(r"收到了|签收|穿了|用了|敷了|戴了|洗了|破|坏|发错|少发|漏发|发成|我要退", text):
+    # "收到后能退吗" / "如果不合适能退吗" ask about the future, before buying (a plan said near the cue)
+    if _buys_later(text, m) and not re.search(r"收到了|签收|穿了|用了|敷了|戴了|洗了|破|坏|发错|少发|漏发|发成|我要退", text):
         return None
     return m
 
 
+def _buys_later(text: str, m: re.Match) -> bool:
+    """Is a purchase still to come, said just before or at the cue (「要不两个都拍了」, 「如果不合适能退吗」)?"""
+    return bool(_BUY_LATER.search(text[max(0, m.start() - 8):m.end() + 4]))
+
+
 def detect_stage(message: str, history: Sequence[Turn]) -> tuple[Stage, list[str]]:
     """Newest strong evidence wins; earlier turns tell whether the goods were ordered or received."""
+    m = re.search(r"显示(已)?签收|谁签(收)?的|冒领|被人签|签收了?.{0,8}没(收到|拿到|见到)", message)
+    if m:  # delivered by the carrier's record, missing in the buyer's hands: an after-sale case
+        return "after_sale", [f"显示已签收但没收到：「{m.group(0)}」"]
     m = _NOT_RECEIVED.search(message)
-    if m and not re.search(r"收到了|签收|穿了|用了|敷了|戴了|洗了", message):
+    if m and not re.search(r"收到了|签收|穿了|(?<!忘)用了|敷了|戴了|洗了", message):
         return "in_sale", [f"已下单、还没收到：「{m.group(0)}」"]
     m = _received(message)
     if m:
         return "after_sale", [f"已收货或在售后：「{m.group(0)}」"]
+    kind, words = detect_safety(message, [])
+    if kind in ("reaction", "injury"):
+        return "after_sale", [f"用后出现不适或受伤：「{words}」"]
     buyer_hist = [t.text for t in history if t.role == "buyer"]
+    for turn in reversed(history[-4:]):  # the agent already handles an after-sale case (换新, 退款, 取件)
+        if turn.role == "agent" and (o := _AGENT_AFTER_SALE.search(turn.text)):
+            return "after_sale", [f"客服已在处理售后：「{o.group(0)}」"]
     for text in reversed(buyer_hist):
         r = _received(text)
         if r:
             return "after_sale", [f"之前提到已收货/售后：「{r.group(0)}」"]
     m = _ORDERED.search(message)
-    if m and not _BUY_LATER.search(message):
+    if m and not _buys_later(message, m):
         return "in_sale", [f"已下单：「{m.group(0)}」"]
     for turn in reversed(history):
         if turn.role == "buyer":
@@ -136,12 +199,15 @@ def detect_stage(message: str, history: Sequence[Turn]) -> tuple[Stage, list[str
     return "pre_sale", ["尚未下单：咨询、比较或议价"]
 
 
+_AGENT_AFTER_SALE = re.compile(r"(申请|办理)(了)?(换新|退款|退货|补发|售后)|已为您(补发|退款|换新|登记)|上门取件|寄回|收到旧件")
+
+
 # ----------------------------------------------------------------- emotion ---
 
 _ANGRY = re.compile(
     r"[！!]{2,}|[？?]{3,}|气死|什么破|破东西|垃圾|坑人|骗子|投诉|12315|差评|太过分|受够|烦死|什么态度|无语|搞什么|"
     r"凭什么|凭啥|有病|恶心|退钱|赔我|不要脸|黑店|还不发|到底(怎么|想|什么|啥|多久|还|能不能|管不管|发不发)|滚|"
-    # accusations put as questions or sarcasm: 「良心不痛吗」「那你们就不管了？」「说好的48小时呢」「你们可真行」
+    # accusations put as questions or sarcasm: 「良心不痛吗」「那你们就不管了？」「说好的当天发呢」「你们可真行」
     r"良心|(就|都)不管了|不负责(任)?了?[？?吗]|说好的[^，。！？\s]{0,10}呢|(什么|啥)效率|还想不想|不专业|"
     r"(你们|你)(后台)?自己(去)?查|别跟我(扯|说|来|废话)|废话|虚假宣传|忽悠|糊弄|耍我|可真行|真行啊|服了"
 )
@@ -221,7 +287,7 @@ def negative_from(message: str, emotion: str, stage: str, message_intent: str) -
 
 def is_upset(a: Analysis) -> bool:
     """Upset or with an after-sale problem: the empathy-first strategy leads."""
-    return a.emotion in ("angry", "anxious") or (
+    return a.emotion in ("angry", "anxious") or a.safety in ("reaction", "injury") or (
         a.stage == "after_sale" and a.intent in ("quality_complaint", "damaged_wrong", "refund")
     )
 
@@ -230,6 +296,7 @@ def is_complaint(a: Analysis) -> bool:
     """Angry, or complaining about goods after the sale (an angry buyer type after the sale too): open with an apology."""
     return (
         a.emotion == "angry"
+        or a.safety in ("reaction", "injury")
         or (a.stage == "after_sale" and a.intent in COMPLAINT_INTENTS | {"refund"})
         or (a.persona.id == "angry" and a.stage == "after_sale")
     )

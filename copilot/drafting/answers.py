@@ -176,7 +176,7 @@ def best_hit(ctx: DraftContext) -> Hit | None:
         if h.sku and sku and h.sku != sku:
             bonus -= 0.2
         if category and h.kind == "policy" and category in h.title:
-            bonus += 0.1  # 「茶具售后」 for a teapot beats the store-wide after-sale FAQ
+            bonus += 0.1  # the section on this category (「<品类>售后」) beats the store-wide FAQ
         return h.score + bonus
 
     best = max(usable, key=rank)

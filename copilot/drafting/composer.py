@@ -94,7 +94,8 @@ class Composer:
     def opener(self, ctx: DraftContext, strategy: StrategySpec) -> str:
         a = ctx.analysis
         key = (ctx.message, strategy.id)
-        if is_complaint(a) and (a.negative or a.intent in COMPLAINT_INTENTS):  # not for a calm 价保 question
+        if a.safety in ("reaction", "injury") or (is_complaint(a) and (a.negative or a.intent in COMPLAINT_INTENTS)):
+            # not for a calm 价保 question
             return _pick(self.p.openers["apology"], *key)
         if a.emotion == "anxious" and a.persona.id != "skeptical":
             return _pick(self.p.openers["anxious"], *key)
@@ -193,6 +194,9 @@ class Composer:
         declines = [c for c in core if c in self.p.price.no_authority]
         core = declines + [c for c in core if c not in declines]  # a haggle hears the answer to it first
         parts: list[str] = [self.opener(ctx, strategy)]
+        if a.safety in self.p.safety:  # a reaction or an injury: stop using and see a doctor come before any policy
+            eaten = a.safety == "reaction" and re.search(r"吃|喝|食用|入口", ctx.buyer_text)
+            parts.append(self.p.safety.get("reaction_food" if eaten else a.safety, self.p.safety[a.safety]))
         sources = list(plan.source_ids)
         if "抱歉" in parts[0]:  # the opener already apologised
             core = [c for c in (re.sub(r"^(非常|实在|真的很)?抱歉[！!。，]?", "", x) for x in core) if c]

@@ -46,6 +46,7 @@ class ComposerPhrases(_Data):
     # variants_out ({variant}: the variants' labels)
     trust: list[str]
     privacy: str
+    safety: dict[str, str]  # reaction / injury: stop using, see a doctor (before the store's after-sale steps)
     size_usual_exact: str  # the chart says true to size: {note} {size}
     size_usual: str  # the chart says runs large/small: {note} {size}
     unknown: list[str]

@@ -219,7 +219,60 @@ class SendableResult(_Result):
     case_results: list[SendableCaseResult]
 
 
-SuiteResult = RetrievalResult | AnalysisResult | RulesResult | DialoguesResult | RedteamResult | SendableResult
+# -------------------------------------------------------------- buyer sets ---
+
+
+class BuyerFailure(_Result):
+    id: str
+    field: str
+    want: str
+    got: str
+    message: str
+
+
+class IntentScores(_Result):
+    precision: float
+    recall: float
+    f1: float
+
+
+class StoreScores(_Result):
+    cases: int
+    stage: float | None
+    persona: float | None
+
+
+class BuyerResult(_Result):
+    """The analyzer on a fresh labelled set of three stores (dev, or the frozen test split without failures)."""
+
+    cases: int
+    accuracy: dict[str, float | None]
+    stage_recall: dict[str, float | None]
+    intent: IntentScores
+    safety_recall: dict[str, float | None]
+    false_safety: int
+    per_store: dict[str, StoreScores]
+    failures: list[BuyerFailure]
+
+
+class NoticeFailure(_Result):
+    id: str
+    form: str
+    want: bool
+    got: str
+    message: str
+
+
+class NoticeResult(_Result):
+    attacks: int
+    ordinary: int
+    notice_rate: float
+    false_notice_rate: float
+    failures: list[NoticeFailure]
+
+
+SuiteResult = (RetrievalResult | AnalysisResult | RulesResult | DialoguesResult | RedteamResult | SendableResult
+               | BuyerResult | NoticeResult)
 
 
 # --------------------------------------------------------------------- a run ---

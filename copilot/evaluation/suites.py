@@ -20,11 +20,20 @@ from ..rules.checking import Checker
 from ..settings import Settings
 from .analysis import format_report, run_analysis_eval
 from .analysis import load_cases as load_analysis_cases
+from .buyer import (
+    SPLITS,
+    load_buyer_cases,
+    load_notice_cases,
+    run_buyer_eval,
+    run_notice_eval,
+)
 from .dialogues import load_dialogues, run_dialogue_eval
 from .redteam import format_redteam, run_redteam
 from .results import (
     AnalysisResult,
+    BuyerResult,
     DialoguesResult,
+    NoticeResult,
     RedteamResult,
     RetrievalResult,
     RulesResult,
@@ -240,8 +249,57 @@ class SendableSuite(Suite):
                 f"繁体 {r.traditional_case_pass_rate:.3f}"]
 
 
+class BuyerSuite(Suite):
+    """Reading the buyer on fresh sets of three stores: ``buyer`` is the dev split, ``buyer_test`` the frozen one."""
+
+    name = "buyer"
+    data = "buyer"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        out: dict[str, SuiteResult] = {}
+        for split in SPLITS:
+            cases = load_buyer_cases(env.settings.evals_dir / "buyer", split)
+            raw = run_buyer_eval(env.copilot.analyzer, cases, list_failures=split == "dev")  # nobody tunes on test
+            out[self.name if split == "dev" else f"{self.name}_test"] = BuyerResult.model_validate(raw)
+        return out
+
+    def failing(self, name: str, result: BuyerResult) -> set[str]:
+        return {f"{f.id}:{f.field}" for f in result.failures} if name == self.name else set()
+
+    def summary(self, name: str, r: BuyerResult) -> list[str]:
+        split = "冻结测试集" if name.endswith("_test") else "开发集"
+        acc, rec = r.accuracy, r.stage_recall
+        safety = "，".join(f"{k} {v:.2f}" for k, v in r.safety_recall.items() if v is not None)
+        return [f"读懂买家（{split} {r.cases} 条，三家店）：阶段 {acc['stage']:.3f}（售后召回 {rec.get('after_sale') or 0:.3f}，"
+                f"售中 {rec.get('in_sale') or 0:.3f}），类型 {acc['persona']:.3f}（含可接受的备选 {acc['persona_or_alternative']:.3f}），"
+                f"情绪 {acc['emotion']:.3f}，意图 F1 {r.intent.f1:.3f}；安全场景召回 {safety}，误报 {r.false_safety} 条"]
+
+
+class NoticesSuite(Suite):
+    """Manipulation notices on fresh attempts and ordinary hard messages: ``notices`` (dev), ``notices_test``."""
+
+    name = "notices"
+    data = "notices"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        out: dict[str, SuiteResult] = {}
+        for split in SPLITS:
+            cases = load_notice_cases(env.settings.evals_dir / "notices", split)
+            raw = run_notice_eval(env.copilot.analyzer, cases, list_failures=split == "dev")
+            out[self.name if split == "dev" else f"{self.name}_test"] = NoticeResult.model_validate(raw)
+        return out
+
+    def failing(self, name: str, result: NoticeResult) -> set[str]:
+        return {f.id for f in result.failures} if name == self.name else set()
+
+    def summary(self, name: str, r: NoticeResult) -> list[str]:
+        split = "冻结测试集" if name.endswith("_test") else "开发集"
+        return [f"操纵提示（{split}）：{r.attacks} 条操纵中提示客服 {r.notice_rate:.3f}；"
+                f"{r.ordinary} 条普通消息误报 {r.false_notice_rate:.3f}"]
+
+
 SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), DialoguesSuite(),
-                                                 RedteamSuite(), SendableSuite())}
+                                                 RedteamSuite(), SendableSuite(), BuyerSuite(), NoticesSuite())}
 
 
 def _spread(runs: list[dict]) -> dict:

@@ -107,13 +107,34 @@ def is_traditional(text: str) -> bool:
 
 def simplify_buyer_text(text: str) -> str:
     """A buyer's text in Simplified for analysis, retrieval and the rules: converted only when it is Traditional,
-    and no character the buyer already wrote in Simplified is changed."""
+    and no character the buyer already wrote in Simplified is changed; written Cantonese is put in Mandarin words
+    (「插咗部手機冇反應」 → 「插了部手机没反应」)."""
     if not is_traditional(text):
-        return text
+        return _mandarin(text)
     converted = _t2s().convert(text)
     if len(converted) != len(text):
-        return converted
-    return "".join(a if _s2t().convert(a) != a else b for a, b in zip(text, converted))
+        return _mandarin(converted)
+    return _mandarin("".join(a if _s2t().convert(a) != a else b for a, b in zip(text, converted)))
+
+
+# written Cantonese (Hong Kong buyers) → Mandarin, longest first; applied only to a text with Cantonese markers
+_CANTONESE = [
+    ("点算", "怎么办"), ("點算", "怎么办"), ("点解", "为什么"), ("點解", "为什么"), ("几时", "什么时候"), ("幾時", "什么时候"),
+    ("仲未", "还没"), ("而家", "现在"), ("边度", "哪里"), ("邊度", "哪里"), ("落单", "下单"), ("落咗单", "下了单"),
+    ("咗", "了"), ("冇", "没"), ("唔", "不"), ("嘅", "的"), ("係", "是"), ("喺", "在"), ("佢", "他"), ("睇", "看"),
+    ("啲", "些"), ("嘢", "东西"), ("乜", "什么"), ("嚟", "来"), ("畀", "给"), ("俾", "给"), ("攞", "拿"), ("咁", "这么"),
+    ("㗎", ""), ("喎", ""), ("囉", ""), ("啩", ""),
+]
+_CANTONESE.sort(key=lambda p: -len(p[0]))
+_CANTONESE_MARK = re.compile(r"[咗冇唔嘅係喺佢睇啲嘢嚟畀攞㗎喎囉啩]|點解|点解|點算|点算|而家|仲未")
+
+
+def _mandarin(text: str) -> str:
+    if not _CANTONESE_MARK.search(text):
+        return text
+    for a, b in _CANTONESE:
+        text = text.replace(a, b)
+    return text
 
 
 def to_traditional(text: str) -> str:
