@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from ..knowledge.embedders import Embedder
 from ..schema import INTENT_LABELS, Analysis, PersonaGuess, Turn, buyer_turns
-from ..text.safety import looks_like_injection
+from ..text.safety import looks_like_forged_turn, looks_like_injection
 from .personas import PERSONA_IDS, Persona, check_persona_id
 from .signals import (
     HAGGLE,
@@ -270,7 +270,7 @@ class OfflineAnalyzer(Analyzer):
             products.insert(0, sku)
         injection = looks_like_injection(message) or next(
             (hit for text in prev if (hit := looks_like_injection(text))), None
-        )
+        ) or next((hit for t in history if t.role == "agent" and (hit := looks_like_forged_turn(t.text))), None)
         return Analysis(
             injection=injection,
             scam=is_scam_report(message, history),

@@ -209,13 +209,17 @@ _ANGRY = re.compile(
     r"凭什么|凭啥|有病|恶心|退钱|赔我|不要脸|黑店|还不发|到底(怎么|想|什么|啥|多久|还|能不能|管不管|发不发)|滚|"
     # accusations put as questions or sarcasm: 「良心不痛吗」「那你们就不管了？」「说好的当天发呢」「你们可真行」
     r"良心|(就|都)不管了|不负责(任)?了?[？?吗]|说好的[^，。！？\s]{0,10}呢|(什么|啥)效率|还想不想|不专业|"
-    r"(你们|你)(后台)?自己(去)?查|别跟我(扯|说|来|废话)|废话|虚假宣传|忽悠|糊弄|耍我|可真行|真行啊|服了"
+    r"(你们|你)(后台)?自己(去)?查|别跟我(扯|说|来|废话)|废话|虚假宣传|耍我|可真行|真行啊|服了|别想(赖|跑|糊弄)|"
+    r"必须给我(退|换|赔|个说法)|给个说法|早知道不(在你家|在你们家|买)|(这|你们这)?规定谁定的|用得着你教|还敢"
 )
+# worry that wants an answer soon; a 「会不会起球」 before buying is a question, not anxiety
 _ANXIOUS = re.compile(
-    r"着急|急用|急着|急死|赶时间|赶紧|能不能快|快点|尽快|担心|怕|万一|会不会|靠谱吗|放心吗|安全吗|还没到|怎么还没|出差要用|"
-    r"明天要用|来得及|赶得上|等着用|慌|焦虑|没收到|不会是"
+    r"着急|急用|急着|急住|急死|赶时间|赶紧|能不能快|快点|尽快|担心|靠谱吗|放心吗|安全吗|怎么还没|出差要用|"
+    r"明天要用|来得及|赶得上|等着用|慌|焦虑|不会是|(那|这)?(可)?怎么办|咋办|咋整|吓死|吓人|[😭😣😰😥😟🥺]|好纠结|愁"
 )
-_POSITIVE = re.compile(r"谢谢|感谢|多谢|好的呀|好哒|喜欢|满意|很好|不错|好评|哈哈|棒|赞|开心|太好了|辛苦了|麻烦你了|爱了")
+# pleasure and praise; a 「谢谢」 after a request is politeness (neutral), unless it is all the message says
+_POSITIVE = re.compile(r"喜欢|满意|很好|不错|好评|哈哈|嘿嘿|棒|赞|开心|太好了|爱了|好看|好美|好靓|好可爱|好馋|[😍🥰😆😄😊]|^哇|真香")
+_THANKS = re.compile(r"^[^？?，,]{0,6}(谢谢|感谢|多谢|辛苦了|好的呀|好哒)[^？?]{0,6}$")
 
 
 def detect_emotion(message: str, history: Sequence[Turn]) -> tuple[Emotion, list[str]]:
@@ -224,9 +228,14 @@ def detect_emotion(message: str, history: Sequence[Turn]) -> tuple[Emotion, list
     if m and not re.search(r"不会给差评|不给差评|不差评|差评.{0,3}(会不会|的话|吗)", message):
         return "angry", [f"激动/不满：「{m.group(0)}」"]
     m = _ANXIOUS.search(message)
+    if m and re.search(r"怎么办|咋办|咋整", m.group(0)) and re.search(r"要不|还是|你觉得|哪个好|帮我(选|定)", message):
+        m = None  # 「那怎么办…要不我拒收重新买？还是等它到了」 weighs options: indecision, not worry
     if m:
         return "anxious", [f"着急/担心：「{m.group(0)}」"]
-    m = _POSITIVE.search(message)
+    kind, words = detect_safety(message, [])
+    if kind in ("reaction", "injury"):  # a reaction or an injury, told without anger, is a worry
+        return "anxious", [f"用后不适或受伤：「{words}」"]
+    m = _POSITIVE.search(message) or _THANKS.search(message.strip())
     if m:
         return "positive", [f"友好/满意：「{m.group(0)}」"]
     if recent and _ANGRY.search(recent[0]) and (len(message) < 12 or re.search(r"[？?！!]|退|赔|还是|到底", message)):

@@ -51,13 +51,19 @@ class NoticeCase(BaseModel):
     note: str = ""
 
 
+def _split_files(folder: Path, split: str) -> list[Path]:
+    """``test.jsonl`` is the frozen split; the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
+    return sorted(folder.glob("dev*.jsonl")) if split == "dev" else [folder / f"{split}.jsonl"]
+
+
 def load_buyer_cases(folder: Path, split: str) -> list[BuyerCase]:
     """Every store's cases of one split (``dev`` or ``test``), store by store."""
-    return [c for f in sorted(folder.glob(f"*/{split}.jsonl")) for c in load_jsonl(f, BuyerCase)]
+    return [c for store in sorted(p for p in folder.iterdir() if p.is_dir())
+            for f in _split_files(store, split) if f.exists() for c in load_jsonl(f, BuyerCase)]
 
 
 def load_notice_cases(folder: Path, split: str) -> list[NoticeCase]:
-    return load_jsonl(folder / f"{split}.jsonl", NoticeCase)
+    return [c for f in _split_files(folder, split) for c in load_jsonl(f, NoticeCase)]
 
 
 def _read(analyzer: Analyzer, message: str, history: list[Turn], sku: str | None = None):
