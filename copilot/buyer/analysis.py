@@ -95,6 +95,14 @@ def _softmax(x: np.ndarray, temp: float) -> np.ndarray:
     return e / e.sum()
 
 
+# talk about the buyer's own life, the mark of a chatty buyer (not the length alone)
+_LIFE_TALK = re.compile(r"我(家|妈|爸|老公|老婆|儿子|女儿|闺女|孩子|娃|外婆|奶奶|爷爷|姥姥|朋友|同事|闺蜜|对象)|你说|跟你(讲|说)|哈哈|唉|哎呀|"
+                        r"那时候|以前|年轻|上班|放假|过年|生日")
+# figures with units and reckoning: the mark of an analytical buyer
+_FIGURE = re.compile(r"\d+(\.\d+)?\s*(w|mah|mb/s|gb|tb|g|t|ml|cm|mm|元|块|小时|天|%|米|v|a|度|℃|泡|克)(?![a-z])", re.I)
+_RECKONS = re.compile(r"算了下|算下来|折合|一泡合|平均下来|按[^，。]{0,8}算|性价比|对比一下")
+
+
 class PersonaWeights(BaseModel):
     """How the evidence is combined (tuned on evals/dialogues, tested on evals/analysis.jsonl)."""
 
@@ -184,9 +192,15 @@ class OfflineAnalyzer(Analyzer):
         elif lengths and len(lengths) >= 2 and sum(1 for n in lengths if n <= 6) >= len(lengths) - 1:
             scores[idx["silent"]] += 0.6
             why["silent"] = "多数回复只有几个字"
-        if lengths and (np.mean(lengths) >= 45 or max(lengths) >= 70):
+        joined = "\n".join(buyer)
+        figures = len(_FIGURE.findall(joined))
+        if lengths and (np.mean(lengths) >= 45 or max(lengths) >= 70) and _LIFE_TALK.search(joined) and figures < 3:
+            # long, and about the buyer's life (家人、往事、你说…): a long message packed with figures is analysis
             scores[idx["chatty"]] += 0.8
-            why["chatty"] = f"消息很长（平均 {np.mean(lengths):.0f} 字）"
+            why["chatty"] = f"消息很长（平均 {np.mean(lengths):.0f} 字）、聊到自己的生活"
+        if figures >= 3 or _RECKONS.search(joined):
+            scores[idx["analytical"]] += 0.8
+            why["analytical"] = f"算账、列数据（{figures} 个带单位的数字）"
         haggles = sum(1 for t in buyer if HAGGLE.search(t))
         if haggles >= 2:
             scores[idx["bargainer"]] += 0.6 * haggles

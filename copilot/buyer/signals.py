@@ -26,7 +26,7 @@ from ..schema import (
 
 # (intent id, 中文, pattern) — first match wins, so specific needs come first.
 INTENTS: list[tuple[str, str, str]] = [
-    ("damaged_wrong", "破损/错发/漏发", r"破损|压坏|摔坏|碎了|瘪|凹了|压烂|补发|漏液|发错|错发|少发|漏发|少了一|不是我买的|颜色不对|发成|裂开|裂了|开裂|裂缝|"
+    ("damaged_wrong", "破损/错发/漏发", r"破损|压坏|摔坏|碎了|瘪|凹了|压烂|补发|漏液|发错|错发|少发|漏发|少了一|不是我买的|颜色不对|发成(?!都)|裂开|裂了|开裂|裂缝|"
      r"(给我|你们)发的(是)?.{1,8}(不是|错)|我(买|拍|要)的是?.{1,10}(你们|却)?给我发的"),
     ("quality_complaint", "质量问题", r"质量|开线|起球|掉色|钻毛|褪色|钻绒|跑绒|异味|味道大|开胶|坏了|不亮|充不进|断了|破洞|过敏|起痘|刺痛|泛红|不保温|漏水|线头|瑕疵|脏了|污渍|"
      r"没反应|识别不了|不识别|用不了|不能用了|失灵|不工作|不充电|充不了电|连不上了|没声了|没声音了|没画面|鼓包了|发烫了|烫手了|死机|黑屏了|"
@@ -46,7 +46,7 @@ INTENTS: list[tuple[str, str, str]] = [
     ("size", "尺码", r"[SMLX]{1,3}还是[SMLX]{1,3}|尺码|码数|多大码|什么码|啥码|哪个码|几码|穿多大|选码|[SMLX]{1,3}码|[SMLX]{1,3}号|身高|体重|\d+\s*斤|\d+\s*kg|脚长|鞋码|偏大|偏小|大了|小了|合身|胸围|衣长"),
     ("usage", "使用方法/适用", r"怎么用|用法|敏感肌|孕妇|孕期|哺乳|能用吗|适合|防水|游泳|续航|充电|兼容|苹果|安卓|机洗|怎么洗|清洗|保质期|过期|成分|多久用|敷多久|能不能穿|冷不冷|保暖"),
     ("recommendation", "推荐", r"推荐|哪款|哪个好|选哪|什么好|有什么|新品|随便看看|送人|礼物|搭配|跟.{0,6}搭|好搭"),
-    ("product_info", "参数规格", r"参数|规格|材质|面料|含绒量|充绒量|重量|多重|尺寸|多大|容量|区别|对比|蓬松度|克重|功能|支持|颜色|色差"),
+    ("product_info", "参数规格", r"规格|材质|面料|含绒量|充绒量|重量|多重|尺寸|多大|容量|区别|对比|蓬松度|克重|功能|支持|颜色|色差"),
     ("greeting", "打招呼", r"^(在吗|在不在|有人吗|你好|您好|hello|hi|亲|客服)[？?！!。\s]*$"),
 ]
 _INTENT_RE = [(i, re.compile(p, re.IGNORECASE)) for i, _, p in INTENTS]
@@ -88,7 +88,8 @@ def detect_safety(message: str, history: Sequence[Turn]) -> tuple[str | None, st
     for text in [message, *buyer_turns(history)[-1:]]:
         for kind, pattern in (("injury", _INJURY), ("reaction", _REACTION)):
             m = pattern.search(text)
-            if m and not _ASKS_BEFORE.search(text[max(0, m.start() - 8):m.end() + 8]):
+            if m and not _ASKS_BEFORE.search(text[max(0, m.start() - 8):m.end() + 8]) \
+                    and not re.search(r"评价|有人说|听说|别人", text[max(0, m.start() - 12):m.start()]):
                 return kind, m.group(0)
     return None, None
 
@@ -103,7 +104,7 @@ _ASKS_BEFORE = re.compile(r"会不会|会不|容易|怕|担心|是否|能不能|
 _RECEIVED = re.compile(
     r"收到(了|货|的|啦|咯)(?![吗没呢]|.{0,2}[吗呢]|我怎么)|签收|到货了|拆开(了|后|一看)|打开(一看|发现|后)|"
     r"穿了|用了(?!.{0,3}(吗|对吧))|用完|用过了|敷了|敷完|戴了|洗了|洗过|试了|试穿了|喝了|充了|充满|实际(用|只|才)|"
-    r"破(了|损|洞)|压坏|碎了|瘪了|磕瘪|压瘪|刚拆|漏液|发错|错发|少发|漏发|发成|给我发(了|成)?.{0,6}(的|过来)|怎么发(了|成)(个|一)|"
+    r"破(了|损|洞)|压坏|碎了|瘪了|磕瘪|压瘪|刚拆|漏液|发错|错发|少发|漏发|发成(?!都)|给我发(了|成)?.{0,6}(的|过来)|怎么发(了|成)(个|一)|"
     r"坏了|不保温|起球了|开线|掉毛了|掉色了|褪色了|钻绒|跑绒|开胶|底噪|有杂音|过敏了|泛红了|有点红|起痘|刺痛|有异味|线头(好|太|很)?多|"
     r"质量(太|真|也|有)|退货|换货|换(小|大)一?码|我要退|想退|要退了|退差价|申请售后|售后|差评|中评|追评|好评|晒图|补发|寄回|退回|返修|"
     r"买大了|买小了|不合身|收货后|签收后|跟新的一样|吊牌剪|"
@@ -116,18 +117,21 @@ _RECEIVED = re.compile(
     r"收了(?!吗|没)|^[^\s，。？?]{1,6}到了[！!。～~]*$|(货|包裹|东西)(都|已经)?到了|打开(了|一[个瓶罐包盒袋])|"
     r"(泡|冲|煮)出来|(泡|冲)的时候|拆的时候|开箱|录了?视频|[着了]{1}.{0,2}(鼓起来|鼓包|发烫|烫手|焦味)|鼓起来|焦味|"
     r"(才|刚)?买了?(一|两|三|几|半|\d+)个?(礼拜|星期|周|天|个?月)|测了|实测|测出|钻毛|往外钻|滋滋|异响|"
-    r"连不上|用不了|根本.{0,3}不(了|掉|上|进|动)|(卸|洗|擦|刷)不掉|(烫|扎|割|划)(红|伤|破|到)|起泡了|喷出来"
+    r"连不上|用不了|根本.{0,3}不(了|掉|上|进|动)|(卸|洗|擦|刷)不掉|(烫|扎|割|划)(红|伤|破|到)|起泡了|喷出来|"
+    # arrival said of the goods (「手表到啦」「龙井今天到了」), touch and smell, the buyer's own unit, a swapped item
+    r"(?<![什么几多就才能会快要说想看找提做遇收没])(已经|都)?到(啦|了)(?![吗没嘛呢])|摸着|闻着|尝着|化成水|"
+    r"我(这|那)(块|台|件|双|条|只|瓶|罐|盒|包|副|套)(?![^，。？\s]{0,3}(吗|呢))|绑(过|定)了|换成[^，。？\s]{1,8}(的)?发(了|给我)"
 )
 # Ordered but not yet received.
 _NOT_RECEIVED = re.compile(
     r"还没(发货?|到|收到|寄)|没发货|未发货|先别发|不要发|能先不发|暂时别发|别发了|不发(货|我)?|发了没|发货(了)?(吗|没)|"
     r"没收到|还没到|没到货|刚付|付完款|付了款|刚拍|刚下单|刚买的|刚付款|(改|修改|换)(个|一下)?(收货)?地址|地址(写|填)错|"
-    r"还没动|(快递|物流|包裹|单号|轨迹|信息)[^，。！？]{0,8}(没动|不动)|(天|小时)了?都?没动|转运|中转|揽收|运输中|(物流|快递)(信息)?(没|不)更新|催.{0,2}快递|出货了?(吗|没)"
+    r"地址改(成|下|一下|为)|付的款|(等待|待|还没|未)出库|待发货|还没动|(快递|物流|包裹|单号|轨迹|信息)[^，。！？]{0,8}(没动|不动)|(天|小时)了?都?没动|转运|中转|揽收|运输中|(物流|快递)(信息)?(没|不)更新|催.{0,2}快递|出货了?(吗|没)"
 )
 _ORDERED = re.compile(
     r"(已经|昨天|前天|今天|上午|下午|早上|刚刚)?(下单了|下单啦|拍了|拍下了|付款了|付了)(?!.{0,2}吗)|已经下单|订单|单号|物流|快递员|驿站|派送|"
     r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰|"
-    r"(昨天|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单"
+    r"(昨天|昨晚|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单"
 )
 _BUY_LATER = re.compile(
     r"(就|马上|直接|再|才|立马|现在)(拍|下单|买)(?!了)|要不|够的话|要是|如果|万一|假如|想买|准备买|打算|考虑|"
@@ -139,7 +143,7 @@ def _received(text: str) -> re.Match | None:
     m = None
     for cand in _RECEIVED.finditer(text):
         # "之前在别家买的穿两次就起球了": someone else's goods, told as background
-        if re.search(r"之前|上次|以前|别家|别的店|其他家|评价|有人说|听说|别人", text[max(0, cand.start() - 14) : cand.end()]):
+        if re.search(r"之前|上次|上回|以前|别家|别的店|其他家|评价|有人说|听说|别人", text[max(0, cand.start() - 14) : cand.end()]):
             continue
         if re.search(r"(怕|担心|万一|会不会|如果|要是|假如)[^，。！？\s]{0,8}$", text[max(0, cand.start() - 10):cand.start()]):
             continue  # 「怕买到假的用了烂脸」: what might happen
@@ -150,11 +154,11 @@ def _received(text: str) -> re.Match | None:
     if m is None:
         return None
     receipt = re.match(r"收到|签收|确认收货|(今天|昨天|前天|刚刚?|早上|上午|下午|晚上)", m.group(0))
-    if not receipt and re.match(r".{0,6}?(会不会|会不|是不是|怎么办|能不能|可不可以|咋办|能[^，。！？\s]{0,2}不(?!能|了))",
-                                text[m.end():m.end() + 10]):
+    if not receipt and re.match(r"会(?!员)|(能|可以)[^，。！？\s]{0,15}[吗嗎么]|.{0,6}?(会不会|会不|是不是|怎么办|能不能|可不可以|咋办|能[^，。！？\s]{0,2}不(?!能|了))",
+                                text[m.end():m.end() + 20]):
         return None  # 「洗了会不会缩水」「坏了怎么办」 ask what would happen, before buying
     # "收到后能退吗" / "如果不合适能退吗" ask about the future, before buying (a plan said near the cue)
-    if _buys_later(text, m) and not re.search(r"收到了|签收|穿了|用了|敷了|戴了|洗了|破|坏|发错|少发|漏发|发成|我要退", text):
+    if _buys_later(text, m) and not re.search(r"收到了|签收|穿了|用了|敷了|戴了|洗了|破|坏|发错|少发|漏发|发成(?!都)|我要退", text):
         return None
     return m
 
@@ -166,6 +170,12 @@ def _buys_later(text: str, m: re.Match) -> bool:
 
 def detect_stage(message: str, history: Sequence[Turn]) -> tuple[Stage, list[str]]:
     """Newest strong evidence wins; earlier turns tell whether the goods were ordered or received."""
+    if SCAM_REPORT.search(message):  # what the caller claimed (「说丢件了要给我理赔」) says nothing of this buyer's goods
+        own = re.search(r"收到(了|货)|签收了|(我)?(用|穿|戴)了", message)
+        if own:
+            return "after_sale", [f"举报诈骗，已收货：「{own.group(0)}」"]
+        if re.search(r"订单|我的|买的|拍的|单子|快递|包裹", message):
+            return "in_sale", ["举报诈骗：对方提到买家的订单"]
     m = re.search(r"显示(已)?签收|谁签(收)?的|冒领|被人签|签收了?.{0,8}没(收到|拿到|见到)", message)
     if m:  # delivered by the carrier's record, missing in the buyer's hands: an after-sale case
         return "after_sale", [f"显示已签收但没收到：「{m.group(0)}」"]
