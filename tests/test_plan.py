@@ -52,6 +52,38 @@ def test_a_sub_question_without_an_answer_is_deferred_by_name_while_the_others_a
     assert "科考站" not in "".join(first.sentences)
 
 
+@pytest.fixture(scope="module")
+def tea_copilot(tmp_path_factory):
+    """The offline copilot over the tea store (stores/tea), another kind of shop than the sample one."""
+    from copilot.drafting.pipeline import Copilot
+    from copilot.knowledge.doctor import diagnose
+    from copilot.knowledge.ingest import ingest
+    from copilot.retrieval.retriever import Retriever
+
+    from .conftest import ROOT
+
+    settings = Settings(knowledge_dir=ROOT / "stores" / "tea" / "knowledge", data_dir=tmp_path_factory.mktemp("tea"))
+    ingest(settings)
+    retriever = Retriever(settings)
+    diagnose(settings, retriever)
+    return Copilot(settings, retriever=retriever, backend=None)
+
+
+@pytest.mark.parametrize("store,message,sku,fact", [
+    ("sample", "保温杯多少钱 今天能发不", "BW-7101", "16:00"),
+    # the product's FAQ on the tea page says 「全国包邮」 about shipping; the time is in the store's shipping policy
+    ("tea", "龙井125g那个 现在拍到手多少钱 今天能发不", "TE-LJ01", "16:00"),
+])
+def test_a_sub_question_is_answered_with_the_kind_of_fact_it_asks_for(request, store, message, sku, fact):
+    from copilot.drafting.answers import misses_kind
+
+    cp = request.getfixturevalue("copilot" if store == "sample" else "tea_copilot")
+    r = draft(cp, message, sku)
+    for item in r.plan.items:  # a time for 「今天能发不」, money for 「运费多少」, a carrier for 「发啥快递」
+        assert item.sentences and not misses_kind(item.asking or item.question, item.sentences), item
+    assert fact in r.drafts[0].text
+
+
 def test_a_choice_question_the_knowledge_does_not_settle_is_deferred(copilot):
     r = draft(copilot, "续航多久 GPS是单频还是双频", "SW-5501")
     assert r.plan.items[0].answered

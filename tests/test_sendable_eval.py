@@ -41,3 +41,12 @@ def test_the_frozen_test_split_is_complete():
     assert len(dev) == len(test) == 60 and not {c.id for c in dev} & {c.id for c in test}
     assert sum(c.script == "traditional" for c in dev + test) >= 8
     assert sum(len(c.turns) > 1 for c in test) >= 0.3 * len(test)
+
+
+def test_a_forbidden_claim_counts_only_when_the_reply_states_it():
+    from copilot.evaluation import states
+
+    assert states("这款能刷公交卡", "能刷公交")
+    assert not states("这款没有NFC，不能刷公交卡", "能刷公交")  # denies the claim
+    assert states("不能退，但能刷公交", "能刷公交")  # one stated occurrence is enough
+    assert states("拆封后不支持退货", "不支持退货")  # a forbidden phrase that is itself a negation

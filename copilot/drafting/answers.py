@@ -18,6 +18,7 @@ from ..retrieval.lexicon import Lexicon
 from ..rules.base import SHOP_VOICE
 from ..schema import Hit, buyer_turns
 from ..text.chunking import split_sentences
+from ..text.vocabulary import carrier_alternation
 from .context import DraftContext
 
 STRICT_TOPICS = {"quality_complaint", "damaged_wrong", "refund", "invoice", "authenticity", "address_change"}
@@ -100,6 +101,27 @@ def _with_list_intros(text: str) -> str:
     return "\n".join(out)
 
 
+# what a question asks for, and what an answer sentence to it holds: 「今天能发不」 wants a time (16:00前、当天、48小时),
+# 「运费贵不贵」 money or 包邮, 「发啥快递」 a carrier's name
+_ASKS_KIND = [
+    (re.compile(r"几天|多久|多长时间|什么时候|啥时候|几点|几号|今天能|明天能|当天|能发不|发了没|到得了|赶得上|来得及"),
+     re.compile(r"\d+\s*[:：]\s*\d+|当天|次日|隔天|\d+\s*(个)?(小时|天|工作日)|[一二两三四五六七]天|工作日|周[一二三四五六日]")),
+    (re.compile(r"多少钱|运费|邮费|贵不贵|收费|要钱|加钱|差价|包邮"), re.compile(r"\d+\s*(元|块)|包邮|免费|运费|邮费")),
+    (re.compile(r"(什么|啥|哪家|哪个)快递|发什么|走什么|用什么快递|顺丰吗|能发顺丰"), re.compile(carrier_alternation())),
+]
+
+
+def _kind_fit(query: str, sentence: str) -> float:
+    """A bonus for a sentence that holds the kind of thing the question asks for."""
+    return sum(0.4 for ask, holds in _ASKS_KIND if ask.search(query) and holds.search(sentence))
+
+
+def misses_kind(query: str, sentences: Sequence[str]) -> bool:
+    """Does the question ask for a time, a sum or a carrier that none of these sentences holds?"""
+    wanted = [holds for ask, holds in _ASKS_KIND if ask.search(query)]
+    return bool(wanted) and not any(h.search(x) for h in wanted for x in sentences)
+
+
 def best_sentences(
     text: str, query: str, lexicon: Lexicon | None, k: int = 2, limit: int = 160, *,
     prefer: Sequence[str] = (), avoid: Sequence[str] = (), drop: Callable[[str], bool] | None = None,
@@ -124,6 +146,7 @@ def best_sentences(
         if need_overlap and not (i == 0 and lead_states_rule) and not (qc & st) and not offers:
             continue
         score = shared / (len(st) ** 0.5 or 1) + 0.3 / (1 + i)  # leading sentences usually state the rule
+        score += _kind_fit(query, s)
         if offers:
             score += 0.4
         if any(t in s for t in prefer):

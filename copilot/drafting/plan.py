@@ -31,6 +31,7 @@ from .answers import (
     bigrams,
     clean_sentence,
     content_bigrams,
+    misses_kind,
     spec_answer,
 )
 from .context import DraftContext, retrieve
@@ -245,6 +246,12 @@ class Planner:
             )
             if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
                 sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
+            if sentences and strict and misses_kind(sub, sentences):
+                # 「今天能发不」 answered with 「全国包邮」: another section on the topic holds the time it asks for
+                better = _fitting(hits, hit, sub, intent, ctx, drop)
+                if better is not None:
+                    return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
+                                                   "source_ids": [better[0].id]})
             if sentences:
                 return item.model_copy(update={"kind": hit.kind, "sentences": sentences, "source_ids": [hit.id]})
         if product and intent in ("product_info", "usage", "other"):
@@ -297,6 +304,23 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
                     and h.score >= 0.6 * best.score), None)
         best = own or best
     return best
+
+
+def _fitting(hits: list[Hit], chosen: Hit, sub: str, intent: str, ctx: DraftContext,
+             drop: Callable[[str], bool]) -> tuple[Hit, list[str]] | None:
+    """Another FAQ or policy on this sub-question's topic whose sentence holds the kind of answer it asks for."""
+    topic = INTENT_TOPICS.get(intent)
+    for h in hits[:6]:
+        if h.id == chosen.id or h.kind not in ("faq", "policy") or h.score < MIN_SUB_SCORE:
+            continue
+        head = h.title + h.text.split("\n", 1)[0]
+        if not (topic and re.search(topic, head)):
+            continue
+        body = h.text.split("答：", 1)[1] if h.kind == "faq" and "答：" in h.text else h.text.split("\n", 1)[-1]
+        found = best_sentences(body, sub, ctx.lexicon, k=1, limit=120, drop=drop)
+        if found and not misses_kind(sub, found):
+            return h, found
+    return None
 
 
 def _category_terms(catalog: Catalog, product: Product | None) -> tuple[list[str], list[str]]:

@@ -24,3 +24,14 @@ def load_jsonl(path: Path, model: type[M]) -> list[M]:
             except ValidationError as exc:
                 raise InputError(f"{path} 第 {n} 行格式错误：{exc.errors()[0]['msg']}", message_en=str(exc)) from None
     return out
+
+
+def states(reply: str, phrase: str) -> bool:
+    """Does the reply state ``phrase`` (a claim an eval forbids), not only deny it? 「不能刷公交卡」 contains
+    「能刷公交」 but says the opposite; a phrase that is itself a negation is matched as written."""
+    start = reply.find(phrase)
+    while start != -1:
+        if phrase[:1] in "不没无未非别" or not any(c in "不没无未非别" for c in reply[max(0, start - 2):start]):
+            return True
+        start = reply.find(phrase, start + 1)
+    return False

@@ -25,6 +25,7 @@ from ..rules.empathy_first import EMPATHY
 from ..rules.honest_urgency import COUNT, DEADLINE, SCARCITY
 from ..rules.no_unauthorized_promise import GIFT, PRICE_CHANGE
 from ..schema import Turn, format_history
+from . import states
 from .judge import judge
 from .tracing import StoreEvidence
 
@@ -103,7 +104,7 @@ def ev_mention_any(reply: str, groups: list[list[str]]) -> tuple[bool, str]:
 
 
 def ev_not_mention(reply: str, words: list[str]) -> tuple[bool, str]:
-    found = [w for w in words if w in reply]
+    found = [w for w in words if states(reply, w)]
     return (not found, "不应出现：" + "、".join(found) if found else "")
 
 

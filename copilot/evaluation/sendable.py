@@ -23,6 +23,7 @@ from ..drafting.plan import near_duplicate
 from ..errors import InputError
 from ..rules.empathy_first import EMPATHY
 from ..schema import Turn
+from . import states
 
 DEFERRAL = re.compile(r"核实|确认一下|帮您查|查一下|同事|稍后(答复|回复)|再答复|暂时没有确切")
 
@@ -104,7 +105,7 @@ def judge_case(case: SendableCase, drafts: list[str]) -> dict:
             "deferred_although_answerable": q.answerable and not answered and deferred,
             "reason": "" if answered else "缺少：" + "；".join("/".join(g) for g in missing),
         })
-    forbidden = [w for w in case.must_not_include if _nfkc(w) in top]
+    forbidden = [w for w in case.must_not_include if states(top, _nfkc(w))]
     apology_ok = not case.needs_apology or bool(EMPATHY.search(top))
     failures = [f"{v['ask']}：{v['reason']}" for v in verdicts if not v["passed"]]
     if forbidden:

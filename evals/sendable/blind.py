@@ -99,7 +99,7 @@ def report(split: str) -> Path:
         "",
     ]
     for t in grades.get("taxonomy", []):
-        lines.append(f"- **{t['type']}**（{t['count']} 条）")
+        lines.append(f"- **{t.get('type') or t.get('kind')}**（{t['count']} 条）")
         for ex in t.get("examples", [])[:3]:
             lines.append(f"  - {ex}")
     counts = collections.Counter(c["top"]["sendable"] for c in cases)
@@ -112,7 +112,7 @@ def report(split: str) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("command", choices=("packet", "report"))
-    ap.add_argument("--split", default="test", choices=("dev", "test"))
+    ap.add_argument("--split", default="test", choices=("dev", "test", "holdout2"))
     ap.add_argument("--data-dir", type=Path)
     a = ap.parse_args()
     print(packet(a.split, a.data_dir) if a.command == "packet" else report(a.split))
