@@ -135,3 +135,15 @@ def test_every_need_of_a_message_is_an_intent_main_one_first(analyzer):
     assert set(a.intents) == {"shipping", "logistics", "invoice"}
     carried = analyzer.analyze("公司的", [Turn(role="buyer", text="发票怎么开"), Turn(role="agent", text="个人还是公司抬头？")])
     assert carried.intents == ["invoice"]  # the need carried over from the earlier turn
+
+
+@pytest.mark.parametrize("message,emotion", [
+    ("打个折呗😭 学生党没钱", "neutral"),  # a crying face beside a haggle is 哭穷, not worry
+    ("周六就搬家了 到时候没人收😭", "anxious"),
+    ("老板爽快点嘛 再少20", "neutral"),  # 爽快点 is not 快点
+    ("那怎么办…要不我拒收重新买？还是等它到了", "neutral"),  # weighing options
+    ("好的谢谢", "positive"),
+    ("能开发票吗 谢谢", "neutral"),  # thanks after a request is politeness
+])
+def test_emotion_tells_worry_and_pleasure_from_politeness_and_haggling(message, emotion):
+    assert detect_emotion(message, [])[0] == emotion

@@ -12,6 +12,7 @@ from copilot.drafting.phrases import load_phrases
 from copilot.drafting.plan import Planner, near_duplicate, stale
 from copilot.drafting.questions import split_questions
 from copilot.knowledge.catalog import Catalog
+from copilot.schema import Turn
 from copilot.settings import Settings
 
 from .conftest import NOW
@@ -177,3 +178,11 @@ def test_two_sources_saying_one_thing_are_said_once_but_different_figures_are_ke
                   "其他快递（如京东、EMS）暂不支持指定，请见谅。", "这款充绒量是130g（L码），各尺码见尺码表。", "XL码充绒量140g。"])
     assert text.count("暂不支持指定") == 1
     assert "130g" in text and "140g" in text
+
+
+def test_an_after_sale_need_is_answered_from_the_section_on_this_products_category(tea_copilot):
+    # the tea store has a section 「茶具售后」 (30 days, free replacement) beside its store-wide breakage FAQ
+    history = [Turn(role="buyer", text="玻璃壶用着用着壶身裂了一道"), Turn(role="agent", text="亲，非常抱歉！请问是什么时候收到的呢？")]
+    r = draft(tea_copilot, "收到三个多星期了 照片我有 给我换个新的", "TW-CS15", history=history)
+    top = r.drafts[0].text
+    assert "30天" in top and "换新" in top

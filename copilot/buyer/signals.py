@@ -132,7 +132,8 @@ _NOT_RECEIVED = re.compile(
 _ORDERED = re.compile(
     r"(已经|昨天|前天|今天|上午|下午|早上|刚刚)?(下单了|下单啦|拍了|拍下了|付款了|付了)(?!.{0,2}吗)|已经下单|订单|单号|物流|快递员|驿站|派送|"
     r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰|"
-    r"(昨天|昨晚|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单"
+    r"(昨天|昨晚|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单|"
+    r"我(已经)?买了(?![^，。？\s]{0,3}(吗|没))|快递单|两个包裹"
 )
 _BUY_LATER = re.compile(
     r"(就|马上|直接|再|才|立马|现在)(拍|下单|买)(?!了)|要不|够的话|要是|如果|万一|假如|想买|准备买|打算|考虑|"
@@ -225,12 +226,12 @@ _ANGRY = re.compile(
 )
 # worry that wants an answer soon; a 「会不会起球」 before buying is a question, not anxiety
 _ANXIOUS = re.compile(
-    r"着急|急用|急着|急住|急死|赶时间|赶紧|能不能快|快点|尽快|担心|靠谱吗|放心吗|安全吗|怎么还没|出差要用|"
+    r"着急|急用|急着|急住|急死|赶时间|赶紧|能不能快|(?<!爽)快点|尽快|担心|靠谱吗|放心吗|安全吗|怎么还没|出差要用|"
     r"明天要用|来得及|赶得上|等着用|慌|焦虑|不会是|(那|这)?(可)?怎么办|咋办|咋整|吓死|吓人|[😭😣😰😥😟🥺]|好纠结|愁"
 )
 # pleasure and praise; a 「谢谢」 after a request is politeness (neutral), unless it is all the message says
 _POSITIVE = re.compile(r"喜欢|满意|很好|不错|好评|哈哈|嘿嘿|棒|赞|开心|太好了|爱了|好看|好美|好靓|好可爱|好馋|[😍🥰😆😄😊]|^哇|真香")
-_THANKS = re.compile(r"^[^？?，,]{0,6}(谢谢|感谢|多谢|辛苦了|好的呀|好哒)[^？?]{0,6}$")
+_THANKS = re.compile(r"^[^？?，,吗呢]{0,4}(谢谢|感谢|多谢|辛苦了|好的呀|好哒)[^？?]{0,6}$")
 
 
 def detect_emotion(message: str, history: Sequence[Turn]) -> tuple[Emotion, list[str]]:
@@ -241,6 +242,8 @@ def detect_emotion(message: str, history: Sequence[Turn]) -> tuple[Emotion, list
     m = _ANXIOUS.search(message)
     if m and re.search(r"怎么办|咋办|咋整", m.group(0)) and re.search(r"要不|还是|你觉得|哪个好|帮我(选|定)", message):
         m = None  # 「那怎么办…要不我拒收重新买？还是等它到了」 weighs options: indecision, not worry
+    if m and not re.search(r"[\u4e00-\u9fff]", m.group(0)) and HAGGLE.search(message):
+        m = None  # 「打个折呗😭」: a crying face beside a haggle is 哭穷, not worry
     if m:
         return "anxious", [f"着急/担心：「{m.group(0)}」"]
     kind, words = detect_safety(message, [])

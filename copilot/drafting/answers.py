@@ -104,7 +104,8 @@ def _with_list_intros(text: str) -> str:
 # what a question asks for, and what an answer sentence to it holds: 「今天能发不」 wants a time (16:00前、当天、48小时),
 # 「运费贵不贵」 money or 包邮, 「发啥快递」 a carrier's name
 _ASKS_KIND = [
-    (re.compile(r"几天|多久|多长时间|什么时候|啥时候|几点|几号|今天能|明天能|当天|能发不|发了没|到得了|赶得上|来得及"),
+    (re.compile(r"几天|多久|多长时间|什么时候|啥时候|几点|几号|今天能|明天能|当天|能发不|发了没|到得了|赶得上|来得及|"
+                r"还没发|还不发|没发货|怎么还没"),
      re.compile(r"\d+\s*[:：]\s*\d+|当天|次日|隔天|\d+\s*(个)?(小时|天|工作日)|[一二两三四五六七]天|工作日|周[一二三四五六日]")),
     (re.compile(r"多少钱|运费|邮费|贵不贵|收费|要钱|加钱|差价|包邮"), re.compile(r"\d+\s*(元|块)|包邮|免费|运费|邮费")),
     (re.compile(r"(什么|啥|哪家|哪个)快递|发什么|走什么|用什么快递|顺丰吗|能发顺丰"), re.compile(carrier_alternation())),
@@ -180,13 +181,14 @@ def best_hit(ctx: DraftContext) -> Hit | None:
         usable = topical
     sku = ctx.product.sku if ctx.product else None
     topic = INTENT_TOPICS.get(ctx.analysis.intent)
+    category = ctx.product.category if ctx.product and len(ctx.product.category) >= 2 else ""
     if topic and ctx.analysis.intent in STRICT_TOPICS:
         on_topic = [h for h in usable if re.search(topic, h.title + h.text.split("\n", 1)[0])
-                    or (sku and h.sku == sku and h.kind == "faq" and _asks_same(h, ctx))]
+                    or (sku and h.sku == sku and h.kind == "faq" and _asks_same(h, ctx))
+                    or (category and h.kind == "policy" and category in h.title)]  # 「茶具售后」 for a teapot
         if on_topic:  # a complaint is answered by the after-sale rule, not by a nearby size FAQ
             usable = on_topic
     top = usable[0].score
-    category = ctx.product.category if ctx.product and len(ctx.product.category) >= 2 else ""
 
     def rank(h: Hit) -> float:
         bonus = 0.0

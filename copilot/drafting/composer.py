@@ -233,6 +233,9 @@ class Composer:
                     parts.append(future)
                 if ctx.product_source:
                     sources.append(ctx.product_source)
+            if a.stage == "pre_sale" and not ask:  # the seeds' 议价 step leads on with a question, not a goodbye
+                ask = "price"
+                parts.append(self.question(ctx, ask, kind, sid))
         elif sid == "reassure_trust":
             if a.scam:
                 parts.append(self.p.privacy)  # a scam report: warn first, without repeating what not to share
