@@ -53,9 +53,8 @@ def test_a_sub_question_without_an_answer_is_deferred_by_name_while_the_others_a
     assert "科考站" not in "".join(first.sentences)
 
 
-@pytest.fixture(scope="module")
-def tea_copilot(tmp_path_factory):
-    """The offline copilot over the tea store (stores/tea), another kind of shop than the sample one."""
+def _store_copilot(tmp_path_factory, store: str):
+    """The offline copilot over one of the other sample stores (stores/<store>), ingested and calibrated."""
     from copilot.drafting.pipeline import Copilot
     from copilot.knowledge.doctor import diagnose
     from copilot.knowledge.ingest import ingest
@@ -63,11 +62,30 @@ def tea_copilot(tmp_path_factory):
 
     from .conftest import ROOT
 
-    settings = Settings(knowledge_dir=ROOT / "stores" / "tea" / "knowledge", data_dir=tmp_path_factory.mktemp("tea"))
+    settings = Settings(knowledge_dir=ROOT / "stores" / store / "knowledge", data_dir=tmp_path_factory.mktemp(store))
     ingest(settings)
     retriever = Retriever(settings)
     diagnose(settings, retriever)
     return Copilot(settings, retriever=retriever, backend=None)
+
+
+@pytest.fixture(scope="module")
+def tea_copilot(tmp_path_factory):
+    """A tea and snacks store with cold-chain goods: another kind of shop than the sample one."""
+    return _store_copilot(tmp_path_factory, "tea")
+
+
+@pytest.fixture(scope="module")
+def gadgets_copilot(tmp_path_factory):
+    """A phone and computer accessories store whose warranty periods are a table per product line."""
+    return _store_copilot(tmp_path_factory, "gadgets")
+
+
+def test_a_warranty_question_is_answered_from_the_tables_row_for_this_category(gadgets_copilot):
+    r = draft(gadgets_copilot, "8月底买的65w 现在C2口插上没反应 保修多久 要寄回吗", "GN-3C100")
+    first = r.plan.items[0]
+    assert any("24个月" in x and "充电器" in x for x in first.sentences), first  # the charger row, whole
+    assert "24个月" in r.drafts[0].text
 
 
 @pytest.mark.parametrize("store,message,sku,fact", [

@@ -86,11 +86,16 @@ def content_bigrams(text: str) -> set[str]:
 _REMEDY = re.compile(r"加急|催(仓库|快递|发)|赔付|补偿|补发|换新|退款|运费由我们承担|由我们承担|优先处理|马上帮您查")
 
 
+_TABLE_ROW = re.compile(r"^[^：；\n]{1,10}：[^；\n]+(；[^：；\n]{1,10}：[^；\n]+)+。?$")
+
+
 def _with_list_intros(text: str) -> str:
     """List items read on their own carry their intro: 「以下情况不支持：」 + 「- 贴身衣物…拆开后；」 becomes
     「以下情况不支持：贴身衣物…拆开后。」, never the fragment 「贴身衣物…拆开后。」."""
     out, intro = [], ""
     for line in text.split("\n"):
+        if _TABLE_ROW.match(line):  # a table row read as 「产品线：X；换新期：Y；保修期：Z。」 is one answer, not three
+            line = line.replace("；", "，")
         item = re.match(r"^\s*[-*•·]\s*(.+)", line)
         if item and intro:
             out.append(intro + re.sub(r"[；;，,。]$", "", item.group(1).strip()) + "。")
@@ -101,7 +106,7 @@ def _with_list_intros(text: str) -> str:
     return "\n".join(out)
 
 
-# what a question asks for, and what an answer sentence to it holds: 「今天能发不」 wants a time (16:00前、当天、48小时),
+# what a question asks for, and what an answer sentence to it holds: 「今天能发不」 wants a time (几点前、当天、N小时),
 # 「运费贵不贵」 money or 包邮, 「发啥快递」 a carrier's name
 _ASKS_KIND = [
     (re.compile(r"几天|多久|多长时间|什么时候|啥时候|几点|几号|今天能|明天能|当天|能发不|发了没|到得了|赶得上|来得及|"
@@ -185,7 +190,7 @@ def best_hit(ctx: DraftContext) -> Hit | None:
     if topic and ctx.analysis.intent in STRICT_TOPICS:
         on_topic = [h for h in usable if re.search(topic, h.title + h.text.split("\n", 1)[0])
                     or (sku and h.sku == sku and h.kind == "faq" and _asks_same(h, ctx))
-                    or (category and h.kind == "policy" and category in h.title)]  # 「茶具售后」 for a teapot
+                    or (category and h.kind == "policy" and category in h.title)]  # 「<品类>售后」
         if on_topic:  # a complaint is answered by the after-sale rule, not by a nearby size FAQ
             usable = on_topic
     top = usable[0].score

@@ -246,9 +246,12 @@ class Planner:
             )
             if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
                 sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
-            if sentences and strict and misses_kind(sub, sentences):
-                # 「今天能发不」 answered with 「全国包邮」: another section on the topic holds the time it asks for
-                better = _fitting(hits, hit, sub, intent, ctx, drop)
+            named = [t for t in prefer if t]
+            need_kind = bool(sentences) and misses_kind(sub, sentences)
+            if sentences and strict and (need_kind or (named and not any(t in x for t in named for x in sentences))):
+                # 「今天能发不」 answered with 「全国包邮」, 「保修多久」 with the general rule: another section on the
+                # topic holds the time it asks for, or the row about this product's category (a warranty table)
+                better = _fitting(hits, hit, sub, intent, ctx, drop, named, need_kind)
                 if better is not None:
                     return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
                                                    "source_ids": [better[0].id]})
@@ -306,21 +309,31 @@ def _sub_hit(ctx: DraftContext, sub: str, intent: str, product: Product | None, 
     return best
 
 
+# a table row as the knowledge reads it: 「产品线：<品类>，换新期：<期限>，保修期：<期限>。」
+_ROW = re.compile(r"^[^：，。]{1,10}：[^，。]+(，[^：，。]{1,10}：[^，。]+)+。?$")
+
+
 def _fitting(hits: list[Hit], chosen: Hit, sub: str, intent: str, ctx: DraftContext,
-             drop: Callable[[str], bool]) -> tuple[Hit, list[str]] | None:
-    """Another FAQ or policy on this sub-question's topic whose sentence holds the kind of answer it asks for."""
+             drop: Callable[[str], bool], named: list[str], need_kind: bool) -> tuple[Hit, list[str]] | None:
+    """Another FAQ or policy on this sub-question's topic whose sentence holds the kind of answer it asks for,
+    preferring one that names this product's category (``named``)."""
     topic = INTENT_TOPICS.get(intent)
-    for h in hits[:6]:
+    mine = content_bigrams(sub)
+    fallback = None
+    for h in hits[:8]:
         if h.id == chosen.id or h.kind not in ("faq", "policy") or h.score < MIN_SUB_SCORE:
             continue
         head = h.title + h.text.split("\n", 1)[0]
-        if not (topic and re.search(topic, head)):
-            continue
         body = h.text.split("答：", 1)[1] if h.kind == "faq" and "答：" in h.text else h.text.split("\n", 1)[-1]
-        found = best_sentences(body, sub, ctx.lexicon, k=1, limit=120, drop=drop)
-        if found and not misses_kind(sub, found):
+        found = best_sentences(body, sub, ctx.lexicon, k=1, limit=120, drop=drop, prefer=named)
+        if not found or misses_kind(sub, found):
+            continue
+        about_it = bool(named) and any(t in found[0] for t in named) and _ROW.match(found[0])
+        if about_it and mine & bigrams(found[0]):  # 「保修多久」 → the warranty table's row for this category
             return h, found
-    return None
+        if fallback is None and need_kind and topic and re.search(topic, head):
+            fallback = (h, found)
+    return fallback
 
 
 def _category_terms(catalog: Catalog, product: Product | None) -> tuple[list[str], list[str]]:
