@@ -147,3 +147,12 @@ def test_every_need_of_a_message_is_an_intent_main_one_first(analyzer):
 ])
 def test_emotion_tells_worry_and_pleasure_from_politeness_and_haggling(message, emotion):
     assert detect_emotion(message, [])[0] == emotion
+
+
+@pytest.mark.parametrize("message,intent", [
+    ("发票能开成办公用品吗 你们开不了我就退了", "invoice"),  # the threat is not the need
+    ("到底什么时候发货 再不发我就投诉", "shipping"),
+    ("我要退货", "return_exchange"),  # a plain return is still one
+])
+def test_a_threatened_consequence_does_not_decide_the_intent(message, intent):
+    assert detect_intent(message) == intent

@@ -32,7 +32,7 @@ INTENTS: list[tuple[str, str, str]] = [
      r"没反应|识别不了|不识别|用不了|不能用了|失灵|不工作|不充电|充不了电|连不上了|没声了|没声音了|没画面|鼓包了|发烫了|烫手了|死机|黑屏了|"
      r"断连|发霉|霉点|长毛|变质|变味|有虫|臭了|发黏|发酸|不新鲜|化冻了|化了|漏气|松动了?|"
      r"鼓起来|鼓包|烧焦|焦味|冒烟|滋滋|异响|出两个|连击|识别不出|哑了|(磁力|吸力)(好|太|很)?弱|虚标|不亮了|不灵|起疹|疙瘩|哈喇"),
-    ("refund", "退款", r"退款|退钱|退全款|全额退|退我全款|补(我|给我)?\d+\s*(块|元)|钱什么时候|钱还没|钱到账|赔偿|补偿|赔我"),
+    ("refund", "退款", r"退款|退钱|退全款|全额退|退我全款|补(我|给我)?\d+\s*(块|元)|\d+\s*(块|元)钱?退给我|钱什么时候|钱还没|钱到账|赔偿|补偿|赔我"),
     ("return_exchange", "退换货", r"退货|退换|换货|换个?码|换一件|换一双|能退|可以退|退了|能换|可以换|换吗|[七7]天无理由|不想要了|换大|换小|买大了|买小了"),
     ("address_change", "修改地址", r"改地址|地址(写|填)?错|地址.{0,6}(填|写)成|换地址|修改地址|改收货|改个?电话"),
     ("logistics", "物流进度", r"到哪了?|物流|单号|没收到|还没到|几天到|多久到|什么时候到|派送|快递员|驿站|丰巢|签收"),
@@ -53,7 +53,16 @@ INTENTS: list[tuple[str, str, str]] = [
 _INTENT_RE = [(i, re.compile(p, re.IGNORECASE)) for i, _, p in INTENTS]
 
 
+# a consequence threatened, not the need: 「你们开不了我就退了」「不然就给我退了」「再不发我就投诉」
+_THREAT = re.compile(r"(不然|否则|要不然|再不[^，。？\s]{0,4}|[^，。？\s]{0,4}不了)(的话)?\s*我?就?(直接)?(给我)?(退了|退货|退款|退|差评|投诉|取消)[^，。？\s]{0,4}")
+
+
 def detect_intent(text: str) -> Intent:
+    need = _THREAT.sub(" ", text)
+    if need.strip() and need != text:
+        said = detect_intent(need)
+        if said != "other":
+            return said
     for intent, pattern in _INTENT_RE:
         if pattern.search(text):
             return intent
