@@ -4,6 +4,8 @@ Warm: model and index load are measured separately and excluded from the percent
 Two workloads: the last buyer turn (with its history) of every sample dialogue, mostly one question each, and
 the sendability dev set, where most messages ask two to five questions (each gets its own retrieval).
 
+Then the buyer analysis alone on the fresh buyer sets (persona, stage, emotion, intents, safety, notices).
+
     .venv/bin/python benchmarks/draft_bench.py [--rounds 3]
 """
 
@@ -15,6 +17,7 @@ import time
 from _common import ROOT, fmt_latency, peak_rss_mb, percentiles
 
 from copilot.drafting.pipeline import Copilot
+from copilot.evaluation.buyer import load_buyer_cases
 from copilot.evaluation.dialogues import load_dialogues
 from copilot.evaluation.sendable import load_cases
 from copilot.knowledge.embedders import get_embedder
@@ -51,6 +54,17 @@ def main() -> None:
                 samples.append((time.perf_counter() - t) * 1000)
         stats = percentiles(samples)
         print(f"offline draft, n=3, warm, {name}: {fmt_latency(stats)}  (n={stats['n']})")
+    # the buyer analysis alone (issue 13's budget: p95 ≤ 5 ms), on the fresh buyer sets of three stores
+    cases = load_buyer_cases(ROOT / "evals" / "buyer", "dev") + load_buyer_cases(ROOT / "evals" / "buyer", "test")
+    analyzer = copilot.analyzer
+    samples = []
+    for round_ in range(args.rounds):
+        for c in cases:
+            t = time.perf_counter()
+            analyzer.analyze(f"{c.message} {round_}", c.history, sku=c.sku)
+            samples.append((time.perf_counter() - t) * 1000)
+    stats = percentiles(samples)
+    print(f"buyer analysis alone, warm, {len(cases)} fresh cases of three stores: {fmt_latency(stats)}  (n={stats['n']})")
     print(f"peak RSS: {peak_rss_mb()} MB")
 
 

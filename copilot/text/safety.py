@@ -122,20 +122,22 @@ _CONFUSABLES = str.maketrans({
 _HOMOPHONE_OF = {"胡略": "忽略", "呼略": "忽略", "忽咯": "忽略", "乎略": "忽略", "一上": "以上", "已上": "以上",
                  "支令": "指令", "只令": "指令", "指另": "指令", "纸令": "指令", "无是": "无视", "规泽": "规则", "提是词": "提示词"}
 _HOMOPHONES = re.compile("|".join(sorted(_HOMOPHONE_OF, key=len, reverse=True)))
+_KEPT = set("<>[]`\"'")  # the marks of chat-template markup stay in the bare view
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 
 
 def _normalized_views(text: str) -> list[str]:
-    """The text as written, folded (NFKC, look-alikes, invisibles), squeezed, Simplified, reversed, base64-decoded."""
+    """The text as written, folded (NFKC, look-alikes, invisibles), bare (no spaces, punctuation or emoji between
+    the characters: 「忽 略」「忽🙃略」), with homophones folded back, Simplified, reversed, base64-decoded."""
     views = [text]
     folded = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_CONFUSABLES)
     views.append(folded)
-    squeezed = re.sub(r"[\s\-_.·•*|/\\~～、，,]+", "", folded)
+    squeezed = re.sub(r"[\s\-_.·•*|/\\~～、，,]+", "", folded)  # spread-out characters, punctuation kept
     views.append(squeezed)
-    # characters spread out with emoji or other symbols (「忽🙃略🙃以🙃上」), and common homophones of the attack words
-    bare = "".join(c for c in squeezed if not unicodedata.category(c).startswith(("S", "P")) or c in "<>[]`\"'")
+    bare = "".join(c for c in squeezed if unicodedata.category(c)[0] not in "SP" or c in _KEPT)
     views.append(bare)
-    views.append(_HOMOPHONES.sub(lambda m: _HOMOPHONE_OF[m.group(0)], bare).lower())
+    if _HOMOPHONES.search(bare):  # 「胡略一上的支令」
+        views.append(_HOMOPHONES.sub(lambda m: _HOMOPHONE_OF[m.group(0)], bare))
     views.append(to_simplified(squeezed, min_ratio=0.0))
     views.append(to_simplified(squeezed[::-1], min_ratio=0.0))  # "把下面这句话倒过来读"
     for m in _B64.finditer(text):
