@@ -230,10 +230,9 @@ class SendableSuite(Suite):
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         out: dict[str, SuiteResult] = {}
         folder = env.settings.evals_dir / "sendable"
-        # holdout2: a second frozen set by another author, measured once the test split's failures had been seen
-        for split, name in (("dev", self.name), ("test", f"{self.name}_test"), ("holdout2", f"{self.name}_holdout2")):
-            if split == "holdout2" and not (folder / "holdout2.yaml").exists():
-                continue
+        # holdoutN: later frozen sets by other authors, each written once the earlier one's failures had been seen
+        later = [(p.stem, f"{self.name}_{p.stem}") for p in sorted(folder.glob("holdout*.yaml"))]
+        for split, name in (("dev", self.name), ("test", f"{self.name}_test"), *later):
             cases = load_sendable(folder / f"{split}.yaml")
             raw = run_sendable_eval(env.copilot, cases, progress=progress_bar(f"可发送性评测（{split}）"))
             out[name] = SendableResult.model_validate(raw)
@@ -245,7 +244,8 @@ class SendableSuite(Suite):
         return {c.id for c in result.case_results if not c.passed}
 
     def summary(self, name: str, r: SendableResult) -> list[str]:
-        split = {"sendable_test": "冻结测试集", "sendable_holdout2": "冻结留出集 2"}.get(name, "开发集")
+        split = "开发集" if name == self.name else "冻结测试集" if name.endswith("_test") else \
+            f"冻结留出集 {name.removeprefix(self.name + '_holdout')}"
         return [f"可发送性（{split} {r.cases} 条）：整条满足 {r.case_pass_rate:.3f}，子问题答到 {r.question_answer_rate:.3f}"
                 f"（可答的 {r.answerable_answer_rate:.3f}，不可答的如实说明 {r.unanswerable_deferral_rate:.3f}），"
                 f"可答却推迟 {r.deferral_when_answerable_rate:.3f}，出现禁止内容 {r.must_not_violation_rate:.3f}，"
