@@ -114,6 +114,10 @@ class Settings(BaseSettings):
         description="LLM time for one draft request, all candidates and retries together; then the composer writes "
                     "(kept below request_timeout_s: a larger value is clamped to it)",
     )
+    llm_analysis: bool = Field(
+        default=False, description="read the buyer with the LLM too (one call per request, offline fallback); off by default"
+    )
+    llm_analysis_budget_s: float = Field(default=6.0, gt=0, le=60, description="LLM time for the buyer analysis of one request")
     llm_breaker_failures: int = Field(
         default=3, ge=0, le=100, description="consecutive LLM failures (timeouts, 5xx, connection) that open the breaker; 0 disables it"
     )

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ..buyer.analysis import OfflineAnalyzer
+from ..buyer.analysis import Analyzer, OfflineAnalyzer
 from ..buyer.personas import check_persona_id, load_personas
 from ..errors import BackendError, IndexUnavailableError
 from ..knowledge.catalog import Catalog, CatalogFile, Product, parse_catalog
@@ -87,14 +87,21 @@ class Copilot:
     # parts ------------------------------------------------------------------
 
     @property
-    def analyzer(self) -> OfflineAnalyzer:
+    def analyzer(self) -> Analyzer:
+        """The offline analyzer; with ``llm_analysis`` set and an LLM configured, the LLM's reading over it."""
         if self._analyzer is None:
             with self._lock:
                 if self._analyzer is None:
                     self.retriever.index()
-                    self._analyzer = OfflineAnalyzer(
+                    offline = OfflineAnalyzer(
                         self.personas, self.retriever.embedder, product_matcher=CurrentProducts(self.retriever)
                     )
+                    if self.settings.llm_analysis and self.backend is not None:
+                        from ..buyer.llm_analysis import LLMAnalyzer
+
+                        offline = LLMAnalyzer(offline, self.backend, self.settings.prompts_dir,
+                                              budget_s=self.settings.llm_analysis_budget_s)
+                    self._analyzer = offline
         return self._analyzer
 
     @property

@@ -261,17 +261,22 @@ class BuyerSuite(Suite):
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         out: dict[str, SuiteResult] = {}
-        for split in SPLITS:
-            cases = load_buyer_cases(env.settings.evals_dir / "buyer", split)
-            raw = run_buyer_eval(env.copilot.analyzer, cases, list_failures=split == "dev")  # nobody tunes on test
-            out[self.name if split == "dev" else f"{self.name}_test"] = BuyerResult.model_validate(raw)
+        analyzer = env.copilot.analyzer
+        # with the LLM reading switched on, the offline analyzer is scored beside it on the same splits
+        readers = [("", analyzer)] + ([("_offline", analyzer.offline)] if hasattr(analyzer, "offline") else [])
+        for suffix, reader in readers:
+            for split in SPLITS:
+                cases = load_buyer_cases(env.settings.evals_dir / "buyer", split)
+                raw = run_buyer_eval(reader, cases, list_failures=split == "dev")  # nobody tunes on test
+                name = (self.name if split == "dev" else f"{self.name}_test") + suffix
+                out[name] = BuyerResult.model_validate(raw)
         return out
 
     def failing(self, name: str, result: BuyerResult) -> set[str]:
         return {f"{f.id}:{f.field}" for f in result.failures} if name == self.name else set()
 
     def summary(self, name: str, r: BuyerResult) -> list[str]:
-        split = "冻结测试集" if name.endswith("_test") else "开发集"
+        split = ("冻结测试集" if "_test" in name else "开发集") + ("，离线分析器" if name.endswith("_offline") else "")
         acc, rec = r.accuracy, r.stage_recall
         safety = "，".join(f"{k} {v:.2f}" for k, v in r.safety_recall.items() if v is not None)
         return [f"读懂买家（{split} {r.cases} 条，三家店）：阶段 {acc['stage']:.3f}（售后召回 {rec.get('after_sale') or 0:.3f}，"
