@@ -253,6 +253,17 @@ class SendableSuite(Suite):
                 f"繁体 {r.traditional_case_pass_rate:.3f}"]
 
 
+def _by_split(name: str, readers: list, load: Callable, run: Callable, model: type) -> dict[str, SuiteResult]:
+    """Each reader on the dev split (``name``) and the frozen one (``name_test``); failures are listed for dev only,
+    so nobody tunes on the frozen split."""
+    out: dict[str, SuiteResult] = {}
+    for suffix, reader in readers:
+        for split in SPLITS:
+            raw = run(reader, load(split), list_failures=split == "dev")
+            out[(name if split == "dev" else f"{name}_test") + suffix] = model.model_validate(raw)
+    return out
+
+
 class BuyerSuite(Suite):
     """Reading the buyer on fresh sets of three stores: ``buyer`` is the dev split, ``buyer_test`` the frozen one."""
 
@@ -260,17 +271,11 @@ class BuyerSuite(Suite):
     data = "buyer"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
-        out: dict[str, SuiteResult] = {}
         analyzer = env.copilot.analyzer
         # with the LLM reading switched on, the offline analyzer is scored beside it on the same splits
         readers = [("", analyzer)] + ([("_offline", analyzer.offline)] if hasattr(analyzer, "offline") else [])
-        for suffix, reader in readers:
-            for split in SPLITS:
-                cases = load_buyer_cases(env.settings.evals_dir / "buyer", split)
-                raw = run_buyer_eval(reader, cases, list_failures=split == "dev")  # nobody tunes on test
-                name = (self.name if split == "dev" else f"{self.name}_test") + suffix
-                out[name] = BuyerResult.model_validate(raw)
-        return out
+        folder = env.settings.evals_dir / "buyer"
+        return _by_split(self.name, readers, lambda split: load_buyer_cases(folder, split), run_buyer_eval, BuyerResult)
 
     def failing(self, name: str, result: BuyerResult) -> set[str]:
         return {f"{f.id}:{f.field}" for f in result.failures} if name == self.name else set()
@@ -291,12 +296,9 @@ class NoticesSuite(Suite):
     data = "notices"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
-        out: dict[str, SuiteResult] = {}
-        for split in SPLITS:
-            cases = load_notice_cases(env.settings.evals_dir / "notices", split)
-            raw = run_notice_eval(env.copilot.analyzer, cases, list_failures=split == "dev")
-            out[self.name if split == "dev" else f"{self.name}_test"] = NoticeResult.model_validate(raw)
-        return out
+        folder = env.settings.evals_dir / "notices"
+        return _by_split(self.name, [("", env.copilot.analyzer)], lambda split: load_notice_cases(folder, split),
+                         run_notice_eval, NoticeResult)
 
     def failing(self, name: str, result: NoticeResult) -> set[str]:
         return {f.id for f in result.failures} if name == self.name else set()
