@@ -123,12 +123,18 @@ COMPLAINT_INTENTS: frozenset[str] = frozenset({"quality_complaint", "damaged_wro
 URGENCY_HOURS = 24
 
 
+# below this confidence the persona guess is right less than half the time (measured on the fresh buyer dev set):
+# drafts then use strategies and phrases that fit any buyer type
+PERSONA_UNSURE = 0.25
+
+
 class PersonaGuess(BaseModel):
     id: str
     label: str
     confidence: float
     signals: list[str] = Field(default_factory=list)
     overridden: bool = False
+    unsure: bool = Field(default=False, description="too weak a guess to pick a type-specific strategy or phrase")
 
 
 class Analysis(BaseModel):

@@ -156,3 +156,22 @@ def test_emotion_tells_worry_and_pleasure_from_politeness_and_haggling(message, 
 ])
 def test_a_threatened_consequence_does_not_decide_the_intent(message, intent):
     assert detect_intent(message) == intent
+
+
+def test_a_weak_persona_guess_is_marked_unsure_and_picks_strategies_for_any_buyer(analyzer):
+    from copilot.drafting.prompting import load_strategies
+    from copilot.drafting.strategies import choose_strategies
+    from copilot.schema import PERSONA_UNSURE
+    from copilot.settings import PACKAGED_PROMPTS
+
+    a = analyzer.analyze("这个")
+    assert a.persona.unsure == (a.persona.confidence < PERSONA_UNSURE)
+    sure = analyzer.analyze("再便宜点呗 别家才卖399 抹个零我就拍")
+    assert not sure.persona.unsure and sure.persona.id == "bargainer"
+    strategies = load_strategies(str(PACKAGED_PROMPTS)).strategies
+    unsure = sure.model_copy(update={"persona": sure.persona.model_copy(update={"unsure": True}),
+                                     "intent": "other"})
+    picked = [s.id for s in choose_strategies(unsure, strategies, 3, urgency=False)]
+    assert "hold_price_value" not in picked  # the haggling strategy needs the type (or a price question)
+    assert "hold_price_value" in [s.id for s in choose_strategies(sure, strategies, 3, urgency=False)]
+    assert not analyzer.analyze("这个", persona="silent").persona.unsure  # the agent's choice is never unsure

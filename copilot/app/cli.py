@@ -282,7 +282,7 @@ def draft(
         return
     a = result.analysis
     typer.secho(
-        f"买家：{a.persona.label}（{a.persona.id}，置信 {a.persona.confidence:.2f}）· {STAGE_LABELS[a.stage]} · "
+        f"买家：{a.persona.label}（{a.persona.id}，置信 {a.persona.confidence:.2f}{'，把握不大' if a.persona.unsure else ''}）· {STAGE_LABELS[a.stage]} · "
         f"{EMOTION_LABELS[a.emotion]} · {a.intent_label}" + (f" · 商品 {result.product}" if result.product else ""),
         bold=True,
     )

@@ -81,7 +81,8 @@ def doctor_md(report) -> str:
 def analysis_md(a: dict) -> str:
     p = a["persona"]
     lines = [
-        f"**买家类型**：{p['label']}（{p['id']}，置信 {p['confidence']:.2f}）" + ("  · 已手动指定" if p.get("overridden") else ""),
+        f"**买家类型**：{p['label']}（{p['id']}，置信 {p['confidence']:.2f}）" + ("  · 已手动指定" if p.get("overridden") else "")
+        + ("  · 把握不大：草稿按适合任何类型的方式写，可手动指定" if p.get("unsure") else ""),
         f"**阶段**：{STAGE_LABELS[a['stage']]}　**情绪**：{EMOTION_LABELS[a['emotion']]}　**意图**：{a.get('intent_label') or a['intent']}",
     ]
     if p["signals"]:

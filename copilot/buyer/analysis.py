@@ -28,7 +28,14 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..knowledge.embedders import Embedder
-from ..schema import INTENT_LABELS, Analysis, PersonaGuess, Turn, buyer_turns
+from ..schema import (
+    INTENT_LABELS,
+    PERSONA_UNSURE,
+    Analysis,
+    PersonaGuess,
+    Turn,
+    buyer_turns,
+)
 from ..text.safety import looks_like_forged_turn, looks_like_injection
 from .personas import PERSONA_IDS, Persona, check_persona_id
 from .signals import (
@@ -255,6 +262,7 @@ class OfflineAnalyzer(Analyzer):
             return PersonaGuess(id=p, label=self.personas[p].label, confidence=round(float(probs[i]), 3), signals=signals[i])
 
         best = guess(int(order[0]))
+        best.unsure = best.confidence < PERSONA_UNSURE
         if persona:
             check_persona_id(persona)
             i = self.ids.index(persona)

@@ -126,7 +126,7 @@ def merge(base: Analysis, reading: LLMReading, message: str, *, overridden: bool
     guess = base.persona
     if not overridden and reading.persona != base.persona.id:
         p = offline.personas[reading.persona]
-        guess = guess.model_copy(update={"id": p.id, "label": p.label, "signals": ["大模型判断"]})
+        guess = guess.model_copy(update={"id": p.id, "label": p.label, "signals": ["大模型判断"], "unsure": False})
     intent = reading.intents[0]
     # a reaction or an injury either reader saw is kept: an unneeded 就医 line costs less than a missing one
     safety = "fraud" if base.scam else (reading.safety or base.safety)

@@ -10,24 +10,27 @@ from .prompting import StrategySpec
 def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int, *, urgency: bool) -> list[StrategySpec]:
     """The ``n`` best-fitting strategies for this buyer, most fitting first (``n=0``: all of them, once each)."""
 
+    # an unsure guess of the buyer type picks nothing type-specific: intent, stage and emotion decide
+    pid = None if analysis.persona.unsure else analysis.persona.id
+
     def score(s: StrategySpec) -> float:
         w = s.when
         sc = 0.0
-        sc += 3.0 if analysis.persona.id in w.personas else 0.0  # the seeds' strategy for this buyer type leads
+        sc += 3.0 if pid in w.personas else 0.0  # the seeds' strategy for this buyer type leads
         sc += 2.0 if analysis.intent in w.intents else 0.0
         sc += 1.0 if analysis.stage in w.stages else 0.0
         sc += 1.0 if analysis.emotion in w.emotions else 0.0
         return sc
 
     upset = is_upset(analysis)
-    trust = analysis.persona.id == "skeptical" or analysis.intent in ("authenticity", "payment") or analysis.scam
+    trust = pid == "skeptical" or analysis.intent in ("authenticity", "payment") or analysis.scam
     allowed = {
         None: True,
         "urgency": urgency and analysis.stage == "pre_sale",
         "negative": upset or analysis.stage == "after_sale",
         "trust": trust,
-        "price": analysis.persona.id in ("bargainer", "budget") or analysis.intent in ("price", "promotion"),
-        "recommend": analysis.persona.id == "browser" or analysis.intent == "recommendation",
+        "price": pid in ("bargainer", "budget") or analysis.intent in ("price", "promotion"),
+        "recommend": pid == "browser" or analysis.intent == "recommendation",
     }
     usable = [s for s in strategies if allowed.get(s.requires, False)]
     ranked = sorted(usable, key=lambda s: (-score(s), strategies.index(s)))
