@@ -204,3 +204,12 @@ def test_an_after_sale_need_is_answered_from_the_section_on_this_products_catego
     r = draft(tea_copilot, "收到三个多星期了 照片我有 给我换个新的", "TW-CS15", history=history)
     top = r.drafts[0].text
     assert "30天" in top and "换新" in top
+
+
+def test_when_every_sentence_of_the_best_answer_is_over_the_next_one_on_the_topic_answers(copilot):
+    # on 11-25 the product FAQ about its price speaks of a promotion that ended on 11-24: the 价保 policy answers
+    now = datetime.fromisoformat("2026-11-25T09:00:00+08:00")
+    r = draft(copilot, "你们是不是故意说涨价 我21号449买的 还没到 要是过几天又降价了怎么办", "DJ-2301", now=now)
+    worry = next(i for i in r.plan.items if "降价" in i.question)
+    assert worry.answered and any("退差价" in x for x in worry.sentences)
+    assert "11月24" not in r.drafts[0].text

@@ -257,6 +257,11 @@ class Planner:
                                                    "source_ids": [better[0].id]})
             if sentences:
                 return item.model_copy(update={"kind": hit.kind, "sentences": sentences, "source_ids": [hit.id]})
+            if strict:  # every sentence of the best hit was dropped (a promotion that is over): the next on the topic
+                better = _fitting(hits, hit, sub, intent, ctx, drop, named, True)
+                if better is not None:
+                    return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
+                                                   "source_ids": [better[0].id]})
         if product and intent in ("product_info", "usage", "other"):
             spec = spec_answer(product, sub, skip=used) or spec_answer(product, asked, skip=used)
             if spec:
@@ -316,7 +321,7 @@ _ROW = re.compile(r"^[^：，。]{1,10}：[^，。]+(，[^：，。]{1,10}：[^�
 def _fitting(hits: list[Hit], chosen: Hit, sub: str, intent: str, ctx: DraftContext,
              drop: Callable[[str], bool], named: list[str], need_kind: bool) -> tuple[Hit, list[str]] | None:
     """Another FAQ or policy on this sub-question's topic whose sentence holds the kind of answer it asks for,
-    preferring one that names this product's category (``named``)."""
+    preferring one that names this product's category (``named``); with ``need_kind``, any on-topic one will do."""
     topic = INTENT_TOPICS.get(intent)
     mine = content_bigrams(sub)
     fallback = None
