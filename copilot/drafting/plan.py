@@ -247,21 +247,19 @@ class Planner:
             if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
                 sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
             named = [t for t in prefer if t]
-            need_kind = bool(sentences) and misses_kind(sub, sentences)
-            if sentences and strict and (need_kind or (named and not any(t in x for t in named for x in sentences))):
+            better = None
+            if strict and not sentences:  # every sentence of the best hit was dropped (a promotion that is over)
+                better = _fitting(hits, hit, sub, intent, ctx, drop, named, True)
+            elif strict and (misses_kind(sub, sentences)
+                             or (named and not any(t in x for t in named for x in sentences))):
                 # 「今天能发不」 answered with 「全国包邮」, 「保修多久」 with the general rule: another section on the
                 # topic holds the time it asks for, or the row about this product's category (a warranty table)
-                better = _fitting(hits, hit, sub, intent, ctx, drop, named, need_kind)
-                if better is not None:
-                    return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
-                                                   "source_ids": [better[0].id]})
+                better = _fitting(hits, hit, sub, intent, ctx, drop, named, misses_kind(sub, sentences))
+            if better is not None:
+                return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
+                                               "source_ids": [better[0].id]})
             if sentences:
                 return item.model_copy(update={"kind": hit.kind, "sentences": sentences, "source_ids": [hit.id]})
-            if strict:  # every sentence of the best hit was dropped (a promotion that is over): the next on the topic
-                better = _fitting(hits, hit, sub, intent, ctx, drop, named, True)
-                if better is not None:
-                    return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
-                                                   "source_ids": [better[0].id]})
         if product and intent in ("product_info", "usage", "other"):
             spec = spec_answer(product, sub, skip=used) or spec_answer(product, asked, skip=used)
             if spec:
@@ -319,9 +317,9 @@ _ROW = re.compile(r"^[^：，。]{1,10}：[^，。]+(，[^：，。]{1,10}：[^�
 
 
 def _fitting(hits: list[Hit], chosen: Hit, sub: str, intent: str, ctx: DraftContext,
-             drop: Callable[[str], bool], named: list[str], need_kind: bool) -> tuple[Hit, list[str]] | None:
-    """Another FAQ or policy on this sub-question's topic whose sentence holds the kind of answer it asks for,
-    preferring one that names this product's category (``named``); with ``need_kind``, any on-topic one will do."""
+             drop: Callable[[str], bool], named: list[str], any_on_topic: bool) -> tuple[Hit, list[str]] | None:
+    """Another FAQ or policy whose sentence holds the kind of answer the sub-question asks for: the table row about
+    this product's category (``named``) first; failing that, with ``any_on_topic``, the first hit on its topic."""
     topic = INTENT_TOPICS.get(intent)
     mine = content_bigrams(sub)
     fallback = None
@@ -336,7 +334,7 @@ def _fitting(hits: list[Hit], chosen: Hit, sub: str, intent: str, ctx: DraftCont
         about_it = bool(named) and any(t in found[0] for t in named) and _ROW.match(found[0])
         if about_it and mine & bigrams(found[0]):  # 「保修多久」 → the warranty table's row for this category
             return h, found
-        if fallback is None and need_kind and topic and re.search(topic, head):
+        if fallback is None and any_on_topic and topic and re.search(topic, head):
             fallback = (h, found)
     return fallback
 
