@@ -136,6 +136,11 @@ class PersonaGuess(BaseModel):
     overridden: bool = False
     unsure: bool = Field(default=False, description="too weak a guess to pick a type-specific strategy or phrase")
 
+    @property
+    def usable(self) -> str | None:
+        """The type strategies and phrases may be chosen for: none when the guess is unsure."""
+        return None if self.unsure else self.id
+
 
 class Analysis(BaseModel):
     """The buyer as the analyzer read them; computed once per request and passed to drafting and the guard."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from ..schema import (
     COMPLAINT_INTENTS,
@@ -96,11 +97,20 @@ def detect_safety(message: str, history: Sequence[Turn]) -> tuple[str | None, st
     if is_scam_report(message, history):
         return "fraud", None
     for text in [message, *buyer_turns(history)[-1:]]:
-        for kind, pattern in (("injury", _INJURY), ("reaction", _REACTION)):
-            m = pattern.search(text)
-            if m and not _ASKS_BEFORE.search(text[max(0, m.start() - 8):m.end() + 8]) \
-                    and not re.search(r"评价|有人说|听说|别人", text[max(0, m.start() - 12):m.start()]):
-                return kind, m.group(0)
+        found = _harm_in(text)
+        if found[0]:
+            return found
+    return None, None
+
+
+@lru_cache(maxsize=1024)  # stage, emotion and the analysis itself each ask about the same newest message
+def _harm_in(text: str) -> tuple[str | None, str | None]:
+    """An injury or a reaction the text reports (not one it worries about or heard of), with its words."""
+    for kind, pattern in (("injury", _INJURY), ("reaction", _REACTION)):
+        m = pattern.search(text)
+        if m and not _ASKS_BEFORE.search(text[max(0, m.start() - 8):m.end() + 8]) \
+                and not re.search(r"评价|有人说|听说|别人", text[max(0, m.start() - 12):m.start()]):
+            return kind, m.group(0)
     return None, None
 
 

@@ -104,7 +104,7 @@ class Composer:
             ("skeptical", "proud", "chatty", "silent")
         opener = _pick(self.p.openers["greeted"], *key) if ASKS_IF_THERE.search(ctx.message) else None  # 在吗 → 在的
         opener = opener or next((_pick(self.p.openers[pid], *key) for pid in light
-                                 if _type_of(a) == pid and pid in self.p.openers), None)
+                                 if a.persona.usable == pid and pid in self.p.openers), None)
         if opener is None:
             if any(t.role == "agent" for t in ctx.history):  # mid-conversation: no second hello
                 opener = _pick(self.p.openers["continued"], *key)
@@ -153,11 +153,11 @@ class Composer:
         if a.intent == "size" and ctx.product and ctx.product.size_chart:
             q = "shoes" if "脚长" in ctx.product.size_chart.columns else "size"
             return _pick(self.p.questions[q], *key)
-        if a.intent == "recommendation" or _type_of(a) == "browser":
+        if a.intent == "recommendation" or a.persona.usable == "browser":
             return _pick(self.p.questions["recommendation"], *key)
-        if _type_of(a) == "silent" and kind == "none":  # 「您想问的是哪方面」 only when nothing was answered
+        if a.persona.usable == "silent" and kind == "none":  # 「您想问的是哪方面」 only when nothing was answered
             return _pick(self.p.questions["silent"], *key)
-        if _type_of(a) == "indecisive":
+        if a.persona.usable == "indecisive":
             return _pick(self.p.questions["indecisive"], *key)
         return _pick(self.p.questions["generic"], *key)
 
@@ -228,7 +228,7 @@ class Composer:
                 value = None if full else self.facts.value_sentence(ctx)  # an alternative pitches the specs
                 if value:
                     parts.append(value)
-                future = self.facts.future_promo_sentence(ctx) if _type_of(a) == "budget" else None
+                future = self.facts.future_promo_sentence(ctx) if a.persona.usable == "budget" else None
                 if future:
                     parts.append(future)
                 if ctx.product_source:
@@ -262,11 +262,6 @@ class Composer:
         if sid not in ("guide_question", "recommend_match") and not ask:
             parts.append(self.closing(ctx))
         return _join(parts), list(dict.fromkeys(s for s in sources if s))
-
-
-def _type_of(a) -> str | None:
-    """The buyer type phrases may be chosen for: none when the guess is unsure."""
-    return None if a.persona.unsure else a.persona.id
 
 
 def _repeats(part: str, seen: set[str]) -> bool:

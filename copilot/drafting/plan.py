@@ -247,14 +247,14 @@ class Planner:
             if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
                 sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
             named = [t for t in prefer if t]
+            missing = bool(sentences) and misses_kind(sub, sentences)
             better = None
             if strict and not sentences:  # every sentence of the best hit was dropped (a promotion that is over)
                 better = _fitting(hits, hit, sub, intent, ctx, drop, named, True)
-            elif strict and (misses_kind(sub, sentences)
-                             or (named and not any(t in x for t in named for x in sentences))):
+            elif strict and (missing or (named and not any(t in x for t in named for x in sentences))):
                 # 「今天能发不」 answered with 「全国包邮」, 「保修多久」 with the general rule: another section on the
                 # topic holds the time it asks for, or the row about this product's category (a warranty table)
-                better = _fitting(hits, hit, sub, intent, ctx, drop, named, misses_kind(sub, sentences))
+                better = _fitting(hits, hit, sub, intent, ctx, drop, named, missing)
             if better is not None:
                 return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
                                                "source_ids": [better[0].id]})

@@ -11,7 +11,7 @@ def choose_strategies(analysis: Analysis, strategies: list[StrategySpec], n: int
     """The ``n`` best-fitting strategies for this buyer, most fitting first (``n=0``: all of them, once each)."""
 
     # an unsure guess of the buyer type picks nothing type-specific: intent, stage and emotion decide
-    pid = None if analysis.persona.unsure else analysis.persona.id
+    pid = analysis.persona.usable
 
     def score(s: StrategySpec) -> float:
         w = s.when
