@@ -6,6 +6,7 @@ from copilot.buyer.signals import detect_emotion, detect_intent, detect_stage
 from copilot.drafting.pipeline import Copilot
 from copilot.evaluation.analysis import load_cases, run_analysis_eval
 from copilot.schema import Turn
+from copilot.text.cleaning import simplify_buyer_text
 
 from .conftest import EVALS
 
@@ -120,10 +121,12 @@ def test_written_cantonese_is_read_in_mandarin_words():
     ("拧盖子的时候开水喷出来 手背烫红一大片还起泡了", "injury"),
     ("有人打电话自称你们客服 让我报验证码", "fraud"),
     ("敏感肌会不会过敏啊", None),  # a worry before buying
+    ("防腐剂用的啥？我对甲基异噻唑啉酮过敏", None),  # a known allergy told before buying
+    ("我個仔頭先食咗兩塊，而家話個肚有啲痛", "reaction"),  # written Cantonese
     ("这个杯子保温多久", None),
 ])
 def test_safety_scenarios_are_read_from_reports_not_worries(analyzer, message, safety):
-    a = analyzer.analyze(message)
+    a = analyzer.analyze(simplify_buyer_text(message))  # as the pipeline reads it
     assert a.safety == safety
     if safety in ("reaction", "injury"):
         assert a.stage == "after_sale"
@@ -144,6 +147,11 @@ def test_every_need_of_a_message_is_an_intent_main_one_first(analyzer):
     ("那怎么办…要不我拒收重新买？还是等它到了", "neutral"),  # weighing options
     ("好的谢谢", "positive"),
     ("能开发票吗 谢谢", "neutral"),  # thanks after a request is politeness
+    ("一支我都嫌贵还两支。。月底了真的穷😭", "neutral"),  # 哭穷 with a crying face
+    ("嗯…茶轴是不是打字更有感觉 怕红轴太软了 好纠结", "neutral"),  # weighing two options
+    ("第一次网上买 有点怕买到假的", "anxious"),
+    ("呵呵 你们的“今天一定”是按火星时间算的吧", "angry"),  # sarcasm
+    ("能不能稍微便宜一丢丢 实在不行也没关系哈", "positive"),  # an easy-going ask
 ])
 def test_emotion_tells_worry_and_pleasure_from_politeness_and_haggling(message, emotion):
     assert detect_emotion(message, [])[0] == emotion
@@ -156,6 +164,26 @@ def test_emotion_tells_worry_and_pleasure_from_politeness_and_haggling(message, 
 ])
 def test_a_threatened_consequence_does_not_decide_the_intent(message, intent):
     assert detect_intent(message) == intent
+
+
+@pytest.mark.parametrize("message,intent", [
+    ("付款两天了还不发货", "shipping"),  # 付款 says when, not a payment problem
+    ("我刚拍了耳机 能先取消吗 你先别发", "address_change"),  # cancelling before it ships
+    ("地址改下 上海市闵行区春申路88弄5号602", "address_change"),
+    ("在", "greeting"),
+    ("幾時寄出", "shipping"),
+    ("65w这款用的哪家的芯片", "product_info"),
+])
+def test_order_changes_and_attribute_questions_are_their_own_needs(message, intent):
+    assert detect_intent(simplify_buyer_text(message)) == intent
+
+
+def test_a_short_answer_carries_the_need_of_the_agents_question(analyzer):
+    history = [Turn(role="buyer", text="收了 礼盒"), Turn(role="agent", text="请问抬头是个人还是单位呢？")]
+    assert analyzer.analyze("公司", history).intent == "invoice"
+    defect = analyzer.analyze("撬开里面有几块长了白毛 您看下怎么处理", [
+        Turn(role="buyer", text="寿眉饼收到了"), Turn(role="agent", text="好的亲～")])
+    assert defect.stage == "after_sale" and defect.intent == "quality_complaint"
 
 
 def test_a_weak_persona_guess_is_marked_unsure_and_picks_strategies_for_any_buyer(analyzer):

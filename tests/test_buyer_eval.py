@@ -7,6 +7,7 @@ from copilot.evaluation.buyer import (
     load_buyer_cases,
     run_buyer_eval,
     run_notice_eval,
+    run_safety_drafts,
 )
 
 from .conftest import EVALS
@@ -56,3 +57,30 @@ def test_the_shipped_buyer_sets_cover_three_stores_with_a_frozen_half():
     first_round = [c for c in dev if "-d" in c.id]  # dev2 (ids …-e…) was written later, as more tuning data
     assert len(first_round) + len(test) >= 250 and len(test) >= len(first_round)  # a frozen half of the set
     assert not {c.id for c in dev} & {c.id for c in test}
+
+
+def test_a_reaction_or_an_injury_gets_an_apology_a_stop_use_step_and_the_after_sale_path(real_index):
+    settings, retriever, _ = real_index
+    copilot = Copilot(settings, retriever=retriever, backend=None)
+    cases = [
+        _case(id="r1", message="用了两次脸有点红还有点痒，怎么办啊", safety="reaction", emotion="anxious"),
+        _case(id="r2", message="拧盖子的时候开水喷出来 手背烫红一大片还起泡了", safety="injury"),
+        _case(id="r3", message="充电宝充着充着鼓起来了 还有股焦味 吓死我了", safety="injury"),  # nobody hurt
+        _case(id="x1"),  # not a safety case: not drafted here
+    ]
+    r = run_safety_drafts(copilot, cases)
+    assert r["cases"] == 3 and r["top_rate"] == 1.0, r["failures"]
+
+
+def test_the_safety_expectation_fails_a_draft_that_skips_a_step():
+    from types import SimpleNamespace
+
+    from copilot.knowledge.catalog import Catalog
+
+    def draft(req):  # an apology and a path, but no word of stopping
+        return SimpleNamespace(drafts=[SimpleNamespace(text="亲，非常抱歉，麻烦发一下订单号，我马上帮您登记售后。")])
+
+    fake = SimpleNamespace(catalog=Catalog(), draft=draft)
+    r = run_safety_drafts(fake, [_case(id="r1", message="吃了以后拉肚子", safety="reaction")])
+    assert r["top_rate"] == 0.0 and r["missing"] == {"stop_use": 1}
+    assert r["failures"][0]["got"] == "缺 stop_use"

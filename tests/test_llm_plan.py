@@ -385,6 +385,16 @@ def test_the_prompt_renders_strictly_and_keeps_buyer_text_inside_its_block(copil
     assert user.count("</买家消息>") == 1 and user.count("<答案要点>") == 1 and "＜/买家消息＞" in user
 
 
+def test_a_reaction_or_an_injury_tells_the_llm_the_stop_use_step(copilot):
+    s = load_strategies(str(PACKAGED_PROMPTS)).strategies[0]
+    ctx = copilot.context(request(1, "用了两次脸有点红还有点痒，怎么办啊"))
+    assert ctx.analysis.safety == "reaction"
+    user = plan_prompt(PACKAGED_PROMPTS, ctx, [s]).messages[1]["content"]
+    assert "停止使用" in user and "就医" in user
+    plain = plan_prompt(PACKAGED_PROMPTS, copilot.context(request(1, "这款保温杯能装热茶吗")), [s]).messages[1]["content"]
+    assert "就医" not in plain  # only when it applies
+
+
 def test_shipped_prompts_name_nothing_of_any_store():
     text = (PACKAGED_PROMPTS / "system.md").read_text(encoding="utf-8") + \
         (PACKAGED_PROMPTS / "draft.yaml").read_text(encoding="utf-8")

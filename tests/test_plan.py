@@ -103,6 +103,15 @@ def test_a_sub_question_is_answered_with_the_kind_of_fact_it_asks_for(request, s
     assert fact in r.drafts[0].text
 
 
+def test_a_thing_asked_by_name_that_the_files_never_name_is_deferred_not_answered_beside_the_point(copilot):
+    # the product's files list its main ingredients but never speak of a preservative
+    r = draft(copilot, "具体成分呢？防腐剂用的啥？", sku="MM-1102")
+    ingredients, preservative = r.plan.items
+    assert ingredients.answered and "成分" in ingredients.sentences[0]
+    assert not preservative.answered
+    assert "防腐剂" in r.drafts[0].text and re.search(r"确认|核实", r.drafts[0].text)
+
+
 def test_a_choice_question_the_knowledge_does_not_settle_is_deferred(copilot):
     r = draft(copilot, "续航多久 GPS是单频还是双频", "SW-5501")
     assert r.plan.items[0].answered

@@ -32,6 +32,7 @@ from ..schema import (
     INTENT_LABELS,
     PERSONA_UNSURE,
     Analysis,
+    Intent,
     PersonaGuess,
     Turn,
     buyer_turns,
@@ -106,7 +107,9 @@ def _softmax(x: np.ndarray, temp: float) -> np.ndarray:
 _LIFE_TALK = re.compile(r"我(家|妈|爸|老公|老婆|儿子|女儿|闺女|孩子|娃|外婆|奶奶|爷爷|姥姥|朋友|同事|闺蜜|对象)|你说|跟你(讲|说)|哈哈|唉|哎呀|"
                         r"那时候|以前|年轻|上班|放假|过年|生日")
 # figures with units and reckoning: the mark of an analytical buyer
-_FIGURE = re.compile(r"\d+(\.\d+)?\s*(w|mah|mb/s|gb|tb|g|t|ml|cm|mm|元|块|小时|天|%|米|v|a|度|℃|泡|克)(?![a-z])", re.I)
+_FIGURE = re.compile(r"\d+(\.\d+)?\s*(w|mah|mb/s|gb|tb|g|t|ml|cm|mm|元|块|小时|天|%|米|v|a|度|℃|泡|克|月|号|日)(?![a-z])|\d{1,2}:\d{2}", re.I)
+_CITES = re.compile(r"(规则|页面|活动页|详情页|规定|政策|你们)(上)?(写|说|标)(的|着|了)|按[^，。]{0,8}(规则|规定)|超(过)?\d+\s*小时")
+_RHETORICAL = re.compile(r"^请问.{0,40}(吗|的吗)[？?].{0,6}(还是|我看|我可是)|还写什么|我看[^，。]{0,8}还差不多|这就是你们(说|写)的")
 _RECKONS = re.compile(r"算了下|算下来|折合|一泡合|平均下来|按[^，。]{0,8}算|性价比|对比一下")
 
 
@@ -121,6 +124,24 @@ class PersonaWeights(BaseModel):
     nb_temp: float = 0.08
     knn_temp: float = 0.03
     kw_temp: float = 0.5
+
+# after the sale, a buyer asking what will be done about the goods reports a problem with them
+_ASKS_REMEDY = re.compile(r"怎么处理|咋处理|如何处理|怎么办|咋办|咋整|怎么解决|给个说法|能换|换(个|一|套|件|新)|退(了|吧|掉)|不行$")
+
+
+def carried_intent(message: str, history: Sequence[Turn]) -> Intent:
+    """The need a message with none of its own carries over. A short answer (「公司的」「17pro」) answers the agent's
+    last question, so that turn speaks first; then the buyer's own earlier turns, newest first."""
+    turns = [t for t in reversed(history) if t.role == "buyer"]
+    last_agent = next((t for t in reversed(history) if t.role == "agent"), None)
+    if last_agent is not None and len(message.strip()) <= 12:
+        turns.insert(0, last_agent)
+    for t in turns[:3]:
+        carried = detect_intent(t.text)
+        if carried not in ("other", "greeting"):
+            return carried
+    return "other"
+
 
 class OfflineAnalyzer(Analyzer):
     """Explainable, offline analyzer (see module docstring)."""
@@ -188,17 +209,21 @@ class OfflineAnalyzer(Analyzer):
                 nearest[p] = f"{self._ex_text[j]}（相似度 {sims[j]:.2f}）"
         return scores, nearest
 
-    def _shape(self, buyer: list[str]) -> tuple[np.ndarray, dict[str, str]]:
+    def _shape(self, buyer: list[str], answers_agent: bool = False) -> tuple[np.ndarray, dict[str, str]]:
         scores = np.zeros(len(self.ids))
         why: dict[str, str] = {}
         idx = {p: i for i, p in enumerate(self.ids)}
-        lengths = [len(_PUNCT.sub("", t)) for t in buyer]
+        # an order number or a phone number pasted alone is a one-word reply too
+        lengths = [len(_PUNCT.sub("", re.sub(r"\d{6,}|[A-Za-z]{1,3}\d{6,}", "1", t))) for t in buyer]
         if lengths and max(lengths) <= 6:
             scores[idx["silent"]] += 1.0 + 0.3 * (len(lengths) - 1)
             why["silent"] = f"{len(lengths)} 条消息都只有几个字"
         elif lengths and len(lengths) >= 2 and sum(1 for n in lengths if n <= 6) >= len(lengths) - 1:
             scores[idx["silent"]] += 0.6
             why["silent"] = "多数回复只有几个字"
+        elif lengths and answers_agent and lengths[-1] <= 6:
+            scores[idx["silent"]] += 0.8  # 「公司的」 after the agent asked: a terse answer, the rest has to be asked
+            why["silent"] = "只用几个字回答客服的问题"
         joined = "\n".join(buyer)
         figures = len(_FIGURE.findall(joined))
         if lengths and (np.mean(lengths) >= 45 or max(lengths) >= 70) and _LIFE_TALK.search(joined) and figures < 3:
@@ -208,6 +233,12 @@ class OfflineAnalyzer(Analyzer):
         if figures >= 3 or _RECKONS.search(joined):
             scores[idx["analytical"]] += 0.8
             why["analytical"] = f"算账、列数据（{figures} 个带单位的数字）"
+        if _CITES.search(joined):  # 「你们规则写的超时没更新可以查件」: holds the shop to its own words
+            scores[idx["analytical"]] += 0.6
+            why.setdefault("analytical", "引用店铺/平台自己写的规则")
+        if _RHETORICAL.search(buyer[-1] if buyer else ""):
+            scores[idx["picky"]] += 0.8  # 「请问…都是这么多茶梗的吗？还是专门…」: a polite question that is a jab
+            why["picky"] = "客气的问句里带着挑刺"
         haggles = sum(1 for t in buyer if HAGGLE.search(t))
         if haggles >= 2:
             scores[idx["bargainer"]] += 0.6 * haggles
@@ -231,7 +262,8 @@ class OfflineAnalyzer(Analyzer):
         joined = "\n".join([*buyer_hist[-3:], message])
         nb = self.nb.log_probs(message) + w.history * (self.nb.log_probs(joined) if buyer_hist else 0)
         knn, nearest = self._exemplar_scores(joined if buyer_hist else message)
-        shape, why = self._shape([*buyer_hist, message])
+        last_agent = next((t.text for t in reversed(history) if t.role == "agent"), "")
+        shape, why = self._shape([*buyer_hist, message], answers_agent=bool(re.search(r"[？?吗呢]\s*[～~]?\s*$", last_agent)))
         total = (
             w.keywords * _softmax(kw, w.kw_temp)
             + w.naive_bayes * _softmax(nb, w.nb_temp)
@@ -275,15 +307,16 @@ class OfflineAnalyzer(Analyzer):
         said = detect_intent(message)
         intent = said
         prev = buyer_turns(history)
-        if intent == "other" and prev:  # "那这个呢": the question carries over from the last buyer turn
-            carried = detect_intent(prev[-1])
-            intent = "other" if carried == "greeting" else carried
+        if intent == "other" and history:
+            intent = carried_intent(message, history)
         intents = detect_intents(message)
         if intent != said or intents == ["other"]:  # the need carried over from the earlier turn
             intents = [intent]
         safety, _ = detect_safety(message, history)
-        if safety in ("reaction", "injury") and intent in ("other", "usage", "product_info"):
-            intent = "quality_complaint"  # 「脸上起小红疹了」: a problem with the goods, handled after the sale
+        if (safety in ("reaction", "injury") and intent in ("other", "usage", "product_info")) or (
+                intent == "other" and stage == "after_sale" and _ASKS_REMEDY.search(message)):
+            # 「脸上起小红疹了」「撬开里面长了白毛 您看下怎么处理」: a problem with the goods, handled after the sale
+            intent = "quality_complaint"
             intents = [intent, *[i for i in intents if i not in (intent, "other")]]
         products: list[str] = []
         if self.products is not None:

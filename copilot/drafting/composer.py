@@ -37,6 +37,8 @@ PRICE_TERMS = re.compile(r"券|内部价|叠加|一起用|改价")  # what the p
 ASKS_IF_THERE = re.compile(r"在吗|在不在|有人吗|在么")
 GAVE_USUAL_SIZE = re.compile(r"平时(都)?穿\s?[SMLX\d]|穿\s?[SMLX]{1,3}码|[SMLX]{1,3}码")
 _ORDER_NO = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
+_HURT = re.compile(r"伤|流血|烫红|烫到|烫得|泡|疼|痛|电到|触电|割|扎到|划破|红了")
+_AFTER_SALE_PATH = re.compile(r"售后|退款|退货|退换|换货|换新|补发|赔")
 _SKIN = re.compile(r"肤质|敏感肌|干皮|油皮|混油|混干")
 
 
@@ -94,8 +96,9 @@ class Composer:
     def opener(self, ctx: DraftContext, strategy: StrategySpec) -> str:
         a = ctx.analysis
         key = (ctx.message, strategy.id)
-        if a.safety in ("reaction", "injury") or (is_complaint(a) and (a.negative or a.intent in COMPLAINT_INTENTS)):
-            # not for a calm 价保 question
+        if a.safety in ("reaction", "injury") or (is_complaint(a) and (a.negative or a.intent in COMPLAINT_INTENTS)
+                                                   and a.stage != "pre_sale"):
+            # not for a calm 价保 question, nor for a doubter before buying (nothing has gone wrong yet)
             return _pick(self.p.openers["apology"], *key)
         if a.emotion == "anxious" and a.persona.id != "skeptical":
             return _pick(self.p.openers["anxious"], *key)
@@ -116,6 +119,14 @@ class Composer:
             return _pick(self.p.openers["soothe"], *key)
         return opener
 
+    def scam_warning(self, ctx: DraftContext) -> str:
+        """「这不是我们的客服…我们的客服不会让您加微信、索要验证码」: the warning names what the buyer was asked for."""
+        text = " ".join([*(t.text for t in ctx.history if t.role == "buyer"), ctx.buyer_text])
+        asks = [said for words, said in self.p.scam_asks.items() if re.search(words, text)]
+        if not asks or not self.p.scam_warning:
+            return self.p.privacy
+        return self.p.scam_warning.replace("{asks}", "，也不会".join(asks))
+
     def clarify(self, ctx: DraftContext) -> str | None:
         a = ctx.analysis
         needs_order = a.intent in ORDER_NEEDED or (a.stage == "in_sale" and a.intent in ("shipping", "payment"))
@@ -123,7 +134,7 @@ class Composer:
             return None
         if _ORDER_NO.search(ctx.buyer_text):
             if a.intent in COMPLAINT_INTENTS and not re.search(r"照片|图|视频", ctx.buyer_text):
-                return "麻烦您再拍几张能看清问题的照片，我马上帮您登记处理。"
+                return "麻烦您再拍几张能看清问题的照片，我马上帮您登记售后处理。"
             return None
         received = a.stage == "after_sale"  # photos of a problem only once the goods are in the buyer's hands
         if a.intent == "damaged_wrong" and received:
@@ -195,8 +206,11 @@ class Composer:
         core = declines + [c for c in core if c not in declines]  # a haggle hears the answer to it first
         parts: list[str] = [self.opener(ctx, strategy)]
         if a.safety in self.p.safety:  # a reaction or an injury: stop using and see a doctor come before any policy
-            eaten = a.safety == "reaction" and re.search(r"吃|喝|食用|入口", ctx.buyer_text)
-            parts.append(self.p.safety.get("reaction_food" if eaten else a.safety, self.p.safety[a.safety]))
+            eaten = a.safety == "reaction" and re.search(r"吃|喝|食用|入口|食(?!品)", ctx.buyer_text)
+            # smoke, swelling or heat with nobody hurt: make the goods safe first, no talk of a wound
+            hazard = a.safety == "injury" and not _HURT.search(ctx.buyer_text)
+            key = "reaction_food" if eaten else "hazard" if hazard else a.safety
+            parts.append(self.p.safety.get(key, self.p.safety[a.safety]))
         sources = list(plan.source_ids)
         if "抱歉" in parts[0]:  # the opener already apologised
             core = [c for c in (re.sub(r"^(非常|实在|真的很)?抱歉[！!。，]?", "", x) for x in core) if c]
@@ -211,6 +225,8 @@ class Composer:
             if clarify:
                 parts.append(clarify)
             parts += core
+            if a.safety in self.p.safety and not any(_AFTER_SALE_PATH.search(p) for p in parts):
+                parts.append(self.p.safety["path"])  # a reaction or an injury always hears how it will be handled
             if a.stage != "pre_sale" and (a.stage == "after_sale" or a.intent in ORDER_NEEDED):
                 parts.append(_pick(self.p.followup, ctx.message))  # a follow-up promise only for an open action
                 return _join(parts), list(dict.fromkeys(s for s in sources if s))
@@ -238,7 +254,7 @@ class Composer:
                 parts.append(self.question(ctx, ask, kind, sid))
         elif sid == "reassure_trust":
             if a.scam:
-                parts.append(self.p.privacy)  # a scam report: warn first, without repeating what not to share
+                parts.append(self.scam_warning(ctx))  # a scam report: warn first, naming what the caller asked for
             else:
                 parts += core
                 parts.append(_pick(self.p.trust, ctx.message))

@@ -46,6 +46,9 @@ class ComposerPhrases(_Data):
     # variants_out ({variant}: the variants' labels)
     trust: list[str]
     privacy: str
+    # what a scammer asked the buyer for, named back (「我们不会让您加微信…」): {asks}; the words a buyer uses → the phrase
+    scam_warning: str = ""
+    scam_asks: dict[str, str] = {}
     safety: dict[str, str]  # reaction / injury: stop using, see a doctor (before the store's after-sale steps)
     size_usual_exact: str  # the chart says true to size: {note} {size}
     size_usual: str  # the chart says runs large/small: {note} {size}

@@ -211,7 +211,8 @@ class Copilot:
         )
         timings["plan_ms"] = (time.perf_counter() - t) * 1000
         items = ctx.plan.items
-        if len(items) == 1 and items[0].intent != ctx.analysis.intent and not (req.stage or req.emotion):
+        if len(items) == 1 and items[0].intent not in (ctx.analysis.intent, "other") and not (req.stage or req.emotion) \
+                and ctx.analysis.safety not in ("reaction", "injury"):  # a reaction stays a problem with the goods
             # the plan read the one question more closely (「这双也拿39可以吗」 asks a size, not a price)
             ctx.analysis = ctx.analysis.model_copy(update={"intent": items[0].intent,
                                                            "intent_label": INTENT_LABELS[items[0].intent]})

@@ -321,6 +321,8 @@ def _notes(ctx: DraftContext, deferred: bool, no_plan: bool) -> list[str]:
     out.append("urgency" if (ending or low) and a.stage == "pre_sale" else "no_urgency")
     if a.scam:
         out.append("scam")
+    if a.safety in ("reaction", "injury"):  # the same steps the composer writes: stop using, a doctor, the way on
+        out.append(a.safety)
     out += ["deferred"] if deferred else []
     out += ["no_plan"] if no_plan else []
     return out

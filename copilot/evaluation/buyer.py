@@ -13,14 +13,16 @@ complaints, pasted order data): ``{"id", "store", "history", "message", "manipul
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from ..buyer.analysis import Analyzer
+from ..drafting.io import DraftRequest
 from ..schema import Turn
-from ..text.cleaning import simplify_buyer_text
+from ..text.cleaning import simplify_buyer_text, to_simplified
 from . import load_jsonl
 
 SPLITS = ("dev", "test")
@@ -164,3 +166,37 @@ def run_notice_eval(analyzer: Analyzer, cases: list[NoticeCase], *, list_failure
         "false_notice_rate": _rate(false, len(ordinary)) or 0.0,
         "failures": failures,
     }
+
+
+# What a reply to a skin or food reaction, or an injury, must hold (the issue's eval expectation). Written from
+# what a service lead asks of such a reply, not from the composer's phrasing: any wording of each step counts.
+SAFETY_STEPS = {
+    "apology": re.compile(r"抱歉|对不起|不好意思|歉意|添麻烦"),
+    "stop_use": re.compile(r"(停止|停下|暂停|停用|先停)(使用|食用|饮用|佩戴|充电|用|吃|喝|戴)?|停用"
+                           r"|(先别|不要|别再|不要再|请勿)(再|继续)?(使用|食用|用|吃|喝|戴|充电)|拔(掉|下)电源|断开电源|断电"),
+    "after_sale": re.compile(r"售后|退款|退货|退换|换货|补发|赔付|赔偿|理赔|处理方案|申请|寄回"),
+}
+
+
+def run_safety_drafts(copilot, cases: list[BuyerCase], *, list_failures: bool = True) -> dict:
+    """Drafts every reaction or injury case and checks the top draft for an apology, a stop-use step and the
+    after-sale path. Cases of other stores are drafted with this run's knowledge (without their product page):
+    the three steps do not depend on one store's facts."""
+    known = {p.sku.lower() for p in copilot.catalog.products}
+    todo = [c for c in cases if c.safety in ("reaction", "injury")]
+    passed = every = 0
+    missing: Counter = Counter()
+    failures = []
+    for c in todo:
+        sku = c.sku if c.sku and c.sku.lower() in known else None
+        drafts = copilot.draft(DraftRequest(message=c.message, history=c.history, product_sku=sku, n=3)).drafts
+        texts = [to_simplified(d.text) for d in drafts]  # a Traditional reply is read like a Simplified one
+        lacks = [step for step, pat in SAFETY_STEPS.items() if not texts or not pat.search(texts[0])]
+        missing.update(lacks)
+        passed += not lacks
+        every += bool(texts) and all(all(p.search(t) for p in SAFETY_STEPS.values()) for t in texts)
+        if lacks and list_failures:
+            failures.append({"id": c.id, "field": "safety_draft", "want": "、".join(SAFETY_STEPS),
+                             "got": "缺 " + "、".join(lacks), "message": c.message[:60]})
+    return {"cases": len(todo), "top_rate": _rate(passed, len(todo)), "all_rate": _rate(every, len(todo)),
+            "missing": dict(missing), "failures": failures}

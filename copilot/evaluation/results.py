@@ -242,6 +242,17 @@ class StoreScores(_Result):
     persona: float | None
 
 
+class SafetyDrafts(_Result):
+    """Reaction and injury cases drafted: the top draft (and every draft) holds an apology, a stop-use step and
+    the after-sale path; ``missing`` counts the steps the top drafts lacked."""
+
+    cases: int
+    top_rate: float | None
+    all_rate: float | None
+    missing: dict[str, int]
+    failures: list[BuyerFailure]
+
+
 class BuyerResult(_Result):
     """The analyzer on a fresh labelled set of three stores (dev, or the frozen test split without failures)."""
 
@@ -253,6 +264,7 @@ class BuyerResult(_Result):
     false_safety: int
     per_store: dict[str, StoreScores]
     failures: list[BuyerFailure]
+    safety_drafts: SafetyDrafts | None = None
 
 
 class NoticeFailure(_Result):

@@ -26,6 +26,7 @@ from .buyer import (
     load_notice_cases,
     run_buyer_eval,
     run_notice_eval,
+    run_safety_drafts,
 )
 from .dialogues import load_dialogues, run_dialogue_eval
 from .redteam import format_redteam, run_redteam
@@ -37,6 +38,7 @@ from .results import (
     RedteamResult,
     RetrievalResult,
     RulesResult,
+    SafetyDrafts,
     SendableResult,
     SuiteResult,
 )
@@ -275,18 +277,32 @@ class BuyerSuite(Suite):
         # with the LLM reading switched on, the offline analyzer is scored beside it on the same splits
         readers = [("", analyzer)] + ([("_offline", analyzer.offline)] if hasattr(analyzer, "offline") else [])
         folder = env.settings.evals_dir / "buyer"
-        return _by_split(self.name, readers, lambda split: load_buyer_cases(folder, split), run_buyer_eval, BuyerResult)
+        out = _by_split(self.name, readers, lambda split: load_buyer_cases(folder, split), run_buyer_eval, BuyerResult)
+        for split in SPLITS:  # the drafts a reaction or an injury gets, once per split (the pipeline's own reader)
+            name = self.name if split == "dev" else f"{self.name}_test"
+            raw = run_safety_drafts(env.copilot, load_buyer_cases(folder, split), list_failures=split == "dev")
+            out[name].safety_drafts = SafetyDrafts.model_validate(raw)
+        return out
 
     def failing(self, name: str, result: BuyerResult) -> set[str]:
-        return {f"{f.id}:{f.field}" for f in result.failures} if name == self.name else set()
+        if name != self.name:
+            return set()
+        extra = result.safety_drafts.failures if result.safety_drafts else []
+        return {f"{f.id}:{f.field}" for f in [*result.failures, *extra]}
 
     def summary(self, name: str, r: BuyerResult) -> list[str]:
         split = ("冻结测试集" if "_test" in name else "开发集") + ("，离线分析器" if name.endswith("_offline") else "")
         acc, rec = r.accuracy, r.stage_recall
         safety = "，".join(f"{k} {v:.2f}" for k, v in r.safety_recall.items() if v is not None)
-        return [f"读懂买家（{split} {r.cases} 条，三家店）：阶段 {acc['stage']:.3f}（售后召回 {rec.get('after_sale') or 0:.3f}，"
+        lines = [f"读懂买家（{split} {r.cases} 条，三家店）：阶段 {acc['stage']:.3f}（售后召回 {rec.get('after_sale') or 0:.3f}，"
                 f"售中 {rec.get('in_sale') or 0:.3f}），类型 {acc['persona']:.3f}（含可接受的备选 {acc['persona_or_alternative']:.3f}），"
                 f"情绪 {acc['emotion']:.3f}，意图 F1 {r.intent.f1:.3f}；安全场景召回 {safety}，误报 {r.false_safety} 条"]
+        s = r.safety_drafts
+        if s and s.cases:
+            lines.append(f"过敏/受伤的回复（{s.cases} 条）：首条草稿含道歉、停用提示和售后途径 {s.top_rate:.3f}，"
+                         f"三条都含 {s.all_rate:.3f}" + ("，缺：" + "、".join(f"{k} {v}" for k, v in s.missing.items())
+                                                  if s.missing else ""))
+        return lines
 
 
 class NoticesSuite(Suite):

@@ -112,7 +112,7 @@ def report(split: str) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("command", choices=("packet", "report"))
-    ap.add_argument("--split", default="test", choices=("dev", "test", "holdout2", "holdout3"))
+    ap.add_argument("--split", default="test", choices=("dev", "test", "holdout2", "holdout3", "holdout4"))
     ap.add_argument("--data-dir", type=Path)
     a = ap.parse_args()
     print(packet(a.split, a.data_dir) if a.command == "packet" else report(a.split))
