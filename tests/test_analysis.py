@@ -178,6 +178,15 @@ def test_order_changes_and_attribute_questions_are_their_own_needs(message, inte
     assert detect_intent(simplify_buyer_text(message)) == intent
 
 
+def test_after_a_problem_with_the_goods_asking_to_return_them_is_asking_for_the_money(analyzer):
+    reaction = analyzer.analyze("精华用了两天脸又红又痒 拆了还能退吗")
+    assert reaction.stage == "after_sale" and "refund" in reaction.intents and "return_exchange" not in reaction.intents
+    swap = analyzer.analyze("耳机收到右边没声音 能换个新的吗")
+    assert "return_exchange" in swap.intents  # a swap stays a swap
+    before = analyzer.analyze("这款不合适能退吗")
+    assert before.intent == "return_exchange"  # no problem with the goods: the return policy
+
+
 def test_a_short_answer_carries_the_need_of_the_agents_question(analyzer):
     history = [Turn(role="buyer", text="收了 礼盒"), Turn(role="agent", text="请问抬头是个人还是单位呢？")]
     assert analyzer.analyze("公司", history).intent == "invoice"

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from ..knowledge.embedders import Embedder
 from ..schema import (
+    COMPLAINT_INTENTS,
     INTENT_LABELS,
     PERSONA_UNSURE,
     Analysis,
@@ -127,6 +128,10 @@ class PersonaWeights(BaseModel):
 
 # after the sale, a buyer asking what will be done about the goods reports a problem with them
 _ASKS_REMEDY = re.compile(r"怎么处理|咋处理|如何处理|怎么办|咋办|咋整|怎么解决|给个说法|能换|换(个|一|套|件|新)|退(了|吧|掉)|不行$")
+
+
+_WANTS_MONEY_BACK = re.compile(r"退")
+_WANTS_SWAP = re.compile(r"换")
 
 
 def carried_intent(message: str, history: Sequence[Turn]) -> Intent:
@@ -318,6 +323,11 @@ class OfflineAnalyzer(Analyzer):
             # 「脸上起小红疹了」「撬开里面长了白毛 您看下怎么处理」: a problem with the goods, handled after the sale
             intent = "quality_complaint"
             intents = [intent, *[i for i in intents if i not in (intent, "other")]]
+        if stage == "after_sale" and (safety in ("reaction", "injury") or set(intents) & COMPLAINT_INTENTS) \
+                and "return_exchange" in intents and _WANTS_MONEY_BACK.search(message) and not _WANTS_SWAP.search(message):
+            # 「脸红了 还能退吗」 after a problem with the goods asks for the money back, not a swap
+            intents = list(dict.fromkeys("refund" if i == "return_exchange" else i for i in intents))
+            intent = "refund" if intent == "return_exchange" else intent
         products: list[str] = []
         if self.products is not None:
             products = sorted(self.products.mentions(" ".join([*[t.text for t in history], message])))
