@@ -187,6 +187,14 @@ def test_after_a_problem_with_the_goods_asking_to_return_them_is_asking_for_the_
     assert before.intent == "return_exchange"  # no problem with the goods: the return policy
 
 
+def test_wider_wordings_name_a_need_beside_the_main_one_without_deciding_it():
+    from copilot.buyer.signals import detect_intents
+    # the plan routes 「我要退货」 to the return policy; 「钱多久退给我」 is reported as a refund need beside it
+    assert detect_intents("我要退货 钱多久退给我")[:2] == ["return_exchange", "refund"]
+    assert detect_intent("我要退货 钱多久退给我") == "return_exchange"
+    assert "logistics" in detect_intents("快递三天没动了 能换顺丰吗")
+
+
 def test_a_short_answer_carries_the_need_of_the_agents_question(analyzer):
     history = [Turn(role="buyer", text="收了 礼盒"), Turn(role="agent", text="请问抬头是个人还是单位呢？")]
     assert analyzer.analyze("公司", history).intent == "invoice"

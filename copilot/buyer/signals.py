@@ -77,10 +77,21 @@ def detect_intent(text: str) -> Intent:
     return "other"
 
 
+# Wider wordings of a need that name it beside the main one but never decide the main need (the answer plan routes
+# each sub-question by ``detect_intent``; these words alone would send it to the wrong knowledge):
+# 「钱多久退给我」 also asks for the money, 「赶紧给我换」 for a swap, 「三天没动了」 about the parcel.
+_ALSO = [(i, re.compile(p)) for i, p in (
+    ("refund", r"退差价|差价[^，。？\s]{0,6}退|退我\d+|钱[^，。？\s]{0,6}(退|找谁|回来)|怎么赔|谁补|给我退"),
+    ("return_exchange", r"换(个|一|新|过)|给我换|赶紧换|要换|换不换"),
+    ("logistics", r"(天|小时)[^，。？\s]{0,3}(没动|不动)|转运|中转|卡(在|哪)|(几号|哪天|啥时候|什么时候)能?到|能到(不|吗)|"
+                  r"催[^，。？\s]{0,2}快递|快递走了"),
+)]
+
+
 def detect_intents(text: str, limit: int = 3) -> list[Intent]:
     """Every need the text names, the main one (``detect_intent``) first, the rest in the order they are said."""
     main = detect_intent(text)
-    matches = [(pattern.search(text), intent) for intent, pattern in _INTENT_RE]
+    matches = [(pattern.search(text), intent) for intent, pattern in [*_INTENT_RE, *_ALSO]]
     found = [i for _, i in sorted((m.start(), i) for m, i in matches if m)]
     ordered = ([main] if main != "other" else []) + [i for i in found if i != main]
     return list(dict.fromkeys(ordered))[:limit] or ["other"]
