@@ -130,10 +130,6 @@ class PersonaWeights(BaseModel):
 _ASKS_REMEDY = re.compile(r"怎么处理|咋处理|如何处理|怎么办|咋办|咋整|怎么解决|给个说法|能换|换(个|一|套|件|新)|退(了|吧|掉)|不行$")
 
 
-_WANTS_MONEY_BACK = re.compile(r"退")
-_WANTS_SWAP = re.compile(r"换")
-
-
 def carried_intent(message: str, history: Sequence[Turn]) -> Intent:
     """The need a message with none of its own carries over. A short answer (「公司的」「17pro」) answers the agent's
     last question, so that turn speaks first; then the buyer's own earlier turns, newest first."""
@@ -324,7 +320,7 @@ class OfflineAnalyzer(Analyzer):
             intent = "quality_complaint"
             intents = [intent, *[i for i in intents if i not in (intent, "other")]]
         if stage == "after_sale" and (safety in ("reaction", "injury") or set(intents) & COMPLAINT_INTENTS) \
-                and "return_exchange" in intents and _WANTS_MONEY_BACK.search(message) and not _WANTS_SWAP.search(message):
+                and "return_exchange" in intents and "退" in message and "换" not in message:
             # 「脸红了 还能退吗」 after a problem with the goods asks for the money back, not a swap
             intents = list(dict.fromkeys("refund" if i == "return_exchange" else i for i in intents))
             intent = "refund" if intent == "return_exchange" else intent

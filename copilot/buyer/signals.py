@@ -274,7 +274,6 @@ _ANGRY = re.compile(
     r"说得跟真的|等于没说|合着|有理呗|运气[^，。！？\s]{0,4}好吗|舍不得|啥玩意|赖我|一句话[！!]|这种品控|还在上学|骑[^，。！？\s]{0,4}送的"
 )
 # a thumbs-up with nothing good said is sarcasm: 「京东快递走了四天 你们这是骑自行车送的吧👍👍」
-_SARCASTIC_THUMB = re.compile(r"👍")
 _PRAISE = re.compile(r"好用|喜欢|好吃|好喝|不错|挺好|很好|真好|棒|满意|好看|静|快|舒服|谢谢|感谢")
 # worry that wants an answer soon; a 「会不会起球」 before buying is a question, not anxiety
 _ANXIOUS = re.compile(
@@ -294,7 +293,7 @@ def detect_emotion(message: str, history: Sequence[Turn]) -> tuple[Emotion, list
     m = _ANGRY.search(message)
     if m and not re.search(r"不会给差评|不给差评|不差评|差评.{0,3}(会不会|的话|吗)", message):
         return "angry", [f"激动/不满：「{m.group(0)}」"]
-    if _SARCASTIC_THUMB.search(message) and not _PRAISE.search(message):
+    if "👍" in message and not _PRAISE.search(message):
         return "angry", ["只点赞、没夸什么：反话"]
     m = _ANXIOUS.search(message)
     if m and re.search(r"怎么办|咋办|咋整", m.group(0)) and re.search(r"要不|还是|你觉得|哪个好|帮我(选|定)", message):

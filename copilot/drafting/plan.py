@@ -223,10 +223,9 @@ class Planner:
             if product is None:
                 return item
         asked = sub + " " + " ".join(ctx.lexicon.terms(sub)) if ctx.lexicon else sub  # 过期 → 保质期
-        seen = "\n".join([*(h.text for h in hits), product.statements() if product else ""])  # what the files say here
         if product and intent in ("product_info", "usage", "other"):
             spec = spec_answer(product, sub, skip=used) or spec_answer(product, asked, skip=used)
-            if spec and strict and not _names_missing(sub, [spec], seen):
+            if spec and strict and not _names_missing(sub, [spec], hits, product):
                 return item.model_copy(update={"kind": "spec", "sentences": [spec], "source_ids": src})
         sub_ctx = replace(ctx, message=sub, hits=hits, grounded=grounded, product=product,
                           analysis=ctx.analysis.model_copy(update={"intent": intent}))
@@ -259,11 +258,11 @@ class Planner:
             if better is not None:
                 return item.model_copy(update={"kind": better[0].kind, "sentences": better[1],
                                                "source_ids": [better[0].id]})
-            if sentences and not _names_missing(sub, sentences, seen):
+            if sentences and not _names_missing(sub, sentences, hits, product):
                 return item.model_copy(update={"kind": hit.kind, "sentences": sentences, "source_ids": [hit.id]})
         if product and intent in ("product_info", "usage", "other"):
             spec = spec_answer(product, sub, skip=used) or spec_answer(product, asked, skip=used)
-            if spec and not _names_missing(sub, [spec], seen):
+            if spec and not _names_missing(sub, [spec], hits, product):
                 return item.model_copy(update={"kind": "spec", "sentences": [spec], "source_ids": src})
         if intent == "recommendation":
             rec = self.facts.recommendation(ctx, hits)
@@ -277,7 +276,7 @@ class Planner:
 _ASKED_NAME = re.compile(r"([\u4e00-\u9fffA-Za-z]{2,8}?)(用的是?|是)(啥|什么|哪种|哪家)")
 
 
-def _names_missing(sub: str, sentences: list[str], knowledge: str) -> bool:
+def _names_missing(sub: str, sentences: list[str], hits: list[Hit], product: Product | None) -> bool:
     """Does the sub-question ask after a thing by name (「防腐剂用的啥」) that neither the answer nor any knowledge
     retrieved for it names? Then the store's files do not speak of it, and the question is deferred rather than
     answered beside the point. (A name the knowledge uses elsewhere, such as 面料, may be answered in other words.)"""
@@ -285,7 +284,10 @@ def _names_missing(sub: str, sentences: list[str], knowledge: str) -> bool:
     if not m:
         return False
     name = re.sub(r"^(那|这|你们|你家|这款|请问|具体|我想问|问下)+", "", m.group(1))
-    return len(name) >= 2 and not any(name in x for x in sentences) and name not in knowledge
+    if len(name) < 2 or any(name in x for x in sentences):
+        return False
+    # what the files say here, read only when a name was asked after
+    return not any(name in h.text for h in hits) and not (product and name in product.statements())
 
 
 MIN_SUB_SCORE = 0.06  # below this a hit answers no sub-question, whatever words it shares

@@ -277,10 +277,11 @@ class BuyerSuite(Suite):
         # with the LLM reading switched on, the offline analyzer is scored beside it on the same splits
         readers = [("", analyzer)] + ([("_offline", analyzer.offline)] if hasattr(analyzer, "offline") else [])
         folder = env.settings.evals_dir / "buyer"
-        out = _by_split(self.name, readers, lambda split: load_buyer_cases(folder, split), run_buyer_eval, BuyerResult)
+        cases = {split: load_buyer_cases(folder, split) for split in SPLITS}  # read once, scored by every reader
+        out = _by_split(self.name, readers, cases.__getitem__, run_buyer_eval, BuyerResult)
         for split in SPLITS:  # the drafts a reaction or an injury gets, once per split (the pipeline's own reader)
             name = self.name if split == "dev" else f"{self.name}_test"
-            raw = run_safety_drafts(env.copilot, load_buyer_cases(folder, split), list_failures=split == "dev")
+            raw = run_safety_drafts(env.copilot, cases[split], list_failures=split == "dev")
             out[name].safety_drafts = SafetyDrafts.model_validate(raw)
         return out
 
