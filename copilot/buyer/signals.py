@@ -273,7 +273,7 @@ _ANGRY = re.compile(
     r"呵呵|火星|乌龟|蜗牛|在[^，。！？\s]{0,6}度假|好家伙|割韭菜|虚标|误导|当猴|看不起|就这水平|还用你教|(拿|送)得出手|失望|"
     r"说得跟真的|等于没说|合着|有理呗|运气[^，。！？\s]{0,4}好吗|舍不得|啥玩意|赖我|一句话[！!]|这种品控|还在上学|骑[^，。！？\s]{0,4}送的"
 )
-# a thumbs-up with nothing good said is sarcasm: 「京东快递走了四天 你们这是骑自行车送的吧👍👍」
+# a thumbs-up with nothing good said is sarcasm: 「快递走了四天 你们这是骑自行车送的吧👍👍」
 _PRAISE = re.compile(r"好用|喜欢|好吃|好喝|不错|挺好|很好|真好|棒|满意|好看|静|快|舒服|谢谢|感谢")
 # worry that wants an answer soon; a 「会不会起球」 before buying is a question, not anxiety
 _ANXIOUS = re.compile(
