@@ -222,3 +222,88 @@ def test_when_every_sentence_of_the_best_answer_is_over_the_next_one_on_the_topi
     worry = next(i for i in r.plan.items if "降价" in i.question)
     assert worry.answered and any("退差价" in x for x in worry.sentences)
     assert "11月24" not in r.drafts[0].text
+
+
+# ---- after-sale needs said over several turns, and sentences that fit the buyer's case ----
+
+def test_a_remedy_asked_after_an_earlier_report_is_answered_by_the_rule_for_that_problem(tea_copilot):
+    # the refund asked for now is for the rancid nuts reported two turns ago: the food-quality rule answers it
+    history = [Turn(role="buyer", text="碧根果吃着一股哈喇味 是不是放太久了"),
+               Turn(role="agent", text="亲，非常抱歉！麻烦拍一下罐子上的生产日期可以吗？")]
+    r = draft(tea_copilot, "就是这个月产的 我要退款 吃掉的那些也得算", "NT-BGF08", history=history)
+    top = r.drafts[0].text
+    assert "哈喇味" in top and "质量问题" in top, top  # the rule for the problem reported, not a deferral
+    assert "需要跟同事确认" not in top
+
+
+def test_a_price_cut_after_paying_is_answered_by_the_price_protection_rule_not_todays_promotions(tea_copilot):
+    history = [Turn(role="buyer", text="我上周买的龙井 今天页面就降价了"), Turn(role="agent", text="亲，我帮您看一下~")]
+    r = draft(tea_copilot, "退我30块 不然给差评", "TE-LJ01", history=history)
+    top = r.drafts[0].text
+    assert "10天" in top and "差价" in top, top
+    assert "满减" not in top and "订单号" in top  # the difference is paid back on the order, no promotion list
+
+
+def test_someone_nearly_hurt_by_broken_glass_hears_about_the_shards_not_about_a_wound(tea_copilot):
+    from copilot.buyer.signals import reports_hurt
+
+    assert reports_hurt("手被扎到了 流血了") and not reports_hurt("差点扎到手") and not reports_hurt("还好没烫到")
+    r = draft(tea_copilot, "玻璃壶到手就碎成渣了 差点割到手 开箱视频我录了", "TW-BL14")
+    top = r.drafts[0].text
+    assert "碎片" in top and "伤口" not in top.split("如果有人受伤")[0], top
+    # a buyer who has the video is not told the claim fails without one, nor given the missing-item rule
+    assert "没有开箱视频" not in top and "漏发" not in top and "补发或退款" in top
+
+
+def test_a_part_asked_to_be_bought_on_its_own_is_deferred_with_the_price_asked_after_it(gadgets_copilot):
+    r = draft(gadgets_copilot, "键盘的接收器弄丢了 能单独买一个吗 多少钱", "JP-K87")
+    assert [i.answered for i in r.plan.items] == [False, False]  # the page's price is not the part's
+    assert not re.search(r"\d+元", r.drafts[0].text)
+
+
+def test_a_complaint_gets_the_warranty_tables_row_for_this_products_category(gadgets_copilot):
+    r = draft(gadgets_copilot, "手机壳才用一个礼拜 边上就开胶了 这种给换吗", "SK-MAG17")
+    top = r.drafts[0].text
+    assert "15天" in top and "开胶" in top, top
+    assert "存储" not in top  # never another product line's clause
+
+
+def test_a_short_follow_up_continues_the_topic_before_it(gadgets_copilot):
+    r = draft(gadgets_copilot, "公司采购 要开专票 得给你们什么资料 多久能开出来", "XC-1T3")
+    follow = r.plan.items[-1]
+    answer = follow.sentences or r.plan.items[follow.same_as].sentences  # or the 专票 line before already says it
+    assert follow.intent == "invoice" and any("3个工作日" in x for x in answer), r.plan.items
+    assert "3个工作日" in r.drafts[0].text and "30天内可以申请换开" not in r.drafts[0].text
+
+
+def test_a_threatened_consequence_is_not_the_need_and_a_carrier_upgrade_is_a_shipping_question():
+    from copilot.buyer.signals import only_threat
+    from copilot.drafting.questions import refine
+
+    assert only_threat("不然就给我退了") and not only_threat("补差价链接发我 不然就给我退了")
+    assert refine("other", "我加钱行不行", None, "韵达太慢了 我加钱行不行") == "shipping"
+
+
+def test_an_faqs_yes_or_no_is_kept_only_when_it_answers_the_buyers_question():
+    from copilot.drafting.plan import _YES_NO_LEAD, _asks_alike
+
+    assert _asks_alike("问：可以发普通快递吗？", "能发普通快递吗")
+    assert not _asks_alike("问：能连iPad吗？", "接收器丢了能单独买一个吗")
+    assert _YES_NO_LEAD.sub("", "不能，松茸必须全程冷冻运输。") == "松茸必须全程冷冻运输。"
+
+
+def test_a_nested_list_item_carries_its_own_intro_not_its_neighbours():
+    from copilot.drafting.answers import with_list_intros
+
+    text = "- 反馈时效：\n  - 普通商品：48小时内。\n- 漏发：有视频的直接补发。"
+    assert with_list_intros(text).split("\n")[1:] == ["反馈时效：普通商品：48小时内。", "- 漏发：有视频的直接补发。"]
+
+
+def test_a_category_path_names_each_of_its_levels():
+    from copilot.drafting.plan import _category_terms
+
+    cat = Catalog.model_validate({"products": [
+        {"sku": "A1", "name": "铁观音", "category": "茶叶/乌龙茶", "price": 100, "stock": 1},
+        {"sku": "B1", "name": "燕窝", "category": "冷链生鲜", "price": 100, "stock": 1}]})
+    prefer, avoid = _category_terms(cat, cat.get("A1"))
+    assert "茶叶" in prefer and "乌龙茶" in prefer and "冷链生鲜" in avoid and "茶叶" not in avoid

@@ -27,7 +27,7 @@ from ..schema import (
 
 # (intent id, 中文, pattern) — first match wins, so specific needs come first.
 INTENTS: list[tuple[str, str, str]] = [
-    ("damaged_wrong", "破损/错发/漏发", r"破损|压坏|摔坏|碎了|瘪|凹了|压烂|补发|漏液|发错|错发|少发|漏发|少了一|不是我买的|颜色不对|发成(?!都)|裂开|裂了|开裂|裂缝|"
+    ("damaged_wrong", "破损/错发/漏发", r"破损|压坏|摔坏|碎了|碎成|碎掉|摔碎|碎裂|瘪|凹了|压烂|补发|漏液|发错|错发|少发|漏发|少了一|不是我买的|颜色不对|发成(?!都)|裂开|裂了|开裂|裂缝|"
      r"(给我|你们)发的(是)?.{1,8}(不是|错)|我(买|拍|要)的是?.{1,10}(你们|却)?给我发的|我(买|拍|要)的[^，。？]{0,12}(寄来|发来|给我发|到手是)|全错|寄错|发来的是"),
     ("quality_complaint", "质量问题", r"质量|开线|起球|掉色|钻毛|褪色|钻绒|跑绒|异味|味道大|开胶|坏了|不亮|充不进|断了|破洞|过敏|起痘|刺痛|泛红|不保温|漏水|线头|瑕疵|脏了|污渍|"
      r"没反应|识别不了|不识别|用不了|不能用了|失灵|不工作|不充电|充不了电|连不上了|没声了|没声音了|没画面|鼓包了|发烫了|烫手了|死机|黑屏了|"
@@ -44,7 +44,7 @@ INTENTS: list[tuple[str, str, str]] = [
      r"寄出|出货|出库|(几时|几点|什么时候|啥时候)寄|寄不寄|寄(到|去)?(香港|澳门|台湾|海外)"),
     # paying itself, not an order placed (「付款两天了还不发」「我刚拍了」 say when, not how to pay)
     ("payment", "付款", r"付不了|付不上|(付款|支付)(失败|不了|方式|不成功)|(怎么|咋|如何)(付|支付)|花呗|信用卡|分期|货到付款|(还)?没付(款)?|未付款|催付|代付|定金"),
-    ("invoice", "发票", r"发票|开票|抬头|税号"),
+    ("invoice", "发票", r"发票|开票|抬头|税号|专票|普票|报销"),
     ("review", "评价", r"好评|差评|评价|晒图|返现"),
     ("authenticity", "正品", r"正品|假货|假的|真的吗|真假|山寨|高仿|授权|专柜|验货|防伪|真货|正规货|是不是真|真是纯|加胶|以次充好|检测报告"),
     ("stock", "库存", r"有货|有没有货|还有没|现货|没货|缺货|补货|售罄|库存|还有吗|到货"),
@@ -59,10 +59,16 @@ INTENTS: list[tuple[str, str, str]] = [
     ("greeting", "打招呼", r"^(在吗|在不在|在么|在|有人吗|你好|您好|hello|hi|亲|客服)[？?！!。\s]*$"),
 ]
 _INTENT_RE = [(i, re.compile(p, re.IGNORECASE)) for i, _, p in INTENTS]
+INTENT_LABELS: dict[str, str] = {i: label for i, label, _ in INTENTS}  # 「refund」 → 「退款」, as a buyer would say it
 
 
 # a consequence threatened, not the need: 「你们开不了我就退了」「不然就给我退了」「再不发我就投诉」
 _THREAT = re.compile(r"(不然|否则|要不然|再不[^，。？\s]{0,4}|[^，。？\s]{0,4}不了)(的话)?\s*我?就?(直接)?(给我)?(退了|退货|退款|退|差评|投诉|取消)[^，。？\s]{0,4}")
+
+
+def only_threat(text: str) -> bool:
+    """「不然就给我退了」: the words threaten a consequence and ask for nothing themselves."""
+    return bool(text.strip()) and not _THREAT.sub("", text).strip(" ，。！？!?～~")
 
 
 def detect_intent(text: str) -> Intent:
@@ -108,6 +114,16 @@ _INJURY = re.compile(
     r"烫伤|烫到|烫红|烫起|起(水)?泡|烫了手|割伤|割破|割到|划伤|划破|划了道?口子|扎到|扎伤|扎破|流血|出血|受伤|伤到|跟烫了似的|红印子[^，。！？]{0,6}疼|冒烟|起火|着火|爆炸|炸了|烧焦|"
     r"烧(坏|黑|着)|电到|触电|漏电|鼓包|烫手|起了?个?(水)?泡|(充|电|插|机|线|头)[^，。！？]{0,10}焦味|焦味[^，。！？]{0,6}(冒烟|发烫|烫)"
 )
+
+
+# someone was hurt (a wound to care for), as against a hazard with nobody hurt (smoke, swelling, heat)
+_HURT = re.compile(r"伤|流血|烫红|烫到|烫得|泡|疼|痛|电到|触电|割|扎到|划破|红了")
+_NEAR_MISS = re.compile(r"(差点|差一点|差点儿|险些|还好没|幸好没|好在没|没有?)[^，。！？\s]{0,3}$")
+
+
+def reports_hurt(text: str) -> bool:
+    """Does the buyer say someone was hurt? 「差点扎到手」 and 「还好没烫到」 tell a danger, not a wound."""
+    return any(not _NEAR_MISS.search(text[max(0, m.start() - 5):m.start()]) for m in _HURT.finditer(text))
 
 
 def detect_safety(message: str, history: Sequence[Turn]) -> tuple[str | None, str | None]:

@@ -89,19 +89,21 @@ _REMEDY = re.compile(r"加急|催(仓库|快递|发)|赔付|补偿|补发|换新
 _TABLE_ROW = re.compile(r"^[^：；\n]{1,10}：[^；\n]+(；[^：；\n]{1,10}：[^；\n]+)+。?$")
 
 
-def _with_list_intros(text: str) -> str:
+def with_list_intros(text: str) -> str:
     """List items read on their own carry their intro: 「以下情况不支持：」 + 「- 贴身衣物…拆开后；」 becomes
     「以下情况不支持：贴身衣物…拆开后。」, never the fragment 「贴身衣物…拆开后。」."""
-    out, intro = [], ""
+    out, intro, depth = [], "", -1  # depth: the indent of the list item that set the intro (-1: a paragraph)
     for line in text.split("\n"):
         if _TABLE_ROW.match(line):  # a table row read as 「产品线：X；换新期：Y；保修期：Z。」 is one answer, not three
             line = line.replace("；", "，")
-        item = re.match(r"^\s*[-*•·]\s*(.+)", line)
-        if item and intro:
-            out.append(intro + re.sub(r"[；;，,。]$", "", item.group(1).strip()) + "。")
+        item = re.match(r"^(\s*)[-*•·]\s*(.+)", line)
+        if item and intro and len(item.group(1)) > depth:
+            out.append(intro + re.sub(r"[；;，,。]$", "", item.group(2).strip()) + "。")
             continue
         m = re.search(r"([^。！？]*[：:])\s*$", line)
-        intro = m.group(1) if m else ""
+        # 「- 反馈时效：」 introduces the items indented under it, not the next item beside it
+        intro = re.sub(r"^\s*[-*•·]\s*", "", m.group(1)) if m else ""
+        depth = len(item.group(1)) if item else -1
         out.append(line)
     return "\n".join(out)
 
@@ -128,6 +130,15 @@ def misses_kind(query: str, sentences: Sequence[str]) -> bool:
     return bool(wanted) and not any(h.search(x) for h in wanted for x in sentences)
 
 
+def asks_kind(query: str) -> bool:
+    """Does the question ask for a time, a sum or a carrier (a kind of fact a sentence can be checked for)?"""
+    return any(ask.search(query) for ask, _ in _ASKS_KIND)
+
+
+def _about_others(sentence: str, prefer: Sequence[str], avoid: Sequence[str]) -> bool:
+    return not any(t in sentence for t in prefer) and any(t in sentence for t in avoid)
+
+
 def best_sentences(
     text: str, query: str, lexicon: Lexicon | None, k: int = 2, limit: int = 160, *,
     prefer: Sequence[str] = (), avoid: Sequence[str] = (), drop: Callable[[str], bool] | None = None,
@@ -138,7 +149,7 @@ def best_sentences(
     A sentence naming this product or its category (``prefer``) wins over one naming only other categories
     (``avoid``); ``drop`` removes sentences that cannot answer (wrong scenario, a promotion that is over);
     ``need_overlap`` keeps only sentences sharing a word with the query."""
-    sentences = [clean_sentence(s) for s in split_sentences(_with_list_intros(text)) if len(s.strip()) > 3]
+    sentences = [clean_sentence(s) for s in split_sentences(with_list_intros(text)) if len(s.strip()) > 3]
     sentences = [s for s in sentences if not (drop and drop(s)) and not re.search(r"[：:]。?$", s)]  # no list intros
     if not sentences:
         return []
@@ -157,7 +168,7 @@ def best_sentences(
             score += 0.4
         if any(t in s for t in prefer):
             score += 0.5
-        elif any(t in s for t in avoid):  # the clause about other categories is not the answer about this one
+        elif _about_others(s, prefer, avoid):  # the clause about other categories is not the answer about this one
             continue
         scored.append((score, -i, s))
     top = [x for x in sorted(scored, reverse=True)[:k] if x[0] > -0.3 or len(scored) == 1]

@@ -21,7 +21,7 @@ import hashlib
 import re
 from dataclasses import replace
 
-from ..buyer.signals import is_complaint
+from ..buyer.signals import is_complaint, reports_hurt
 from ..rules.empathy_first import EMPATHY
 from ..schema import COMPLAINT_INTENTS, AnswerPlan
 from .answers import bigrams
@@ -37,7 +37,7 @@ PRICE_TERMS = re.compile(r"券|内部价|叠加|一起用|改价")  # what the p
 ASKS_IF_THERE = re.compile(r"在吗|在不在|有人吗|在么")
 GAVE_USUAL_SIZE = re.compile(r"平时(都)?穿\s?[SMLX\d]|穿\s?[SMLX]{1,3}码|[SMLX]{1,3}码")
 _ORDER_NO = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
-_HURT = re.compile(r"伤|流血|烫红|烫到|烫得|泡|疼|痛|电到|触电|割|扎到|划破|红了")
+_SHARDS = re.compile(r"碎|渣|碴|玻璃|瓷")  # broken glass or china: the danger is the shards, not a battery
 _AFTER_SALE_PATH = re.compile(r"售后|退款|退货|退换|换货|换新|补发|赔")
 _SKIN = re.compile(r"肤质|敏感肌|干皮|油皮|混油|混干")
 
@@ -208,8 +208,9 @@ class Composer:
         if a.safety in self.p.safety:  # a reaction or an injury: stop using and see a doctor come before any policy
             eaten = a.safety == "reaction" and re.search(r"吃|喝|食用|入口|食(?!品)", ctx.buyer_text)
             # smoke, swelling or heat with nobody hurt: make the goods safe first, no talk of a wound
-            hazard = a.safety == "injury" and not _HURT.search(ctx.buyer_text)
-            key = "reaction_food" if eaten else "hazard" if hazard else a.safety
+            hazard = a.safety == "injury" and not reports_hurt(ctx.buyer_text)
+            sharp = hazard and _SHARDS.search(ctx.buyer_text)
+            key = "reaction_food" if eaten else "sharp" if sharp else "hazard" if hazard else a.safety
             parts.append(self.p.safety.get(key, self.p.safety[a.safety]))
         sources = list(plan.source_ids)
         if "抱歉" in parts[0]:  # the opener already apologised

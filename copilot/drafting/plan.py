@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
-from ..buyer.signals import detect_intent
+from ..buyer.signals import INTENT_LABELS, detect_intent, only_threat
 from ..knowledge.catalog import Catalog, Product
 from ..retrieval.retriever import Retriever
 from ..schema import COMPLAINT_INTENTS, AnswerPlan, Hit, PlanItem, buyer_turns
 from ..text.chunking import split_sentences
 from .answers import (
     INTENT_TOPICS,
+    asks_kind,
     best_hit,
     best_sentences,
     bigrams,
@@ -33,6 +34,7 @@ from .answers import (
     content_bigrams,
     misses_kind,
     spec_answer,
+    with_list_intros,
 )
 from .context import DraftContext, retrieve
 from .facts import CATALOG_ASK, FactSentences
@@ -94,12 +96,19 @@ class Planner:
         single = len(subs) == 1 and not carried
         faulty = ctx.analysis.intent in COMPLAINT_INTENTS or any(
             detect_intent(t) in COMPLAINT_INTENTS for t in buyer_turns(ctx.history)[-3:])
+        # 「20号买的 今天页面立减30了 退我30」: a price cut after the purchase is the store's price-protection rule
+        dropped = ctx.analysis.stage != "pre_sale" and bool(PRICE_DROPPED.search(ctx.buyer_text))
+        anchor = ""  # the last sub-question that named its topic
+        apart = False  # an earlier sub-question asked to buy a part on its own
         items: list[PlanItem] = []
         used: set[str] = set()  # sentences already given to an earlier sub-question
         previous: Hit | None = None  # the knowledge the previous sub-question was answered from
         for k, sub in enumerate([*subs, *carried]):
             asking = asking_of.get(sub, sub)  # the piece that asks says the need; the rest is context
-            intent = detect_intent(asking) if detect_intent(asking) != "other" else detect_intent(sub)
+            threat = only_threat(asking)  # 「补差价链接发我 不然就给我退了」 asks for the link; the rest is a threat
+            intent = detect_intent(asking) if detect_intent(asking) != "other" and not threat else detect_intent(sub)
+            if intent in REMEDY_INTENTS and detect_intent(sub) in COMPLAINT_INTENTS:
+                intent = detect_intent(sub)  # 「开胶了 这种能换吗」: the exchange of faulty goods is the after-sale rule
             if single or (intent == "other" and k == 0 and len(subs) == 1):
                 intent = ctx.analysis.intent
             product = self._product_for(sub, ctx, mentions)
@@ -118,6 +127,28 @@ class Planner:
                 continue
             item = self.answer(ctx, sub, intent, product, hits, grounded, strict=not single, faulty=faulty, used=used,
                                follow=previous, asking=asking)
+            followed = None
+            if retriever is not None and intent == "other" and items and items[-1].intent in FOLLOWED_TOPICS \
+                    and len(sub) <= 10 and not re.search(r"[A-Za-z]{2}|\d", sub) and (not item.answered or item.kind == "faq"):
+                # 「想开专票 需要提供啥 多久能开出来」: a short follow-up without a topic of its own asks about the last one
+                # (a product FAQ sharing its words, 「电子普票…N小时内开出」, answers another question)
+                followed = self._follow_up(ctx, retriever, item, items, anchor, product, threshold, faulty, used)
+                item = followed or item
+            if followed is None:
+                anchor = sub  # what the next short follow-up continues
+            if not item.answered and retriever is not None and intent in REMEDY_INTENTS:
+                item = self._for_complaint(ctx, retriever, item, product, threshold, faulty, used) or item
+            if item.sentences and retriever is not None and product is not None and intent in COMPLAINT_INTENTS:
+                item = self._with_category_row(ctx, retriever, item, product, used)
+            if dropped and retriever is not None and (intent in ("price", "promotion", "refund") or MONEY_BACK.search(sub)):
+                item = self._price_protection(ctx, retriever, item, product, threshold, used) or item
+            if SOLD_APART.search(sub) and not any(SOLD_APART_SAID.search(x) for x in item.sentences):
+                # 「接收器弄丢了 能单独买一个吗 多少钱」: only the store can say whether a part is sold on its own, and
+                # the price asked next is that part's, not the page's
+                item = PlanItem(question=sub, asking=asking, intent=intent)
+                apart = True
+            elif apart and intent == "price" and not (mentions and mentions(sub)):
+                item = PlanItem(question=sub, asking=asking, intent=intent)
             used.update(item.sentences)
             by_id = {h.id: h for h in [*hits, *([previous] if previous else [])]}
             previous = by_id.get(item.source_ids[0]) if item.source_ids else previous
@@ -138,6 +169,80 @@ class Planner:
         plan = AnswerPlan(items=items, carried=sum(1 for i in items if i.question in carried))
         _dedupe(plan)
         return plan
+
+    def _for_complaint(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, product: Product | None,
+                       threshold: float, faulty: bool, used: set[str]) -> PlanItem | None:
+        """「我要退全款 吃了的也要算」 after 「一股哈喇味」 two turns ago: the remedy asked for is answered by the
+        store's rule for the problem the buyer reported earlier, found by searching with that report."""
+        if detect_intent(item.question) in COMPLAINT_INTENTS:
+            return None
+        report = next((t for t in reversed(buyer_turns(ctx.history)[-3:]) if detect_intent(t) in COMPLAINT_INTENTS), None)
+        if report is None:
+            return None
+        query = f"{report} {INTENT_LABELS[item.intent]}"  # the problem and the remedy, not the rest of the message
+        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
+        hits = [h for h in hits if h.kind in ("policy", "faq")]
+        again = self.answer(ctx, query, detect_intent(report), product, hits, grounded, strict=True, faulty=faulty,
+                            used=used, asking=item.asking)
+        if not again.answered:
+            return None
+        return again.model_copy(update={"question": item.question})
+
+    def _with_category_row(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, product: Product,
+                           used: set[str]) -> PlanItem:
+        """「用了没几天就开胶了 能换吗」 answered with the general warranty rule: the row of the store's table for this
+        product's category (「<品类>：签收N天内…可换新」) says what applies to it, so it is added."""
+        prefer, _ = _category_terms(ctx.catalog, product)
+        if any(t in x for t in prefer for x in item.sentences):
+            return item  # the answer already speaks of this category
+        res = retriever.search(f"{product.category} {item.question}", 3, kind="policy")
+        mine = content_bigrams(item.question)
+        for h in res.hits:
+            body = h.text.split("\n", 1)[-1]
+            for line in split_sentences(with_list_intros(body)):
+                row = clean_sentence(line)
+                if _ROW.match(row) and any(t in row for t in prefer) and mine & bigrams(row) and row not in used:
+                    return item.model_copy(update={"sentences": [*item.sentences[:1], row],
+                                                   "source_ids": [*item.source_ids, h.id]})
+        return item
+
+    def _follow_up(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, items: list[PlanItem], anchor: str,
+                   product: Product | None, threshold: float, faulty: bool, used: set[str]) -> PlanItem | None:
+        """Answered from the knowledge about the sub-question before it, searched with both (「想开专票 需要提供啥」 +
+        「多久能开出来」 finds the 专票 line and its time); a sentence that only shares the follow-up's words is not kept."""
+        topic = items[-1].intent
+        words = content_bigrams(anchor)
+        for k in range(len(items) - 1, -1, -1):  # the answer before already holds it (the 专票 line with its time)
+            said = items[k].sentences
+            if said and words & bigrams("".join(said)) and asks_kind(item.question) and not misses_kind(item.question, said):
+                return item.model_copy(update={"intent": topic, "same_as": k, "sentences": [], "source_ids": [],
+                                               "kind": items[k].kind})
+        query = f"{anchor} {item.question}"
+        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
+        hits = [h for h in hits if h.kind in ("policy", "faq")]
+        again = self.answer(ctx, query, topic, product, hits, grounded, strict=True, faulty=faulty, used=used,
+                            asking=item.asking)
+        if not again.sentences or not all(words & bigrams(x) for x in again.sentences):
+            return None
+        return again.model_copy(update={"question": item.question})
+
+    def _price_protection(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, product: Product | None,
+                          threshold: float, used: set[str]) -> PlanItem | None:
+        """A buyer who paid before a price cut asks for the difference: the answer is the store's price-protection
+        rule (its window, what it excludes, how it is paid back), never a list of today's promotions."""
+        cut = PRICE_DROPPED.search(ctx.buyer_text)
+        clause = re.split(r"[，。？！\s]", ctx.buyer_text[cut.start():])[0] if cut else ""  # 「就满259减30了」
+        if re.search(r"满\d+减\d+", clause):
+            clause += " 满减"  # 「满259减30」 is how a store-wide 满减 reads on the page
+        query = f"{PRICE_PROTECTION} {clause} {item.asking or item.question}"
+        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
+        hits = [h for h in hits if h.kind in ("policy", "faq") and re.search(PRICE_PROTECTION_TOPIC, h.title + h.text)]
+        if not hits:
+            return None
+        again = self.answer(ctx, query, "price", product, hits, grounded, strict=True, used=used, asking=item.asking)
+        if not again.answered:
+            return None
+        return again.model_copy(update={"question": item.question, "intent": "refund"})  # the difference, paid back
 
     @staticmethod
     def _product_for(sub: str, ctx: DraftContext, mentions) -> Product | None:
@@ -169,10 +274,13 @@ class Planner:
         choices = options(sub) if strict else []
 
         gave = _GAVE.search(ctx.buyer_text)
+        has_video = _HAS_VIDEO.search(ctx.buyer_text)
 
         def drop(s: str) -> bool:
             if gave and _ASKS_FOR.search(s):
                 return True  # 「照片都发了 订单号…」: never asked again for what the buyer has sent
+            if _other_case(s, ctx.buyer_text) or (has_video and _NO_VIDEO.search(s)):
+                return True  # 「没有开箱视频的…无法受理」 to a buyer who says 「我拍了视频的」
             return s in used or _off_scenario(s, faulty, ctx.now, ctx.analysis.stage != "pre_sale") or bool(choices and not any(o in s for o in choices))
 
         src = [ctx.product_source] if product is not None and product is ctx.product and ctx.product_source else []
@@ -232,6 +340,8 @@ class Planner:
         hit = best_hit(sub_ctx) if not strict else _sub_hit(sub_ctx, sub, intent, product, faulty, follow)
         if hit is not None:
             body = hit.text.split("答：", 1)[1] if hit.kind == "faq" and "答：" in hit.text else hit.text
+            if hit.kind == "faq" and "答：" in hit.text and not _asks_alike(hit.text.split("答：", 1)[0], sub):
+                body = _YES_NO_LEAD.sub("", body, count=1)  # 「不能，这款必须冷冻运输…」 answered another question's yes/no
             if hit.kind == "policy":
                 body = body.split("\n", 1)[1] if "\n" in body else body
             elif hit.kind == "product":  # the specs and description, not the name / alias / category lines
@@ -245,7 +355,7 @@ class Planner:
                 need_overlap=strict or hit.kind == "policy", lead_states_rule=hit.kind == "policy" or not strict,
             )
             if not sentences and strict and hit.kind == "faq":  # the FAQ asks the same: its leading answer
-                sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop)
+                sentences = best_sentences(body, sub, ctx.lexicon, k=1, drop=drop, prefer=prefer, avoid=avoid)
             named = [t for t in prefer if t]
             missing = bool(sentences) and misses_kind(sub, sentences)
             better = None
@@ -289,6 +399,20 @@ def _names_missing(sub: str, sentences: list[str], hits: list[Hit], product: Pro
     # what the files say here, read only when a name was asked after
     return not any(name in h.text for h in hits) and not (product and name in product.statements())
 
+
+# the price went down after the buyer paid: 「今天看页面立减30了」「才过几天就满259减30了」「比我买的时候便宜了」
+PRICE_DROPPED = re.compile(r"降价了?|降了\d*|(页面|今天|现在|又|就)[^，。？\s]{0,4}(立减|直降|满\d+减\d+|减\d+)|便宜了|变便宜|比我买的|"
+                           r"买贵了|退(我)?差价|价保|保价")
+PRICE_PROTECTION = "价格保护 价保 退差价"
+MONEY_BACK = re.compile(r"退(我|给我)?\d+|\d+\s*(块|元)?钱?退|补(我|给我)?\d+|差价|补偿|赔|退钱")
+PRICE_PROTECTION_TOPIC = r"价格保护|价保|保价|差价"
+# a part or an accessory bought on its own, and the knowledge saying whether it is
+SOLD_APART = re.compile(r"(?<!再)单独(买|卖|购买|出售)|单买|单卖|另外(买|配)一?个|能配一?个|补(买|配)一?个")
+SOLD_APART_SAID = re.compile(r"单独|单卖|单买|另购|配件")
+# the needs a short topic-less follow-up (「多久能开出来」「要多久」) can continue; a product question is not one of them
+FOLLOWED_TOPICS = frozenset({"invoice", "refund", "return_exchange", "shipping", "logistics", "address_change",
+                             "quality_complaint", "damaged_wrong", "payment", "review"})
+REMEDY_INTENTS = frozenset({"refund", "return_exchange"})  # what a buyer asks for after reporting a problem
 
 MIN_SUB_SCORE = 0.06  # below this a hit answers no sub-question, whatever words it shares
 
@@ -362,9 +486,12 @@ def _category_terms(catalog: Catalog, product: Product | None) -> tuple[list[str
     categories or products of the catalog (avoid: the clothing clause is not the answer about a watch)."""
     if product is None:
         return [], []
-    mine = [t for t in [product.category, *product.aliases, product.name] if len(t) >= 2]
+    def parts(category: str) -> list[str]:  # 「<大类>/<小类>」 is spoken of by each of its levels
+        return [category, *re.split(r"[/／>＞|、]", category)] if category else []
+
+    mine = [t for t in [*parts(product.category), *product.aliases, product.name] if len(t) >= 2]
     others = {t for p in catalog.products if p.category != product.category
-              for t in [p.category, *p.aliases] if len(t) >= 2}
+              for t in [*parts(p.category), *p.aliases] if len(t) >= 2}
     avoid = [t for t in others if not any(t in m or m in t for m in mine)]
     return mine, avoid
 
@@ -374,6 +501,29 @@ _ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,14}(提供|发|拍).{0,14}
 _ORDER_GIVEN = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
 _ASK_ORDER = re.compile(r"(麻烦|请|方便)(您)?.{0,6}(发|提供|告诉)(我)?(一下)?(您的)?订单号(给我|发给我)?[^，。；]{0,6}[，；]")
 _NUDGE = re.compile(r"尽早下单|早点下单|抓紧|早点安排|尽快下单|趁.{0,4}下单")
+
+
+# the after-sale cases a policy lists one by one, and the buyer's words for each
+_CASES = ((re.compile(r"^(漏发|少发|缺件)[：:]"), re.compile(r"漏|少|缺|没有|只收到|只有")),
+          (re.compile(r"^(错发|发错)[：:]"), re.compile(r"错|不是我|不对|发成|换成")),
+          (re.compile(r"^(破损|损坏)[：:]"), re.compile(r"破|损|坏|碎|裂|瘪|压|漏")))
+
+
+_HAS_VIDEO = re.compile(r"(拍|录)了?[^，。？\s]{0,4}视频|有(开箱)?视频|视频[^，。？\s]{0,2}(有|拍|录)(了|的)")
+_NO_VIDEO = re.compile(r"^(没有|无)[^，。]{0,4}视频的|(请|要)?先录[^，。]{0,4}视频")
+
+
+_YES_NO_LEAD = re.compile(r"^\s*(亲[，,]?)?(不能|不可以|不行|可以|能|是的|不是|对的|不会|会的|有的|没有|支持|不支持)(哦|的|呢)?[，,]\s*")
+
+
+def _asks_alike(faq_question: str, sub: str) -> bool:
+    """Does the FAQ's own question ask what this sub-question asks (so its leading 「可以，」 answers the buyer)?"""
+    return len(content_bigrams(faq_question.replace("问：", "")) & content_bigrams(sub)) >= 2
+
+
+def _other_case(sentence: str, buyer_text: str) -> bool:
+    """「漏发：有开箱视频的直接补发。」 is not the answer to goods that arrived broken."""
+    return any(lead.search(sentence) and not said.search(buyer_text) for lead, said in _CASES)
 
 
 def _off_scenario(sentence: str, faulty: bool, now: datetime, bought: bool = False) -> bool:

@@ -14,19 +14,20 @@ from ..buyer.signals import HAGGLE, detect_intent
 from ..knowledge.catalog import Product
 from ..schema import Turn
 from ..text.chunking import split_sentences
+from ..text.vocabulary import carrier_alternation
 from .answers import bigrams
 
 MAX_QUESTIONS = 5
 MAX_CARRIED = 2
 _CUT = re.compile(r"[？?！!。；;，,\n]+|\s+")
 _ASKS = re.compile(
-    r"吗|呢|么|嘛|吧$|[？?]|多少|几[天号点件时次码]|几个?(小时|月)|几分钟|几年|什么|啥|怎么|咋|哪|能不能|可不可以|可以.{0,8}吗|有没有|是不是|"
+    r"吗|呢|么|嘛|吧$|[？?]|多少|几[天号点件时次码]|几个?(小时|月)|几分钟|(?<![十二三四五六七八九])几年|什么|啥|怎么|咋|哪|能不能|可不可以|可以.{0,8}吗|有没有|是不是|"
     r"行不行|会不会|要不要|多久|多大|多长|谁|如何|怎样|为何|为什么|还有没|包邮|能.{0,6}吗|支持|[没不]$|(?<!要不)还是|"
     r"(.)不\1|给我|帮我|呗$"
 )
 # a piece that certainly asks something (a leftover without an answer is deferred only then)
 REALLY_ASKS = re.compile(
-    r"吗|[？?]|多少|几[天号点件时次]|几个?(小时|月)|几分钟|几年|什么|啥|怎么|咋|哪|能不能|可不可以|有没有|是不是|会不会|多久|多大|谁|包邮|"
+    r"吗|[？?]|多少|(?<![差过才隔])几[天号点件时次]|几个?(小时|月)|几分钟|(?<![十二三四五六七八九])几年|什么|(?<!没)啥|怎么|咋|哪|能不能|可不可以|有没有|是不是|会不会|多久|多大|谁|包邮|"
     r"行不行|(?<!要不)还是|((?!要).)不\1|[能有][^，。]{0,10}[不没]$|[行好]吧$|可以吧$|对吧$|是吧$"
 )
 USUAL_SIZE = re.compile(r"(?:平时|一般|平常|我)(?:都|一直)?穿\s?(\d{2}(?:\.5)?|[2-4]?X{0,3}[SML])(?:码|号|的)?")
@@ -105,11 +106,17 @@ def haggles(sub: str, product: Product) -> bool:
     return not figures or any(f >= 0.3 * product.price for f in figures)
 
 
+_CARRIER = re.compile(carrier_alternation())
+_UPGRADE = re.compile(r"加钱|补差价|差价我|运费我(自己)?出|我出运费|改发|换(成|个)?快递|指定|能发|发[^，。？\s]{0,4}(吗|不|行)|太慢")
+
+
 def refine(intent: str, asking: str, product: Product | None, sub: str = "") -> str:
     """What the asking piece really needs where the first-match intent misreads it: 「补货了还有立减30吗」 asks
     about the promotion; 「前几天不是799吗」 about the price (a figure near the product's price)."""
     if intent in ("stock", "other") and PROMO_WORDS.search(asking):
         return "promotion"
+    if intent in ("other", "price") and _CARRIER.search(sub or asking) and _UPGRADE.search(sub or asking):
+        return "shipping"  # 「韵达太慢了 我加钱行不行」 asks for another carrier, not a price
     if product is not None and product.variants and intent in ("other", "product_info", "size") and \
             re.search(r"有吗|有没有|有货|还有|没货|缺货|能拍|能买|卖完", asking) and product.variants_in(sub or asking):
         return "stock"  # 「65w黑色 有吗」 names a variant and asks whether it can be bought
