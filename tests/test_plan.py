@@ -307,3 +307,14 @@ def test_a_category_path_names_each_of_its_levels():
         {"sku": "B1", "name": "燕窝", "category": "冷链生鲜", "price": 100, "stock": 1}]})
     prefer, avoid = _category_terms(cat, cat.get("A1"))
     assert "茶叶" in prefer and "乌龙茶" in prefer and "冷链生鲜" in avoid and "茶叶" not in avoid
+
+
+def test_a_recommendation_respects_the_budget_the_buyer_named_and_a_gift_gets_a_gift_set(tea_copilot):
+    from copilot.drafting.facts import _budget
+
+    assert _budget("300左右吧") == (210.0, 390.0) and _budget("200以内的") == (0.0, 200.0) and _budget("有啥推荐") == (0, 0)
+    history = [Turn(role="buyer", text="快过年了 想给长辈挑点东西"), Turn(role="agent", text="亲~ 预算大概多少呀？")]
+    r = draft(tea_copilot, "350上下 他们爱喝茶 有啥推荐的", history=history)
+    price = re.search(r"（(\d+(?:\.\d+)?)元）", r.drafts[0].text)
+    assert price and 245 <= float(price.group(1)) <= 455, r.drafts[0].text
+    assert "礼盒" in r.drafts[0].text

@@ -271,13 +271,25 @@ class FactSentences:
         found = [h.sku for h in hits if h.sku and h.sku != current]
         same = [p.sku for p in ctx.catalog.products if p.sku != current and
                 (ctx.product is None or p.category == ctx.product.category)]
+        candidates = []
         for sku in dict.fromkeys([*found, *same]):
             try:
                 p = ctx.catalog.get(sku)
             except Exception:
                 continue
-            if p.stock <= 0:
-                continue
+            if p.stock > 0:
+                candidates.append(p)
+        low, high = _budget(ctx.buyer_text)
+        if high:  # 「300左右吧」: a product the buyer can afford, and not a tenth of what they meant to spend
+            fits = [p for p in candidates if low <= p.price_at(ctx.now) <= high]
+            if not fits:  # nothing the search found is in range: anything in the catalog that is
+                fits = [p for p in ctx.catalog.products if p.sku != current and p.stock > 0
+                        and low <= p.price_at(ctx.now) <= high]
+            if fits and _GIFT.search(ctx.buyer_text):  # a present for parents or friends: a gift set first
+                fits = sorted(fits, key=lambda p: not _GIFT_GOODS.search(p.name + p.category))
+            candidates = fits or candidates
+        for p in candidates:
+            sku = p.sku
             k, v = next(iter(p.specs.items()), ("", ""))
             reason = f"{k}{v}。" if k else ""
             source = next((h.id for h in hits if h.sku == sku), "")  # from the catalog itself: no chunk to cite
@@ -286,3 +298,19 @@ class FactSentences:
 
 
 # ------------------------------------------------------------------ helpers ---
+
+_BUDGET = re.compile(r"(?:预算|价位|价格)?\s*(\d{2,5})\s*(?:块|元|米)?\s*(左右|上下|以内|以下|之内|内|封顶)|预算\s*(\d{2,5})")
+_GIFT = re.compile(r"送(人|礼|给|朋友|长辈|爸|妈|父母|老人|领导|客户)|礼物|礼品|我爸|我妈|爸妈|父母|长辈|过年|年货")
+_GIFT_GOODS = re.compile(r"礼盒|礼包|礼品|套装|组合")
+
+
+def _budget(text: str) -> tuple[float, float]:
+    """The price range a buyer names: 「300左右」 → 210–390, 「200以内」 → up to 200, (0, 0) when none."""
+    m = _BUDGET.search(text)
+    if not m:
+        return 0.0, 0.0
+    if m.group(3):
+        return 0.0, float(m.group(3)) * 1.1
+    n = float(m.group(1))
+    return (0.7 * n, 1.3 * n) if m.group(2) in ("左右", "上下") else (0.0, n)
+
