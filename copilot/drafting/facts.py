@@ -288,13 +288,13 @@ class FactSentences:
             if fits and _GIFT.search(ctx.buyer_text):  # a present for parents or friends: a gift set first
                 fits = sorted(fits, key=lambda p: not _GIFT_GOODS.search(p.name + p.category))
             candidates = fits or candidates
-        for p in candidates:
-            sku = p.sku
-            k, v = next(iter(p.specs.items()), ("", ""))
-            reason = f"{k}{v}。" if k else ""
-            source = next((h.id for h in hits if h.sku == sku), "")  # from the catalog itself: no chunk to cite
-            return render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason), source
-        return None
+        if not candidates:
+            return None
+        p = candidates[0]
+        k, v = next(iter(p.specs.items()), ("", ""))
+        reason = f"{k}{v}。" if k else ""
+        source = next((h.id for h in hits if h.sku == p.sku), "")  # from the catalog itself: no chunk to cite
+        return render(self.p.recommend, name=p.name, price=f"{p.price_at(ctx.now):g}", reason=reason), source
 
 
 # ------------------------------------------------------------------ helpers ---

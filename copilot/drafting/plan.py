@@ -94,10 +94,11 @@ class Planner:
         if retriever is not None and (len(subs) > 1 or carried):
             retriever.embedder.warm_queries([*subs, *carried])
         single = len(subs) == 1 and not carried
-        faulty = ctx.analysis.intent in COMPLAINT_INTENTS or any(
-            detect_intent(t) in COMPLAINT_INTENTS for t in buyer_turns(ctx.history)[-3:])
+        # the newest of the last three buyer turns that reported a problem with the goods (「一股哈喇味」)
+        report = next((t for t in reversed(buyer_turns(ctx.history)[-3:]) if detect_intent(t) in COMPLAINT_INTENTS), None)
+        faulty = ctx.analysis.intent in COMPLAINT_INTENTS or report is not None
         # 「20号买的 今天页面立减30了 退我30」: a price cut after the purchase is the store's price-protection rule
-        dropped = ctx.analysis.stage != "pre_sale" and bool(PRICE_DROPPED.search(ctx.buyer_text))
+        dropped = PRICE_DROPPED.search(ctx.buyer_text) if ctx.analysis.stage != "pre_sale" else None
         anchor = ""  # the last sub-question that named its topic
         apart = False  # an earlier sub-question asked to buy a part on its own
         items: list[PlanItem] = []
@@ -105,10 +106,11 @@ class Planner:
         previous: Hit | None = None  # the knowledge the previous sub-question was answered from
         for k, sub in enumerate([*subs, *carried]):
             asking = asking_of.get(sub, sub)  # the piece that asks says the need; the rest is context
-            threat = only_threat(asking)  # 「补差价链接发我 不然就给我退了」 asks for the link; the rest is a threat
-            intent = detect_intent(asking) if detect_intent(asking) != "other" and not threat else detect_intent(sub)
-            if intent in REMEDY_INTENTS and detect_intent(sub) in COMPLAINT_INTENTS:
-                intent = detect_intent(sub)  # 「开胶了 这种能换吗」: the exchange of faulty goods is the after-sale rule
+            said, whole = detect_intent(asking), detect_intent(sub)
+            # 「补差价链接发我 不然就给我退了」 asks for the link; the threat asks for nothing
+            intent = said if said != "other" and not only_threat(asking) else whole
+            if intent in REMEDY_INTENTS and whole in COMPLAINT_INTENTS:
+                intent = whole  # 「开胶了 这种能换吗」: the exchange of faulty goods is the after-sale rule
             if single or (intent == "other" and k == 0 and len(subs) == 1):
                 intent = ctx.analysis.intent
             product = self._product_for(sub, ctx, mentions)
@@ -136,12 +138,13 @@ class Planner:
                 item = followed or item
             if followed is None:
                 anchor = sub  # what the next short follow-up continues
-            if not item.answered and retriever is not None and intent in REMEDY_INTENTS:
-                item = self._for_complaint(ctx, retriever, item, product, threshold, faulty, used) or item
+            if not item.answered and retriever is not None and intent in REMEDY_INTENTS and report is not None \
+                    and whole not in COMPLAINT_INTENTS:
+                item = self._for_complaint(ctx, retriever, item, report, product, threshold, used) or item
             if item.sentences and retriever is not None and product is not None and intent in COMPLAINT_INTENTS:
                 item = self._with_category_row(ctx, retriever, item, product, used)
             if dropped and retriever is not None and (intent in ("price", "promotion", "refund") or MONEY_BACK.search(sub)):
-                item = self._price_protection(ctx, retriever, item, product, threshold, used) or item
+                item = self._price_protection(ctx, retriever, item, dropped, product, threshold, used) or item
             if SOLD_APART.search(sub) and not any(SOLD_APART_SAID.search(x) for x in item.sentences):
                 # 「接收器弄丢了 能单独买一个吗 多少钱」: only the store can say whether a part is sold on its own, and
                 # the price asked next is that part's, not the page's
@@ -170,23 +173,26 @@ class Planner:
         _dedupe(plan)
         return plan
 
-    def _for_complaint(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, product: Product | None,
-                       threshold: float, faulty: bool, used: set[str]) -> PlanItem | None:
+    def _searched(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, query: str, intent: str,
+                  product: Product | None, threshold: float, used: set[str], *, faulty: bool = False,
+                  keep: Callable[[Hit], bool] | None = None) -> PlanItem | None:
+        """``item`` answered from the store's policies and FAQs found by another query than its own words (the
+        earlier report, the topic before it, the price-protection rule); with ``keep``, only from the hits it keeps,
+        and None when it keeps none."""
+        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
+        hits = [h for h in hits if h.kind in ("policy", "faq") and (keep is None or keep(h))]
+        if keep is not None and not hits:
+            return None
+        return self.answer(ctx, query, intent, product, hits, grounded, strict=True, faulty=faulty, used=used,
+                           asking=item.asking)
+
+    def _for_complaint(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, report: str,
+                       product: Product | None, threshold: float, used: set[str]) -> PlanItem | None:
         """「我要退全款 吃了的也要算」 after 「一股哈喇味」 two turns ago: the remedy asked for is answered by the
         store's rule for the problem the buyer reported earlier, found by searching with that report."""
-        if detect_intent(item.question) in COMPLAINT_INTENTS:
-            return None
-        report = next((t for t in reversed(buyer_turns(ctx.history)[-3:]) if detect_intent(t) in COMPLAINT_INTENTS), None)
-        if report is None:
-            return None
         query = f"{report} {INTENT_LABELS[item.intent]}"  # the problem and the remedy, not the rest of the message
-        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
-        hits = [h for h in hits if h.kind in ("policy", "faq")]
-        again = self.answer(ctx, query, detect_intent(report), product, hits, grounded, strict=True, faulty=faulty,
-                            used=used, asking=item.asking)
-        if not again.answered:
-            return None
-        return again.model_copy(update={"question": item.question})
+        again = self._searched(ctx, retriever, item, query, detect_intent(report), product, threshold, used, faulty=True)
+        return again.model_copy(update={"question": item.question}) if again and again.answered else None
 
     def _with_category_row(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, product: Product,
                            used: set[str]) -> PlanItem:
@@ -217,30 +223,23 @@ class Planner:
             if said and words & bigrams("".join(said)) and asks_kind(item.question) and not misses_kind(item.question, said):
                 return item.model_copy(update={"intent": topic, "same_as": k, "sentences": [], "source_ids": [],
                                                "kind": items[k].kind})
-        query = f"{anchor} {item.question}"
-        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
-        hits = [h for h in hits if h.kind in ("policy", "faq")]
-        again = self.answer(ctx, query, topic, product, hits, grounded, strict=True, faulty=faulty, used=used,
-                            asking=item.asking)
-        if not again.sentences or not all(words & bigrams(x) for x in again.sentences):
+        again = self._searched(ctx, retriever, item, f"{anchor} {item.question}", topic, product, threshold, used,
+                               faulty=faulty)
+        if not again or not again.sentences or not all(words & bigrams(x) for x in again.sentences):
             return None
         return again.model_copy(update={"question": item.question})
 
-    def _price_protection(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, product: Product | None,
-                          threshold: float, used: set[str]) -> PlanItem | None:
+    def _price_protection(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, cut: re.Match,
+                          product: Product | None, threshold: float, used: set[str]) -> PlanItem | None:
         """A buyer who paid before a price cut asks for the difference: the answer is the store's price-protection
         rule (its window, what it excludes, how it is paid back), never a list of today's promotions."""
-        cut = PRICE_DROPPED.search(ctx.buyer_text)
-        clause = re.split(r"[，。？！\s]", ctx.buyer_text[cut.start():])[0] if cut else ""  # 「就满259减30了」
+        clause = re.split(r"[，。？！\s]", ctx.buyer_text[cut.start():])[0]  # 「就满259减30了」
         if re.search(r"满\d+减\d+", clause):
             clause += " 满减"  # 「满259减30」 is how a store-wide 满减 reads on the page
         query = f"{PRICE_PROTECTION} {clause} {item.asking or item.question}"
-        hits, grounded = retrieve(retriever, query, [], product, threshold, k=4)
-        hits = [h for h in hits if h.kind in ("policy", "faq") and re.search(PRICE_PROTECTION_TOPIC, h.title + h.text)]
-        if not hits:
-            return None
-        again = self.answer(ctx, query, "price", product, hits, grounded, strict=True, used=used, asking=item.asking)
-        if not again.answered:
+        again = self._searched(ctx, retriever, item, query, "price", product, threshold, used,
+                               keep=lambda h: bool(re.search(PRICE_PROTECTION_TOPIC, h.title + h.text)))
+        if again is None or not again.answered:
             return None
         return again.model_copy(update={"question": item.question, "intent": "refund"})  # the difference, paid back
 
