@@ -126,6 +126,9 @@ URGENCY_HOURS = 24
 # below this confidence the persona guess is right less than half the time (measured on the fresh buyer dev set):
 # drafts then use strategies and phrases that fit any buyer type
 PERSONA_UNSURE = 0.25
+# the same for the learned reader's persona probability: below it the guess was right less than half the time when
+# the reader was trained without, and scored on, each of the dev rounds dev6 and dev7
+READER_PERSONA_UNSURE = 0.30
 
 
 class PersonaGuess(BaseModel):
@@ -148,9 +151,9 @@ class Analysis(BaseModel):
     persona: PersonaGuess
     stage: Stage
     emotion: Emotion
-    intent: Intent
+    intent: Intent = Field(description="the main need, by the cue rules the answer plan routes with")
     intent_label: str = ""
-    intents: list[Intent] = Field(default_factory=list, description="every need in the newest message, main one first")
+    intents: list[Intent] = Field(default_factory=list, description="every need in the newest message, likeliest first")
     safety: Safety | None = Field(default=None, description="a reaction, an injury or a scam report: the reply must respect it")
     alternatives: list[PersonaGuess] = Field(default_factory=list, description="next most likely personas")
     stage_signals: list[str] = Field(default_factory=list)

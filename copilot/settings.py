@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         description="LLM time for one draft request, all candidates and retries together; then the composer writes "
                     "(kept below request_timeout_s: a larger value is clamped to it)",
     )
+    buyer_reader: Literal["learned", "rules"] = Field(
+        default="learned",
+        description="how the buyer is read offline: the cue rules with the learned reader over them (buyer/reader.py), "
+                    "or the cue rules alone",
+    )
     llm_analysis: bool = Field(
         default=False, description="read the buyer with the LLM too (one call per request, offline fallback); off by default"
     )

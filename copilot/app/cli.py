@@ -323,6 +323,8 @@ feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为�
 app.add_typer(feedback_app, name="feedback")
 report_app = typer.Typer(help="报告：知识缺口。", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+reader_app = typer.Typer(help="读法模型：从标注的买家开发集训练（不用冻结测试集）。", no_args_is_help=True)
+app.add_typer(reader_app, name="reader")
 
 
 @feedback_app.command("export")
@@ -337,6 +339,26 @@ def feedback_export(
         typer.echo(f"已导出 {len(rows)} 条候选用例到 {out}")
     else:
         typer.echo(text)
+
+
+@reader_app.command("train")
+def reader_train(
+    out: Annotated[Optional[Path], typer.Option("--out", help="写入该文件（默认覆盖包内的 copilot/buyer/reader.npz）")] = None,
+) -> None:
+    """用 evals/buyer/*/dev*.jsonl 重新训练读懂买家的模型；开发集或提示规则改动后运行，测试会检查它是否过期。"""
+    from ..buyer.analysis import OfflineAnalyzer
+    from ..buyer.personas import load_personas
+    from ..buyer.reader import DEFAULT_PATH
+    from ..buyer.training import train_from_evals
+
+    s = settings()
+    files = sorted((s.evals_dir / "buyer").glob("*/dev*.jsonl"))
+    if not files:
+        raise InputError(f"{s.evals_dir / 'buyer'} 下没有 */dev*.jsonl 开发集", hint="在仓库根目录运行，或设置 COPILOT_EVALS_DIR")
+    reader = train_from_evals(s.evals_dir, OfflineAnalyzer(load_personas(s.prompts_dir)))
+    path = out or DEFAULT_PATH
+    reader.save(path)
+    typer.echo(f"已训练：{reader.meta['cases']} 条开发集用例、{reader.meta['features']} 个特征 → {path}")
 
 
 @report_app.command("gaps")

@@ -30,8 +30,11 @@ from pydantic import BaseModel
 from ..knowledge.embedders import Embedder
 from ..schema import (
     COMPLAINT_INTENTS,
+    EMOTION_LABELS,
     INTENT_LABELS,
     PERSONA_UNSURE,
+    READER_PERSONA_UNSURE,
+    STAGE_LABELS,
     Analysis,
     Intent,
     PersonaGuess,
@@ -40,6 +43,7 @@ from ..schema import (
 )
 from ..text.safety import looks_like_forged_turn, looks_like_injection
 from .personas import PERSONA_IDS, Persona, check_persona_id
+from .reader import LinearReader
 from .signals import (
     HAGGLE,
     detect_emotion,
@@ -155,8 +159,10 @@ class OfflineAnalyzer(Analyzer):
         embedder: Embedder | None = None,
         weights: PersonaWeights | None = None,
         product_matcher=None,
+        reader: LinearReader | None = None,
     ) -> None:
         self.personas = personas
+        self.reader = reader
         self.ids = [p for p in PERSONA_IDS if p in personas]
         self.weights = weights or PersonaWeights()
         self.embedder = embedder
@@ -169,7 +175,7 @@ class OfflineAnalyzer(Analyzer):
         self._ex_owner: np.ndarray | None = None
         self._ex_vecs: np.ndarray | None = None
         self._ex_text: list[str] = []
-        if embedder is not None:
+        if embedder is not None and reader is None:  # the reader was trained on the rules' reading without them
             texts, owner = [], []
             for i, p in enumerate(self.ids):
                 for e in personas[p].exemplars:
@@ -286,6 +292,71 @@ class OfflineAnalyzer(Analyzer):
     def analyze(
         self, message: str, history: Sequence[Turn] = (), *, sku: str | None = None, persona: str | None = None
     ) -> Analysis:
+        rules = self.read_rules(message, history, sku=sku)
+        out = rules if self.reader is None else self._with_reader(rules, message, history)
+        if persona:
+            check_persona_id(persona)
+            read = [out.persona, *out.alternatives]
+            signals = next((g.signals for g in read if g.id == persona), [])
+            out.persona = PersonaGuess(id=persona, label=self.personas[persona].label, confidence=1.0,
+                                       signals=["客服手动指定", *signals], overridden=True)
+            out.alternatives = [g.model_copy(update={"unsure": False}) for g in read if g.id != persona][:3]
+        return out
+
+    def _with_reader(self, rules: Analysis, message: str, history: Sequence[Turn]) -> Analysis:
+        """The learned reader's reading over the rules' one (which it takes as input); each field's signals say
+        what the rules saw and, where the reader decided, the wording it went by."""
+        r = self.reader.read(message, history, rules)
+
+        def why(head: str, label: str, p: float) -> str:
+            ev = "、".join(f"「{g}」" for g in r.evidence.get(head, []))
+            return f"读法模型：{label} {p:.2f}" + (f"（依据 {ev}）" if ev else "")
+
+        stage, ps = r.top("stage")
+        emotion, pe = r.top("emotion")
+        stage_signals = rules.stage_signals if stage == rules.stage else [why("stage", STAGE_LABELS[stage], ps)]
+        emotion_signals = rules.emotion_signals if emotion == rules.emotion else [
+            why("emotion", EMOTION_LABELS[emotion], pe)]
+        rule_signals = {g.id: g.signals for g in [rules.persona, *rules.alternatives]}
+        ranked = sorted(r.probs["persona"].items(), key=lambda kv: -kv[1])
+
+        def guess(pid: str, p: float, top: bool = False) -> PersonaGuess:
+            sig = list(rule_signals.get(pid, []))
+            if top:
+                sig.append(why("persona", self.personas[pid].label, p))
+            return PersonaGuess(id=pid, label=self.personas[pid].label, confidence=round(p, 3), signals=sig,
+                                unsure=top and p < READER_PERSONA_UNSURE)
+
+        best = guess(*ranked[0], top=True)
+        # every need the reader finds; the main need stays the rules' one, because the answer plan routes each
+        # sub-question by the same cues (where the two differ, the reader's list is still shown to the agent)
+        intents = r.labels("intents", self.reader.intent_threshold)
+        # a need the rules name outright (「能开发票吗」) stays when the reader gives it some weight too
+        intents = list(dict.fromkeys([*intents, *[i for i in rules.intents if i != "other"
+                                                  and r.probs["intents"][i] >= self.reader.intent_floor]]))
+        intents = intents[: self.reader.max_intents]
+        injection = rules.injection
+        if injection is None and r.probs["notice"]["manipulation"] >= self.reader.notice_threshold:
+            # wording like the manipulation attempts the reader learned from, in a form the patterns do not know
+            ev = "…".join(r.evidence.get("notice", []))
+            injection = (ev + " " if ev else "") + f"（读法模型 {r.probs['notice']['manipulation']:.2f}）"
+        safety = rules.safety
+        kind, p_kind = r.top("safety")
+        if safety is None and p_kind >= self.reader.safety_threshold:
+            safety = kind  # 「床头那个东西鼓得跟个小馒头似的」: a hazard in words the cue list does not have
+        return rules.model_copy(update={
+            "injection": injection,
+            "safety": safety,
+            "scam": rules.scam or safety == "fraud",
+            "stage": stage, "stage_signals": stage_signals, "emotion": emotion, "emotion_signals": emotion_signals,
+            "persona": best, "alternatives": [guess(pid, p) for pid, p in ranked[1:4]],
+            "intents": intents,
+            "negative": rules.negative if (stage, emotion) == (rules.stage, rules.emotion)
+            else negative_from(message, emotion, stage, detect_intent(message)),
+        })
+
+    def read_rules(self, message: str, history: Sequence[Turn] = (), *, sku: str | None = None) -> Analysis:
+        """The cue rules' reading alone (the learned reader's input)."""
         total, signals = self.persona_scores(message, history)
         probs = total / total.sum() if total.sum() > 0 else np.full(len(total), 1 / len(total))
         order = np.argsort(-probs)
@@ -296,13 +367,6 @@ class OfflineAnalyzer(Analyzer):
 
         best = guess(int(order[0]))
         best.unsure = best.confidence < PERSONA_UNSURE
-        if persona:
-            check_persona_id(persona)
-            i = self.ids.index(persona)
-            best = PersonaGuess(
-                id=persona, label=self.personas[persona].label, confidence=1.0,
-                signals=["客服手动指定"] + signals[i], overridden=True,
-            )
         stage, stage_signals = detect_stage(message, history)
         emotion, emotion_signals = detect_emotion(message, history)
         said = detect_intent(message)

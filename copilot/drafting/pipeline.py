@@ -23,7 +23,8 @@ from typing import Any
 
 from ..buyer.analysis import Analyzer, OfflineAnalyzer
 from ..buyer.personas import check_persona_id, load_personas
-from ..errors import BackendError, IndexUnavailableError
+from ..buyer.reader import builtin_reader
+from ..errors import BackendError, ConfigError, IndexUnavailableError
 from ..knowledge.catalog import Catalog, CatalogFile, Product, parse_catalog
 from ..knowledge.layout import CATALOG, KnowledgeLayout
 from ..retrieval.retriever import Retriever
@@ -93,8 +94,16 @@ class Copilot:
             with self._lock:
                 if self._analyzer is None:
                     self.retriever.index()
+                    reader = None
+                    if self.settings.buyer_reader == "learned":
+                        reader = builtin_reader()
+                        if reader is None:
+                            raise ConfigError("包里缺少读懂买家的模型文件 copilot/buyer/reader.npz",
+                                              hint="运行 copilot reader train 重新训练，或设置 COPILOT_BUYER_READER=rules 只用提示规则",
+                                              message_en="the learned buyer reader is missing")
                     offline = OfflineAnalyzer(
-                        self.personas, self.retriever.embedder, product_matcher=CurrentProducts(self.retriever)
+                        self.personas, self.retriever.embedder, product_matcher=CurrentProducts(self.retriever),
+                        reader=reader,
                     )
                     if self.settings.llm_analysis and self.backend is not None:
                         from ..buyer.llm_analysis import LLMAnalyzer

@@ -173,8 +173,10 @@ def run_notice_eval(analyzer: Analyzer, cases: list[NoticeCase], *, list_failure
 SAFETY_STEPS = {
     "apology": re.compile(r"抱歉|对不起|不好意思|歉意|添麻烦"),
     "stop_use": re.compile(r"(停止|停下|暂停|停用|先停)(使用|食用|饮用|佩戴|充电|用|吃|喝|戴)?|停用"
-                           r"|(先别|不要|别再|不要再|请勿)(再|继续)?(使用|食用|用|吃|喝|戴|充电)|拔(掉|下)电源|断开电源|断电"),
-    "after_sale": re.compile(r"售后|退款|退货|退换|换货|补发|赔付|赔偿|理赔|处理方案|申请|寄回"),
+                           r"|(先别|不要|别再|不要再|请勿)(再|继续)?(使用|食用|用|吃|喝|戴|充电)|拔(掉|下)电源|断开电源|断电"
+                           # broken glass or china: the step is not to touch the pieces
+                           r"|(别|不要|请勿)(用手)?(直接)?(捡|碰|摸)"),
+    "after_sale": re.compile(r"售后|退款|退货|退换|换货|换新|补发|赔付|赔偿|理赔|处理方案|申请|寄回"),
 }
 
 

@@ -1,0 +1,205 @@
+"""A learned second reading of the buyer, stacked on the cue rules.
+
+The cue rules (``signals``) name what they saw, but they only know the wording they were written for. This reader
+is a small linear model trained on the labelled buyer sets in ``evals/buyer/*/dev*.jsonl`` (written by authors who
+never read the code; the frozen ``test`` split is never used). Its inputs are:
+
+- character 1–3-grams of the newest message, 1–2-grams of the buyer's earlier turns and of the agent's last turns,
+  each hashed (``crc32``) so the weights hold no text;
+- the cue rules' own reading (stage, emotion, intents, persona, safety) and a few shape features.
+
+It outputs a probability for every stage, emotion and persona, and one per intent. Only n-grams that buyers of at
+least two different stores wrote enter the model (see ``training``): a word one shop's buyers use, such as a product
+name, carries no weight, so the model reads wording, not one store's goods.
+
+``LinearReader.read`` is pure numpy and takes well under a millisecond. The weights ship as package data
+(``reader.npz``); ``copilot reader train`` rebuilds them after the dev sets or the cue rules change, and the test
+suite checks that the shipped file matches the current rules and dev data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..schema import INTENTS, Analysis, Turn
+from .personas import PERSONA_IDS
+
+STAGES = ("pre_sale", "in_sale", "after_sale")
+EMOTIONS = ("angry", "anxious", "neutral", "positive")
+# the heads and their labels, in the column order of the weight matrix
+HEADS: dict[str, tuple[str, ...]] = {
+    "stage": STAGES, "emotion": EMOTIONS, "persona": PERSONA_IDS, "intents": tuple(INTENTS),
+    "notice": ("manipulation",),  # the buyer's text (or a turn in the history) tries to steer the AI
+    "safety": ("reaction", "injury", "fraud"),
+}
+MULTI_LABEL = {"intents", "notice", "safety"}
+DEFAULT_PATH = Path(__file__).with_name("reader.npz")
+
+_DIGITS = re.compile(r"\d")
+_SPACE = re.compile(r"\s+")
+# features of these blocks are text n-grams (filtered by store count when training); the rest are always kept
+TEXT_BLOCKS = ("m", "b", "a")
+
+
+def _norm(text: str) -> str:
+    return _SPACE.sub(" ", _DIGITS.sub("0", text.lower())).strip()
+
+
+def _grams(text: str, n_max: int) -> list[str]:
+    t = _norm(text)
+    return [t[i:i + n] for n in range(1, n_max + 1) for i in range(len(t) - n + 1) if " " not in t[i:i + n]]
+
+
+@dataclass(frozen=True)
+class Features:
+    """Hashed feature ids, their values, and the text n-gram behind each (for explanations and training)."""
+
+    keys: np.ndarray
+    values: np.ndarray
+    names: list[str]
+
+
+def _key(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def featurize(message: str, history: Sequence[Turn], rules: Analysis) -> Features:
+    """The model's input for one conversation: text blocks (each L2-normalised, the history at half weight), the
+    rules' reading (``r:``, value 1; training decides per head how much they count) and the message shape."""
+    feats: dict[str, float] = {}
+
+    def block(prefix: str, grams: list[str], weight: float) -> None:
+        if not grams:
+            return
+        counts: dict[str, int] = {}
+        for g in grams:
+            counts[g] = counts.get(g, 0) + 1
+        norm = weight / float(np.sqrt(sum(c * c for c in counts.values())))
+        for g, c in counts.items():
+            feats[f"{prefix}:{g}"] = feats.get(f"{prefix}:{g}", 0.0) + c * norm
+
+    buyer = [t.text for t in history if t.role == "buyer"][-3:]
+    agent = [t.text for t in history if t.role == "agent"][-2:]
+    block("m", _grams(message, 3), 1.0)
+    block("b", _grams(" ".join(buyer)[-200:], 2), 0.5)
+    block("a", _grams(" ".join(agent)[-200:], 2), 0.5)
+    rw = 1.0
+    feats[f"r:stage={rules.stage}"] = rw
+    feats[f"r:emotion={rules.emotion}"] = rw
+    feats[f"r:persona={rules.persona.id}"] = rw
+    feats[f"r:intent={rules.intent}"] = rw
+    for i in rules.intents:
+        feats[f"r:intents={i}"] = rw
+    if rules.safety:
+        feats[f"r:safety={rules.safety}"] = rw
+    if rules.scam:
+        feats["r:scam"] = rw
+    n = len(_norm(message))
+    feats["s:len"] = min(n, 120) / 120
+    feats[f"s:len<={next(b for b in (2, 6, 15, 40, 80, 10**9) if n <= b)}"] = 1.0
+    feats["s:turns"] = min(len(history), 6) / 6
+    feats["s:history" if history else "s:first"] = 1.0
+    names = list(feats)
+    return Features(
+        keys=np.array([_key(k) for k in names], dtype=np.int64),
+        values=np.array([feats[k] for k in names], dtype=np.float32),
+        names=names,
+    )
+
+
+@dataclass
+class Reading:
+    """The reader's probabilities per head, and the n-grams that pushed each head's top label most."""
+
+    probs: dict[str, dict[str, float]]
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+    def top(self, head: str) -> tuple[str, float]:
+        label, p = max(self.probs[head].items(), key=lambda kv: kv[1])
+        return label, p
+
+    def labels(self, head: str, threshold: float) -> list[str]:
+        """Multi-label head: every label at or above ``threshold``, most likely first (at least the top one)."""
+        ranked = sorted(self.probs[head].items(), key=lambda kv: -kv[1])
+        return [k for k, p in ranked if p >= threshold] or [ranked[0][0]]
+
+
+class LinearReader:
+    """Hashed linear model over ``featurize``; one softmax per single-label head, one sigmoid per intent."""
+
+    def __init__(self, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+        order = np.argsort(keys)
+        self.keys = keys[order].astype(np.int64)
+        self.weights = weights[order].astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.meta = meta
+        self.intent_threshold = float(meta.get("intent_threshold", 0.3))
+        self.intent_floor = float(meta.get("intent_floor", 0.15))  # a need the rules name needs only this much
+        self.max_intents = int(meta.get("max_intents", 3))
+        self.notice_threshold = float(meta.get("notice_threshold", 0.7))
+        self.safety_threshold = float(meta.get("safety_threshold", 0.5))
+        offsets, start = {}, 0
+        for head in meta.get("heads", list(HEADS)):
+            offsets[head] = (start, start + len(HEADS[head]))
+            start += len(HEADS[head])
+        if start != self.weights.shape[1]:
+            raise ValueError(f"reader weights have {self.weights.shape[1]} columns, the heads need {start}")
+        self.offsets = offsets
+
+    # persistence -------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, keys=self.keys, weights=self.weights.astype(np.float16), bias=self.bias,
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> LinearReader:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"])))
+
+    # reading -----------------------------------------------------------------
+
+    def scores(self, f: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw scores (one per column), and the rows and values of the features the model knows."""
+        pos = np.searchsorted(self.keys, f.keys)
+        pos = np.minimum(pos, len(self.keys) - 1)
+        known = self.keys[pos] == f.keys
+        rows, vals = pos[known], f.values[known]
+        return self.bias + vals @ self.weights[rows], rows, np.flatnonzero(known)
+
+    def read(self, message: str, history: Sequence[Turn], rules: Analysis) -> Reading:
+        f = featurize(message, history, rules)
+        z, rows, idx = self.scores(f)
+        probs: dict[str, dict[str, float]] = {}
+        evidence: dict[str, list[str]] = {}
+        for head, (a, b) in self.offsets.items():
+            s = z[a:b]
+            if head in MULTI_LABEL:
+                p = 1.0 / (1.0 + np.exp(-s))
+            else:
+                e = np.exp(s - s.max())
+                p = e / e.sum()
+            probs[head] = {lab: float(v) for lab, v in zip(HEADS[head], p)}
+            top = int(np.argmax(p))
+            contrib = f.values[idx] * self.weights[rows, a + top]
+            names = [f.names[i] for i in idx]
+            best = [names[i] for i in np.argsort(-contrib)[:6] if contrib[i] > 0.05 and names[i][0] in TEXT_BLOCKS]
+            evidence[head] = [n.split(":", 1)[1] for n in best][:3]
+        return Reading(probs=probs, evidence=evidence)
+
+
+_LOADED: dict[Path, LinearReader | None] = {}
+
+
+def builtin_reader(path: Path = DEFAULT_PATH) -> LinearReader | None:
+    """The shipped reader (loaded once), or None when the package has no trained weights."""
+    if path not in _LOADED:
+        _LOADED[path] = LinearReader.load(path) if path.exists() else None
+    return _LOADED[path]
