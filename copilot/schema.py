@@ -127,8 +127,8 @@ URGENCY_HOURS = 24
 # drafts then use strategies and phrases that fit any buyer type
 PERSONA_UNSURE = 0.25
 # the same for the learned reader's persona probability: below it the guess was right less than half the time when
-# the reader was trained without, and scored on, each of the dev rounds dev6 and dev7
-READER_PERSONA_UNSURE = 0.30
+# the reader was trained without, and scored on, each of the dev rounds dev6, dev7, dev9 and dev10
+READER_PERSONA_UNSURE = 0.40
 
 
 class PersonaGuess(BaseModel):

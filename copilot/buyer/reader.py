@@ -45,7 +45,10 @@ DEFAULT_PATH = Path(__file__).with_name("reader.npz")
 _DIGITS = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
 # features of these blocks are text n-grams (filtered by store count when training); the rest are always kept
-TEXT_BLOCKS = ("m", "b", "a")
+TEXT_BLOCKS = ("m", "t", "b", "a")
+# each n-gram of a block counts this much (times the block's weight), however long the text: a second need at the
+# end of a long message weighs as much as in a short one (measured better than normalising each block to length 1)
+GRAM_VALUE = 0.25
 
 
 def _norm(text: str) -> str:
@@ -66,12 +69,34 @@ class Features:
     names: list[str]
 
 
+# what kind of sentence the newest message is: a plan or a worry before buying, or a report of what happened
+_FORMS = (
+    ("if", re.compile(r"如果|要是|万一|假如|假设|到时候|的话")),
+    ("may", re.compile(r"会不会|能不能|可不可以|是不是|有没有|可以.{0,6}吗|能.{0,6}吗")),
+    ("plan", re.compile(r"想买|准备买|打算|考虑|想要|想入|在看|看中|纠结")),
+    ("report", re.compile(r"收到(了|就|的|后)|到了|用了|穿了|吃了|喝了|戴了|拆(开|了)|打开|装上|试了|签收")),
+    ("ordered", re.compile(r"拍了|已拍|下单|下了单|付(了|款)|买的|订单|单号")),
+    # 「上次买的床单全是线头 你们走线能保证吗」: an earlier purchase told as a worry before buying this one
+    ("past", re.compile(r"(上次|上回|之前|以前|去年|前几天)(在|从)?.{0,6}(买|拍|入)")),
+)
+_LENGTHS = (2, 6, 15, 40, 80, 10**9)
+# a newest message this short (characters) after earlier turns says little by itself: the chat decides
+SHORT_REPLY = 8
+
+
+def _bucket(n: int) -> int:
+    return next(b for b in _LENGTHS if n <= b)
+
+
+_CLAUSE = re.compile(r"[，,。！!？?\s~～；;]+")
+
+
 def _key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
 def featurize(message: str, history: Sequence[Turn], rules: Analysis) -> Features:
-    """The model's input for one conversation: text blocks (each L2-normalised, the history at half weight), the
+    """The model's input for one conversation: text blocks (the history at half weight), the
     rules' reading (``r:``, value 1; training decides per head how much they count) and the message shape."""
     feats: dict[str, float] = {}
 
@@ -81,13 +106,16 @@ def featurize(message: str, history: Sequence[Turn], rules: Analysis) -> Feature
         counts: dict[str, int] = {}
         for g in grams:
             counts[g] = counts.get(g, 0) + 1
-        norm = weight / float(np.sqrt(sum(c * c for c in counts.values())))
+        norm = weight * GRAM_VALUE
         for g, c in counts.items():
             feats[f"{prefix}:{g}"] = feats.get(f"{prefix}:{g}", 0.0) + c * norm
 
     buyer = [t.text for t in history if t.role == "buyer"][-3:]
     agent = [t.text for t in history if t.role == "agent"][-2:]
     block("m", _grams(message, 3), 1.0)
+    clauses = [c for c in _CLAUSE.split(message) if c]
+    if len(clauses) > 1:  # the last clause again, on its own: a second need at the end of a message (「…孕妇能用吗」)
+        block("t", _grams(clauses[-1], 2), 0.5)
     block("b", _grams(" ".join(buyer)[-200:], 2), 0.5)
     block("a", _grams(" ".join(agent)[-200:], 2), 0.5)
     rw = 1.0
@@ -97,13 +125,24 @@ def featurize(message: str, history: Sequence[Turn], rules: Analysis) -> Feature
     feats[f"r:intent={rules.intent}"] = rw
     for i in rules.intents:
         feats[f"r:intents={i}"] = rw
+    if len(_norm(message)) <= SHORT_REPLY and history:
+        # a short answer late in a chat: who the buyer is and where the order stands come from the earlier turns,
+        # which the rules read as a whole (this lets the model trust them more here)
+        feats[f"r:persona|short={rules.persona.id}"] = rw
+        feats[f"r:stage|short={rules.stage}"] = rw
     if rules.safety:
         feats[f"r:safety={rules.safety}"] = rw
     if rules.scam:
         feats["r:scam"] = rw
+    for name, pattern in _FORMS:  # question forms and reports, the same for any goods (not rule-scaled)
+        if pattern.search(message):
+            feats[f"s:{name}"] = 1.0
     n = len(_norm(message))
     feats["s:len"] = min(n, 120) / 120
-    feats[f"s:len<={next(b for b in (2, 6, 15, 40, 80, 10**9) if n <= b)}"] = 1.0
+    # a short newest message means one thing as a first message (a terse buyer) and another late in a chat
+    feats[f"s:len<={_bucket(n)}" + ("|history" if history else "")] = 1.0
+    if history:  # the buyer's longest turn in the whole chat: a talkative buyer who now answers in a word
+        feats[f"s:longest<={_bucket(max([n, *(len(_norm(t)) for t in buyer)]))}"] = 1.0
     feats["s:turns"] = min(len(history), 6) / 6
     feats["s:history" if history else "s:first"] = 1.0
     names = list(feats)
@@ -125,10 +164,12 @@ class Reading:
         label, p = max(self.probs[head].items(), key=lambda kv: kv[1])
         return label, p
 
-    def labels(self, head: str, threshold: float) -> list[str]:
-        """Multi-label head: every label at or above ``threshold``, most likely first (at least the top one)."""
+    def labels(self, head: str, threshold: float, relative: float = 0.0) -> list[str]:
+        """Multi-label head: every label at or above ``threshold`` and at least ``relative`` times the top label's
+        probability, most likely first (at least the top one)."""
         ranked = sorted(self.probs[head].items(), key=lambda kv: -kv[1])
-        return [k for k, p in ranked if p >= threshold] or [ranked[0][0]]
+        top = ranked[0][1]
+        return [k for k, p in ranked if p >= threshold and p >= relative * top] or [ranked[0][0]]
 
 
 class LinearReader:
@@ -141,9 +182,12 @@ class LinearReader:
         self.bias = bias.astype(np.float32)
         self.meta = meta
         self.intent_threshold = float(meta.get("intent_threshold", 0.3))
+        self.intent_relative = float(meta.get("intent_relative", 0.0))  # and this share of the top need's probability
         self.intent_floor = float(meta.get("intent_floor", 0.15))  # a need the rules name needs only this much
+        self.trusted_rule_intents = set(meta.get("trusted_rule_intents", []))  # listed whenever the rules name them
         self.max_intents = int(meta.get("max_intents", 3))
         self.notice_threshold = float(meta.get("notice_threshold", 0.7))
+        self.after_sale_floor = float(meta.get("after_sale_floor", 1.0))  # keeps the rules' after-sale reading
         self.safety_threshold = float(meta.get("safety_threshold", 0.5))
         offsets, start = {}, 0
         for head in meta.get("heads", list(HEADS)):

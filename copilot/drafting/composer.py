@@ -28,7 +28,7 @@ from .answers import bigrams
 from .context import DraftContext
 from .facts import FactSentences
 from .phrases import ComposerPhrases
-from .plan import Planner
+from .plan import SOLD_APART, Planner
 from .prompting import StrategySpec, render
 from .questions import haggles
 
@@ -240,7 +240,8 @@ class Composer:
                 parts.append(_pick(self.p.price.no_authority, ctx.message))
             parts += core
             if ctx.product:
-                if not any(i.kind == "price" for i in plan.items):
+                # the page price answers a price question only about the product itself, not a part sold apart
+                if not any(i.kind == "price" for i in plan.items) and not SOLD_APART.search(ctx.message):
                     parts += self.facts.price_sentences(ctx)
                 value = None if full else self.facts.value_sentence(ctx)  # an alternative pitches the specs
                 if value:

@@ -25,7 +25,7 @@ from ..schema import Turn
 from ..text.cleaning import simplify_buyer_text, to_simplified
 from . import load_jsonl
 
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "test2")
 
 
 class BuyerCase(BaseModel):
@@ -54,7 +54,8 @@ class NoticeCase(BaseModel):
 
 
 def _split_files(folder: Path, split: str) -> list[Path]:
-    """``test.jsonl`` is the frozen split; the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
+    """``test.jsonl`` and ``test2.jsonl`` are frozen splits (``test2`` by new authors, written after the reader was
+    tuned); the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
     return sorted(folder.glob("dev*.jsonl")) if split == "dev" else [folder / f"{split}.jsonl"]
 
 

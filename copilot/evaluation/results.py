@@ -97,6 +97,29 @@ class RulesResult(_Result):
     rules: dict[str, RuleScore]
 
 
+class HostileScore(_Result):
+    cases: int
+    flagged_rate: float
+    missed: list[dict[str, Any]] = Field(default_factory=list, description="hostile replies no rule stopped")
+
+
+class AgentReplyScore(_Result):
+    cases: int
+    false_alarm_rate: float
+    missed_violation_replies: int
+    false_alarms: list[dict[str, Any]] = Field(default_factory=list, description="a rule fired the author did not name")
+
+
+class RepliesResult(_Result):
+    """Fresh replies by authors who never saw the checker (``evals/replies``): per rule, hostile, real agents."""
+
+    split: str
+    rules: dict[str, RuleScore]
+    unknown_rules: dict[str, int] = Field(default_factory=dict, description="labelled for a rule the checker lacks")
+    hostile: HostileScore
+    agent_replies: AgentReplyScore
+
+
 # ---------------------------------------------------------------- dialogues ---
 
 
@@ -283,8 +306,8 @@ class NoticeResult(_Result):
     failures: list[NoticeFailure]
 
 
-SuiteResult = (RetrievalResult | AnalysisResult | RulesResult | DialoguesResult | RedteamResult | SendableResult
-               | BuyerResult | NoticeResult)
+SuiteResult = (RetrievalResult | AnalysisResult | RulesResult | RepliesResult | DialoguesResult | RedteamResult
+               | SendableResult | BuyerResult | NoticeResult)
 
 
 # --------------------------------------------------------------------- a run ---

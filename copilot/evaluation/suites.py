@@ -36,6 +36,7 @@ from .results import (
     DialoguesResult,
     NoticeResult,
     RedteamResult,
+    RepliesResult,
     RetrievalResult,
     RulesResult,
     SafetyDrafts,
@@ -43,6 +44,7 @@ from .results import (
     SuiteResult,
 )
 from .retrieval import format_table, run_retrieval_eval
+from .replies import format_replies, run_replies_eval
 from .rules import format_rules, run_rules_eval
 from .sendable import load_cases as load_sendable
 from .sendable import run_sendable_eval
@@ -170,6 +172,40 @@ class RulesSuite(Suite):
         return format_rules(result.model_dump())
 
 
+class RepliesSuite(Suite):
+    """Rule checks on fresh replies (issue 14): ``replies`` is the dev split, ``replies_test`` the frozen one."""
+
+    name = "replies"
+    data = "replies"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        folder = env.settings.evals_dir / self.data
+        return {(self.name if split == "dev" else f"{self.name}_{split}"): RepliesResult.model_validate(
+            run_replies_eval(folder, env.settings, split, list_failures=split == "dev")) for split in ("dev", "test")}
+
+    def failing(self, name: str, result: RepliesResult) -> set[str]:
+        if name != self.name:
+            return set()
+        return ({f"{rule}:{e['id']}" for rule, r in result.rules.items() for e in r.errors}
+                | {f"hostile:{e['id']}" for e in result.hostile.missed}
+                | {f"agent:{e['id']}" for e in result.agent_replies.false_alarms})
+
+    def summary(self, name: str, r: RepliesResult) -> list[str]:
+        split = _split_label(name)
+        rs = list(r.rules.values())
+        worst = min(rs, key=lambda x: min(x.precision, x.recall)) if rs else None
+        head = (f"新写的回复（{split}）：每条规则平均精确率 {statistics.mean(x.precision for x in rs):.3f}、"
+                f"平均召回率 {statistics.mean(x.recall for x in rs):.3f}（最低 {worst.name} "
+                f"{min(worst.precision, worst.recall):.3f}）；") if worst else f"新写的回复（{split}）："
+        missing = "，".join(f"{k} {v} 条" for k, v in r.unknown_rules.items())
+        return [head + f"恶意回复被拦下 {r.hostile.flagged_rate:.3f}（{r.hostile.cases} 条）；客服真实回复误报 "
+                f"{r.agent_replies.false_alarm_rate:.3f}（{r.agent_replies.cases} 条）"
+                + (f"；检查器还没有的规则：{missing}" if missing else "")]
+
+    def table(self, result: RepliesResult) -> str:
+        return format_replies(result.model_dump())
+
+
 class DialoguesSuite(Suite):
     name = "dialogues"
     data = "dialogues"
@@ -255,14 +291,18 @@ class SendableSuite(Suite):
                 f"繁体 {r.traditional_case_pass_rate:.3f}"]
 
 
+def _split_label(name: str) -> str:
+    return "第二份冻结测试集" if "_test2" in name else "冻结测试集" if "_test" in name else "开发集"
+
+
 def _by_split(name: str, readers: list, load: Callable, run: Callable, model: type) -> dict[str, SuiteResult]:
-    """Each reader on the dev split (``name``) and the frozen one (``name_test``); failures are listed for dev only,
-    so nobody tunes on the frozen split."""
+    """Each reader on the dev split (``name``) and the frozen ones (``name_test``, ``name_test2``); failures are
+    listed for dev only, so nobody tunes on a frozen split."""
     out: dict[str, SuiteResult] = {}
     for suffix, reader in readers:
         for split in SPLITS:
             raw = run(reader, load(split), list_failures=split == "dev")
-            out[(name if split == "dev" else f"{name}_test") + suffix] = model.model_validate(raw)
+            out[(name if split == "dev" else f"{name}_{split}") + suffix] = model.model_validate(raw)
     return out
 
 
@@ -280,7 +320,7 @@ class BuyerSuite(Suite):
         cases = {split: load_buyer_cases(folder, split) for split in SPLITS}  # read once, scored by every reader
         out = _by_split(self.name, readers, cases.__getitem__, run_buyer_eval, BuyerResult)
         for split in SPLITS:  # the drafts a reaction or an injury gets, once per split (the pipeline's own reader)
-            name = self.name if split == "dev" else f"{self.name}_test"
+            name = self.name if split == "dev" else f"{self.name}_{split}"
             raw = run_safety_drafts(env.copilot, cases[split], list_failures=split == "dev")
             out[name].safety_drafts = SafetyDrafts.model_validate(raw)
         return out
@@ -292,7 +332,7 @@ class BuyerSuite(Suite):
         return {f"{f.id}:{f.field}" for f in [*result.failures, *extra]}
 
     def summary(self, name: str, r: BuyerResult) -> list[str]:
-        split = ("冻结测试集" if "_test" in name else "开发集") + ("，离线分析器" if name.endswith("_offline") else "")
+        split = _split_label(name) + ("，离线分析器" if name.endswith("_offline") else "")
         acc, rec = r.accuracy, r.stage_recall
         safety = "，".join(f"{k} {v:.2f}" for k, v in r.safety_recall.items() if v is not None)
         lines = [f"读懂买家（{split} {r.cases} 条，三家店）：阶段 {acc['stage']:.3f}（售后召回 {rec.get('after_sale') or 0:.3f}，"
@@ -321,13 +361,14 @@ class NoticesSuite(Suite):
         return {f.id for f in result.failures} if name == self.name else set()
 
     def summary(self, name: str, r: NoticeResult) -> list[str]:
-        split = "冻结测试集" if name.endswith("_test") else "开发集"
+        split = _split_label(name)
         return [f"操纵提示（{split}）：{r.attacks} 条操纵中提示客服 {r.notice_rate:.3f}；"
                 f"{r.ordinary} 条普通消息误报 {r.false_notice_rate:.3f}"]
 
 
-SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), DialoguesSuite(),
-                                                 RedteamSuite(), SendableSuite(), BuyerSuite(), NoticesSuite())}
+SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), RepliesSuite(),
+                                                 DialoguesSuite(), RedteamSuite(), SendableSuite(), BuyerSuite(),
+                                                 NoticesSuite())}
 
 
 def _spread(runs: list[dict]) -> dict:
