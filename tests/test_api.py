@@ -115,6 +115,19 @@ def test_checks(api):
     assert inline["passed"]
 
 
+def test_qa_checks_a_batch_of_conversations(api):
+    url, _, _ = api
+    conv = {"id": "c1", "agent": "小王", "turns": [
+        {"role": "buyer", "text": "收到的杯子是瘪的！！", "at": "2026-11-24T09:00:00+08:00"},
+        {"role": "agent", "text": "那是快递的问题，您找快递吧", "at": "2026-11-24T09:02:00+08:00"}]}
+    r = post(url, "/v1/qa", {"conversations": [conv]})
+    data = r.json()
+    assert r.status_code == 200, r.text
+    assert data["turns"] == 1 and data["flagged"] == 1 and "no_blame_shifting" in data["rules"]
+    assert data["agents"][0]["agent"] == "小王" and data["agents"][0]["first_response_s"] == 120.0
+    assert data["worst"][0]["conversation"] == "c1"
+
+
 def test_search(api):
     url, _, _ = api
     data = post(url, "/v1/search", {"query": "衣服买大了能换吗", "k": 3}).json()
@@ -177,6 +190,9 @@ def test_feedback_and_gaps(api):
     ("post", "/v1/checks", {"reply": "   "}, 422, "invalid_input"),
     ("post", "/v1/checks", {"reply": "hi", "facts": {"stock": -1}}, 422, "invalid_input"),
     ("post", "/v1/search", {"query": "x", "kind": ["blog"]}, 422, "invalid_input"),
+    ("post", "/v1/qa", {"conversations": []}, 422, "invalid_input"),
+    ("post", "/v1/qa", {"conversations": [{"id": "c", "turns": [{"role": "robot", "text": "x", "at": "2026-11-24"}]}]},
+     422, "invalid_input"),
     ("get", "/v1/nothing", None, 404, "not_found"),
 ])
 def test_bad_input_is_a_clear_4xx(api, method, path, body, status, code):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from copilot.knowledge.ingest import ingest
+from copilot.rules.registry import RULE_IDS
 
 from .conftest import CHROMIUM, CHROMIUM_FLAGS, copy_knowledge
 from .support.server import Server
@@ -41,7 +42,7 @@ def test_agent_drafts_sees_badges_and_sources_and_adopts(server, tmp_path):
         card = page.locator("#card-html-0")
         card.locator(".draft-card .badge").first.wait_for(timeout=60_000)
         assert "先共情后方案" in card.inner_text()
-        assert card.locator(".badge.ok").count() == 8  # every rule green
+        assert card.locator(".badge.ok").count() == len(RULE_IDS)  # every rule green
         card.locator("details.sources summary").click()
         assert "售后流程" in card.locator("details.sources").inner_text()
         assert "暴躁型" in page.locator("#analysis").inner_text()

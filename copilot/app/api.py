@@ -35,9 +35,10 @@ from starlette.requests import HTTPConnection
 from .. import __version__
 from ..drafting.io import DraftRequest, DraftResponse
 from ..errors import CopilotError, invalid_input
+from ..qa.review import QaReport
 from ..schema import SearchResult
 from ..settings import Settings, load_settings
-from .api_models import ChecksIn, ChecksOut, ErrorOut, ReindexIn, SearchIn
+from .api_models import ChecksIn, ChecksOut, ErrorOut, QaIn, ReindexIn, SearchIn
 from .auth import (
     DOCS_PATHS,
     LOGIN_ATTEMPTS_PER_MINUTE,
@@ -231,6 +232,11 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         report = await bounded(ws.check, req.reply, message=req.message or "", history=req.history, sku=req.product_sku,
                                facts=req.facts)  # the checked time is facts.now when given
         return ChecksOut.model_validate(report.public())
+
+    @app.post("/v1/qa", response_model=QaReport, tags=["语气规则"], responses=ERRORS)
+    async def qa(req: QaIn) -> QaReport:
+        """质检一批会话（每段会话同 copilot qa 的 JSON Lines 格式）：按客服、规则、天统计，附最差例子。"""
+        return await bounded(ws.qa, req.conversations)
 
     @app.post("/v1/search", response_model=SearchResult, tags=["知识库"], responses=ERRORS)
     async def search(req: SearchIn) -> SearchResult:

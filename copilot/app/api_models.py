@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..qa.exports import Conversation
 from ..rules.checking import InlineFacts
 from ..schema import Turn
 
@@ -56,3 +57,11 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class QaIn(BaseModel):
+    """A batch of conversations to check (the JSON Lines export's objects, as a list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversations: list[Conversation] = Field(min_length=1, max_length=2000)

@@ -222,7 +222,7 @@ def check(
     now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601）")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：{passed, checks:[{rule, passed, detail, span}]}")] = False,
 ) -> None:
-    """按八条语气规则检查一条回复；不通过时退出码为 1。"""
+    """按九条语气规则检查一条回复；不通过时退出码为 1。"""
     inline = None
     if facts:
         try:
@@ -321,6 +321,30 @@ def serve(
 
 feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为候选评测用例。", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
+@app.command()
+def qa(
+    file: Annotated[Path, typer.Argument(help="聊天记录：.jsonl（每行一段会话）或 .csv（每行一条消息）")],
+    out: Annotated[Path, typer.Option("--out", help="报告目录：写入 qa_report.html 和 qa.json")] = Path("qa_report"),
+) -> None:
+    """质检客服自己的回复：每条客服回复按九条规则检查，按客服、规则、天出报告（含响应时间和最差例子）。"""
+    from ..qa.exports import read_export
+    from ..qa.report import render_html
+
+    if not file.is_file():
+        raise InputError(f"找不到聊天记录文件：{file}", message_en=f"no such file: {file}")
+    conversations = read_export(file.read_bytes(), file.name)
+    report = workspace().qa(conversations)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "qa.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    (out / "qa_report.html").write_text(render_html(report), encoding="utf-8")
+    typer.echo(f"质检完成：{report.conversations} 段会话、{report.turns} 条客服回复，违规 {report.flagged} 条"
+               f"（{report.flagged_rate * 100:.1f}%）；首次响应平均 "
+               + (f"{report.first_response_s:.0f} 秒" if report.first_response_s is not None else "—"))
+    for r, n in sorted(report.rules.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {report.rule_names.get(r, r)}：{n} 条")
+    typer.echo(f"报告：{out / 'qa_report.html'}（数据 {out / 'qa.json'}）")
+
+
 report_app = typer.Typer(help="报告：知识缺口。", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 reader_app = typer.Typer(help="读法模型：从标注的买家开发集训练（不用冻结测试集）。", no_args_is_help=True)

@@ -26,6 +26,8 @@ from ..knowledge.catalog import Catalog
 from ..knowledge.doctor import DoctorReport, diagnose
 from ..knowledge.ingest import IngestReport, ingest
 from ..knowledge.uploads import save_upload
+from ..qa.exports import Conversation
+from ..qa.review import QaReport, review
 from ..rules.checking import Checker
 from ..rules.registry import CheckReport
 from ..schema import Hit, SearchResult
@@ -81,6 +83,10 @@ class Workspace:
 
     def check(self, reply: str, **kw) -> CheckReport:
         return self.checker.check(reply, **kw)
+
+    def qa(self, conversations: list[Conversation]) -> QaReport:
+        """Every agent turn of a chat export checked with the rules, at its own time (``copilot qa``, ``/v1/qa``)."""
+        return review(conversations, self.checker)
 
     def search(self, query: str, k: int = 5, kind=None, sku: str | None = None) -> SearchResult:
         return self.copilot.retriever.search(query, k, kind=kind, sku=sku)

@@ -366,8 +366,12 @@ HAGGLE = re.compile(
 # ------------------------------------------------------------ upset readings ---
 
 STRONG_NEGATIVE = re.compile(r"离谱|太差|太坑|坑人|骗人|骗子|气死|失望|生气|赖账|吓人|心塞|糟心|闹心|垃圾|投诉|差评")
+# praise of the goods or the service (「质量真的挺好的」「很喜欢」): the word 质量 here is no complaint
+PRAISE = re.compile(r"(质量|做工|东西|衣服|味道|效果|服务|客服|包装|物流)(也|都)?(真的|很|挺|超|非常|特别|蛮|相当)*(好|不错|棒|赞|满意|可以)"
+                    r"(?!.{0,4}(吗|？|\?|吧))|很喜欢|超喜欢|特别喜欢|好评")
 NEGATIVE_CUES = re.compile(
-    r"[！!]{1,}|？{2,}|\?{2,}|失望|生气|气死|太差|太坑|坑|骗|赖账|离谱|吓人|糟|闹心|好心塞|心塞|急着|着急|半天不回|还没(到|发|解决)|"
+    r"[！!]{1,}|？{2,}|\?{2,}|失望|生气|气死|太差|(太|好|真|被)坑|坑(人|爹|货|钱|我)|骗|赖账|离谱|吓人|糟|闹心|好心塞|心塞|急着|着急|"
+    r"半天不回|还没(到|解决)|还没发(?!货?\s*[，,]?\s*(能|可以|的话|吧|是不是|能不能))|"
     r"第二次找|又|开线|钻毛|钻绒|掉色|破洞|起红疹|过敏|不保温|充不进|坏了|没声音|发错|弄丢|丢了|没收到|差了好几|跟宣传"
 )
 
@@ -387,6 +391,8 @@ def negative_from(message: str, emotion: str, stage: str, message_intent: str) -
         return False
     if emotion in ("angry", "anxious"):
         return True
+    if PRAISE.search(message) and not STRONG_NEGATIVE.search(message) and emotion != "angry":
+        return False  # 「收到了很喜欢 质量很好」: the quality is praised, nothing is complained about
     if message_intent in COMPLAINT_INTENTS and stage == "after_sale":
         return True
     if STRONG_NEGATIVE.search(message):

@@ -34,37 +34,26 @@ class Example:
     labels: dict[str, list[str]]  # head -> the labelled value(s); a head missing here is not trained on this case
 
 
-def _fit_softmax(X: csr_matrix, Y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    n, d = X.shape
-    k = Y.shape[1]
+def _softmax_loss(z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-(Y * logp).sum()), np.exp(logp) - Y
+
+
+def _sigmoid_loss(z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    return float((np.logaddexp(0, z) - Y * z).sum()), 1.0 / (1.0 + np.exp(-z)) - Y
+
+
+def _fit(X: csr_matrix, Y: np.ndarray, c: float, head_loss) -> tuple[np.ndarray, np.ndarray]:
+    """L2-regularised weights and biases minimising ``head_loss`` (softmax or per-label sigmoid)."""
+    d, k = X.shape[1], Y.shape[1]
     XT = X.T.tocsr()
 
     def f(theta: np.ndarray) -> tuple[float, np.ndarray]:
         W, b = theta[: d * k].reshape(d, k), theta[d * k:]
-        z = X @ W + b
-        z -= z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        loss = -(Y * logp).sum() + 0.5 / c * (W * W).sum()
-        g = np.exp(logp) - Y
+        loss, g = head_loss(X @ W + b, Y)
         gw = XT @ g + W / c
-        return loss, np.concatenate([gw.ravel(), g.sum(axis=0)])
-
-    res = minimize(f, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    return res.x[: d * k].reshape(d, k), res.x[d * k:]
-
-
-def _fit_sigmoid(X: csr_matrix, Y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    n, d = X.shape
-    k = Y.shape[1]
-    XT = X.T.tocsr()
-
-    def f(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        W, b = theta[: d * k].reshape(d, k), theta[d * k:]
-        z = X @ W + b
-        loss = (np.logaddexp(0, z) - Y * z).sum() + 0.5 / c * (W * W).sum()
-        g = 1.0 / (1.0 + np.exp(-z)) - Y
-        gw = XT @ g + W / c
-        return loss, np.concatenate([gw.ravel(), g.sum(axis=0)])
+        return loss + 0.5 / c * float((W * W).sum()), np.concatenate([gw.ravel(), g.sum(axis=0)])
 
     res = minimize(f, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500})
     return res.x[: d * k].reshape(d, k), res.x[d * k:]
@@ -118,10 +107,10 @@ def train(examples: Sequence[Example], *, config: dict[str, dict[str, float]] | 
         scale = np.where(rule_cols, cfg["rules"], 1.0)
         Xh = X[have] @ diags(scale)  # the rules' columns at this head's weight; folded back into W below
         if head in MULTI_LABEL:
-            W, b = _fit_sigmoid(Xh.tocsr(), Y, cfg["c"])
+            W, b = _fit(Xh.tocsr(), Y, cfg["c"], _sigmoid_loss)
         else:
             Y = Y / np.maximum(Y.sum(axis=1, keepdims=True), 1.0)
-            W, b = _fit_softmax(Xh.tocsr(), Y, cfg["c"])
+            W, b = _fit(Xh.tocsr(), Y, cfg["c"], _softmax_loss)
         weights.append(W * scale[:, None])
         biases.append(b)
     info = {"heads": list(HEADS), "trusted_rule_intents": trusted_rule_intents(examples), "config": config, "min_stores": min_stores,

@@ -87,6 +87,25 @@ def _claims(reply: str, ctx: CheckContext) -> tuple[str, str] | None:
     return None
 
 
+# a superlative denied right before it (「没有全网最低价的说法」「不敢说最好」), but not 「不是吹，最好的」
+_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不敢说?|不能说|谈不上|称不上|不存在|不保证|不承诺)[^，。！？；,!?;]{0,3}$")
+# a comparison inside the shop is a fact about its own range: 「我们家最便宜的是10000mAh那款」
+_IN_SHOP = re.compile(r"(我们家|我家|店里|本店|店内|咱家|这几款|这两款|这三款)[^，。！？]{0,6}$")
+
+
+def _denied_word(reply: str, m: re.Match) -> bool:
+    from .base import quoted_and_denied
+
+    before = _clause_before(reply, m.start())
+    if _DENIED_JUST_BEFORE.search(before) and not re.search(r"不是吹|不夸张|不骗", before):
+        return True
+    if m.group(0).startswith("保证不") and reply[m.end():m.end() + 1] in ("了", "到"):
+        return True  # 「保证不了几点到」 says it cannot be promised
+    if m.group(0) in ("最便宜", "最贵") and _IN_SHOP.search(reply[:m.start()]):
+        return True
+    return quoted_and_denied(reply, m.start(), m.end())
+
+
 class AdLawWords(Rule):
     id = "ad_law_words"
     name = "广告法极限词"
@@ -98,6 +117,8 @@ class AdLawWords(Rule):
                 continue
             if re.search(r"根治|治|副作用", word) and DENIED.search(_clause_before(reply, m.start())):
                 continue  # 「不能根治」 denies the claim
+            if _denied_word(reply, m):
+                continue
             return self.fail(f"广告法极限用语：「{word}」，改为客观描述或具体参数", word)
         claim = _claims(reply, ctx)
         if claim:

@@ -15,7 +15,7 @@ from ..text.chunking import split_sentences
 
 # Words that cancel a claim when they come shortly before it: "我们不会索要验证码".
 _NEGATION = re.compile(
-    r"(不会|不要|请勿|切勿|千万别|别|绝不|从不|不用|无需|不需要|没有|没办法|无法|不以|不做|不能|不支持|不可以|不会向|禁止|拒绝|严禁|"
+    r"(不会|不要|请勿|切勿|千万别|别|绝不|从不|不用|无需|不需要|没有|没办法|没法|无法|不以|不做|不能|不支持|不可以|不会向|禁止|拒绝|严禁|"
     r"不存在|并非|不是|不加|不搞)"
 )
 
@@ -81,8 +81,9 @@ def negated(text: str, start: int, window: int = 8) -> bool:
     """
     clauses = re.split(r"[。！？!?；;，,]", text[:start])
     clause = clauses[-1]
-    if _NEGATION.search(clause[-window:]):
-        return True
+    either_way = len(clause) >= 2 and clause[-1] in "不没未" and text[start:start + 1] == clause[-2]  # 「拆没拆封」
+    if not either_way and (_NEGATION.search(clause[-window:]) or re.search(r"[不没未]$", clause)):
+        return True  # 「我们不加微信」: 不 right before it
     if re.match(r"\s*(或|或者|以及|及|和|也不|更不)", clause) and len(clauses) > 1:
         clause = clauses[-2] + clause  # "不会让您加微信，或要求私下转账": the negation carries over
     tail = clause[-window:]
@@ -121,10 +122,23 @@ def sentences(text: str) -> list[str]:
     return [s for s in split_sentences(text) if s.strip()]
 
 
+_OPEN_QUOTES, _CLOSE_QUOTES = "「“\"‘『", "」”\"’』"
+_DENIAL_AFTER = re.compile(r"^[^。！？]{0,4}(不了|不行|不能|不敢|不可以|不支持|做不到|没法|没办法|无法|办不到|不会|不是)")
+
+
+def quoted_and_denied(text: str, start: int, end: int) -> bool:
+    """The phrase is the buyer's words in quotes, then denied: 「抹个零」这个真做不了, “最好”不敢这么说."""
+    opened = max(text.rfind(q, max(0, start - 10), start + 1) for q in _OPEN_QUOTES)
+    if opened < 0 or any(q in text[opened + 1:start] for q in _CLOSE_QUOTES):
+        return False
+    closes = [i for i in (text.find(q, end - 1, end + 10) for q in _CLOSE_QUOTES) if i >= 0]
+    return bool(closes) and bool(_DENIAL_AFTER.search(text[min(closes) + 1:]))
+
+
 def matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
-    """Every match of ``pattern`` in ``text`` that is not negated."""
+    """Every match of ``pattern`` in ``text`` that is not negated (before it, or as quoted words denied after)."""
     for m in pattern.finditer(text):
-        if not negated(text, m.start()):
+        if not negated(text, m.start()) and not quoted_and_denied(text, m.start(), m.end()):
             yield m
 
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from ..knowledge.catalog import Facts, Promotion
+from ..knowledge.catalog_variants import variants_named
 from .base import (
     CheckContext,
     Rule,
@@ -54,13 +55,18 @@ SCARCITY = re.compile(
     r"库存(比较|很|有点|已经|也)?(紧张|不多|告急|有限)|快(要)?(卖完|卖光|没货|断货|售罄|抢光|没了)|随时(可能)?(断货|售罄|卖完|没货)|"
     r"手慢无|抢不到|卖得(特别|很|非常|超|太)?快|数量有限|送完(就)?(即止|为止|没有|没了)|限量|所剩无几|不多了|"
     r"错过(就|了)?(没有|再等|要等)|最后的机会|晚(了|点|一点)(下单)?(就|可能)?(就)?(没|抢不到|买不到|拍不到)|"
-    r"走得(特别|很|非常|超|太)?快|(可能|怕|就)(就)?(拍|买|抢)不到了?|没(剩)?几" + UNIT + r"了|快被抢光"
+    r"走得(特别|很|非常|超|太)?快|(可能|怕|就)(就)?(拍|买|抢)不到了?|没(剩)?几" + UNIT + r"了|快被抢光|"
+    # the same pressure in other words: 抢着买、一天比一天少、就剩一点尾货、剩下的也就够几位、卖完就得等明年
+    r"(都在|正在|是)?抢着(买|囤|拍|要)|一天比一天少|(就|只)剩(一点|一些|最后|这最后|不多|没多少)|尾货|"
+    r"剩下的(也)?就够|(量|货)(也)?不多了?|卖完(了)?就(没|得等|要等|只能等)|再犹豫(一下|的话)?(可能)?就|"
+    r"(下一批|补货)[^，。]{0,6}(不好说|说不准|没准|不一定)"
 )
 DEADLINE = re.compile(
     r"(今天|今日)(是)?(最后一天|结束|截止|截至|就结束|就截止|最后)|今晚(\d{1,2}点)?(就|前)?(结束|截止|截至|恢复)|仅限(今天|今日|今晚)|"
     r"(今天|今晚)(\d{1,2}[:：]\d{2}(:\d{2})?|\d{1,2}点)(前)?(就)?(结束|截止)|"
     r"(明天|明日)(就|便)?(结束|截止|恢复原价|恢复|没有了|不减|涨)|(马上|即将|很快|快要?)(就)?(结束|截止|恢复原价)|"
-    r"过了(今天|今晚|这个点|今日)就|限时|(活动|优惠)(就)?快(要)?结束|恢复原价|今天(下单|付款|拍下)(就)?(可以|能)?(享受|减|打折|优惠|送)"
+    r"过了(今天|今晚|这个点|今日)就|限时|(活动|优惠)(就)?快(要)?结束|恢复原价|今天(下单|付款|拍下)(就)?(可以|能)?(享受|减|打折|优惠|送)|"
+    r"(就|只)到(今天|今晚|今日|明天)(了|为止)?|(明天|明日)再(拍|买|下单)(就|的话)?|随时(可能)?(提前)?(下线|下架|结束|涨价|恢复)"
 )
 DATE_DEADLINE = re.compile(
     r"(?P<m1>\d{1,2})月(?P<d1>\d{1,2})[日号](\s?\d{1,2}[:：点]\d{0,2}(:\d{2})?)?[^，。；]{0,6}(结束|截止|截至|到期|为止)|"
@@ -144,6 +150,18 @@ def _named_product(ctx, clause: str):
     return None
 
 
+def _stock_of(ctx: CheckContext, reply: str, m: re.Match, total: int) -> tuple[int, str]:
+    """The stock a claim is about: of the variants its sentence names (「125g罐装只剩9罐」), else the product's."""
+    p = ctx.product
+    if p is None or not p.variants:
+        return total, ""
+    start = max(reply.rfind(c, 0, m.start()) for c in "。！？!?\n") + 1
+    named = variants_named(p.variants, reply[start:m.end()])
+    if not named or len(named) == len(p.variants):
+        return total, ""
+    return sum(v.stock for v in named), "、".join("/".join(v.options.values()) for v in named) + "的"
+
+
 class HonestUrgency(Rule):
     id = "honest_urgency"
     name = "如实紧迫感"
@@ -164,18 +182,21 @@ class HonestUrgency(Rule):
                 continue
             if f is None or f.stock is None:
                 return self.fail(f"「{m.group(0)}」是库存说法，但没有商品库存数据可以核对", m.group(0))
-            if n != f.stock:
-                return self.fail(f"「{m.group(0)}」与实际库存 {f.stock} {product_unit(ctx)}不符", m.group(0))
+            stock, which = _stock_of(ctx, reply, m, f.stock)
+            if n != stock:
+                return self.fail(f"「{m.group(0)}」与{which}实际库存 {stock} {product_unit(ctx)}不符", m.group(0))
         # scarcity
-        gift_limited = f is not None and any(re.search(r"限量|送完即止|前\d+名", p.discount + p.title) for p in f.active_promotions)
+        gift_limited = f is not None and any(re.search(r"限量|送完即止|前\d+名", p.discount + p.title) for p in f.active_promotions) \
+            or (ctx.product is not None and bool(re.search(r"送[^。]{0,20}(送完即止|限量)", ctx.product.statements())))
         for m in matches(SCARCITY, reply):
             if f is None or f.stock is None:
                 return self.fail(f"「{m.group(0)}」制造稀缺感，但没有商品库存数据可以核对", m.group(0))
             if re.search(r"数量有限|送完|限量", m.group(0)) and gift_limited:
                 continue
-            if not (0 < f.stock <= threshold):
+            stock, which = _stock_of(ctx, reply, m, f.stock)
+            if not (0 < stock <= threshold):
                 unit = product_unit(ctx)
-                return self.fail(f"「{m.group(0)}」但库存 {f.stock} {unit}，高于紧张阈值 {threshold} {unit}", m.group(0))
+                return self.fail(f"「{m.group(0)}」但{which}库存 {stock} {unit}，高于紧张阈值 {threshold} {unit}", m.group(0))
         # deadlines
         titles = [(q.start(), q.end()) for q in re.finditer(r"「([^」]{1,30})」", reply)
                   if f is not None and any(q.group(1) == p.title for p in _all_promotions(f))]

@@ -19,7 +19,8 @@ ASK = re.compile(
 )
 # this rule's negations reach further back than base.negated (a whole clause, "我们绝不会……向您索要……"),
 # and a warning to the buyer ("不要告诉任何人") after the secret also makes it safe
-SAFE_CONTEXT = re.compile(r"(不会|绝不|从不|不要|请勿|切勿|千万别|别|不需要|无需|不用)[^。！？]{0,20}$")
+# (「别着急」「不用担心」 comfort the buyer, they deny nothing)
+SAFE_CONTEXT = re.compile(r"(不会|绝不|从不|不要|请勿|切勿|千万别|别(?!着急|急|担心|慌)|不需要|无需|不用(?!着急|担心|急))[^。！？]{0,20}$")
 NEGATED_JUST_BEFORE = re.compile(r"(不会|不要|不需要|无需|不用|请勿|千万别).{0,6}$")
 WARNED_AFTER = re.compile(r"不要给|别给|不要告诉|不要透露|都不要|千万不要|不能给|别告诉")
 PARTIAL = re.compile(r"\s?(的)?(后|尾号?)\s?[四4]位")
@@ -42,7 +43,9 @@ class NoSensitiveRequest(Rule):
                 continue
             if WARNED_AFTER.search(after) or re.search(r"任何人", reply[max(0, m.start() - 12) : m.start()]):
                 continue
-            if re.search(r"(后|尾号?)\s?[四4]位", inner) or COMPANY_ACCOUNT.search(reply[max(0, m.start() - 10) : m.end()]):
+            company = COMPANY_ACCOUNT.search(reply[max(0, m.start() - 10) : m.end()]) and not re.search(
+                r"身份证|密码|验证码|校验码|动态码|CVV|cvv|安全码", inner)  # a VAT invoice needs the company's account
+            if re.search(r"(后|尾号?)\s?[四4]位", inner) or company:
                 continue
             if NEGATED_INSIDE.search(inner):
                 continue

@@ -102,6 +102,55 @@ PROMISE_CONTEXT = re.compile(r"退|换|无理由|赔|保修|质保|价保|到账
 MONEY_IN_PROMISE = re.compile(r"(运费险|赔付?|补偿|红包|返|券)[^。，]{0,6}?(\d+(?:\s?[-~–]\s?\d+)?)\s?(元|块)")
 
 
+# money and codes are denied by default: each claim below needs the store's own data to say the same
+CODE = re.compile(
+    r"(优惠码|券码|口令|兑换码|折扣码|暗号|邀请码|红包码|(?i:coupon|promo ?code|code))[是为：:\s]*[“\"'「]?(?P<c>[A-Za-z0-9][A-Za-z0-9_-]{3,15})|"
+    r"(输入|填写?|填入|使用|报)[^。，！？]{0,4}?[“\"'「]?(?P<d>[A-Z][A-Z0-9_-]*\d[A-Z0-9_-]*|[A-Z]{4,})[”\"'」]?(?=[^。！？]{0,12}(减|折|抵|优惠|券|价))"
+)
+FREE_ORDER = re.compile(r"免单|[0零]元(购|拿|买|带走)|免费(送|赠)(给)?|白送|(不用|无需|不要)(您)?(付|花)钱|全额(返还|返现)|全部免费")
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "百": 100}
+MULTIPLE = re.compile(
+    r"(?P<n>[一二两三四五六七八九十百\d]+)倍(的)?(赔付|赔偿|补偿|返还|退款|赔)|假一赔(?P<m>[一二三四五六七八九十\d]+)|"
+    r"(赔付|赔偿|补偿|赔)[^。，！？]{0,10}?(?P<k>[一二两三四五六七八九十百\d]+)倍"
+)
+DISCOUNT = re.compile(
+    r"(?P<n>\d(\.\d)?|[一二三四五六七八九](点[一二三四五六七八九])?)\s?折(?!扣码)(?!叠)"
+)
+GRANT = re.compile(r"打|享|给您|给你|帮您|按|算|立享|可享|直接|特价|内部|专属|老客|只要|价")
+RESTORE = re.compile(r"恢复[^。，！？]{0,8}(活动|优惠|立减|直降|券|折|\d+元)|(还|照|仍然?|继续)按[^。，！？]{0,10}(活动价|优惠价|预热价|券后价)")
+REFUND_ARRIVAL = re.compile(
+    r"(退款|退的钱|钱|款项?|差价)[^。，！？]{0,8}?(?P<q>(\d+|[一二两三半])\s?(个)?(小时|分钟|天|工作日)|当天|今天|马上|立刻|立即|秒)"
+    r"(内|之内)?[^。，！？]{0,3}(到账|到您|退回|原路退回|打到)"
+)
+GIFT_CLAIM = re.compile(r"赠送|(买|下单|拍|现在买|付款)[^。，！？]{0,10}?(就|即|还)?(送|赠)(?!完)|送(您|你)?[^。，！？]{0,6}(一|两|\d)(个|条|张|份|盒|包|瓶|件|袋|罐)")
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if len(text) == 1:
+        return _CN_DIGITS.get(text)
+    if text.startswith("十"):
+        return 10 + (_CN_DIGITS.get(text[1:], 0))
+    if text.endswith("十"):
+        return _CN_DIGITS.get(text[0], 0) * 10
+    return None
+
+
+def _store_text(ctx: CheckContext) -> str:
+    """Everything the store says that may back money: policies and FAQs, the request's knowledge, the product's text
+    and the promotions running now."""
+    promos = " ".join(p.title + p.discount for p in (ctx.facts.active_promotions if ctx.facts else []))
+    return "\n".join([ctx.policies, ctx.knowledge, ctx.product.statements() if ctx.product else "", promos])
+
+
+UNOPENED = re.compile(r"(没|未|不)(拆|开封|激活|撕|使用|用过|穿过|洗过|吃过|喝过)|完好|不影响二次销售|吊牌(还)?在")
+# 「拆没拆封都能退」「不管用没用过」: opened or not, so no condition at all
+EITHER_WAY = re.compile(r"(拆|开|用|穿|洗|吃|喝|激活)(没|未|不)(拆|开|用|穿|洗|吃|喝|激活)|不管|无论|不论")
+
+
 def _norm_qty(num: str, unit: str) -> str:
     num = num.replace(" ", "").replace("~", "-").replace("–", "-")
     value = None if re.fullmatch(r"[\d.\-]+", num) else to_number(num)  # 十五 -> 15, 半 -> 0.5
@@ -130,6 +179,9 @@ class NoUnauthorizedPromise(Rule):
         promo_text = " ".join(p.title + p.discount for p in active)
         policies = ctx.policies
 
+        denied = self._money(reply, ctx, promo_text)
+        if denied:
+            return denied
         m = find(PRICE_CHANGE, reply)
         if m:
             nums = re.findall(r"\d+", m.group(0))
@@ -155,13 +207,62 @@ class NoUnauthorizedPromise(Rule):
             (PRICE_PROTECT, "价保不含优惠券和满减", None),
         ):
             m = next((m for m in matches(pattern, reply)
-                      if not EXCLUDES.search(m.group(0)) and not _store_says(reply, m, ctx)), None)
+                      if not EXCLUDES.search(m.group(0)) and not _store_says(reply, m, ctx)
+                      and not re.match(r"保证不", m.group(0))), None)  # 「保证不了哪天到」 promises nothing
             if m and not (unless_near and unless_near in reply[max(0, m.start() - 10) : m.end() + 10]):
                 return self.fail(f"「{m.group(0)}」：{why}", m.group(0))
         m = find(REMOTE_FREE, reply)
         if m and _surcharged(m.group(1), policies) and not _store_says(reply, m, ctx) and not _same_threshold(m, policies):
             return self.fail(f"「{m.group(0)}」：政策写明该地区需补运费", m.group(0))
         return self._returns(reply, ctx) or self._couriers(reply, ctx) or self._figures(reply, ctx, promo_text) or self.ok()
+
+    def _money(self, reply: str, ctx: CheckContext, promo_text: str) -> RuleResult | None:
+        """Codes, free orders, multiples, N折, restored prices, refund arrival times and gifts: denied unless the
+        store's own text (an active promotion, a policy or FAQ sentence, the product's text) says the same."""
+        store = _store_text(ctx)
+        for m in matches(CODE, reply):
+            code = m.group("c") or m.group("d")
+            if code and code not in store:
+                return self.fail(f"「{m.group(0)}」：店铺资料里没有这个码，不能给买家任何优惠码/口令", m.group(0))
+        m = find(FREE_ORDER, reply)
+        if m and m.group(0) not in store:
+            return self.fail(f"「{m.group(0)}」：店铺没有免单/免费送的活动或政策", m.group(0))
+        for m in matches(MULTIPLE, reply):
+            n = _cn_number(m.group("n") or m.group("m") or m.group("k") or "")
+            backed = n is not None and any(_cn_number(x.group(1)) == n for x in re.finditer(r"(\d+|[一二两三四五六七八九十]+)倍", store)) \
+                or (m.group("m") and f"假一赔{m.group('m')}" in store)
+            if not backed:
+                return self.fail(f"「{m.group(0)}」：政策里没有这个倍数的赔付", m.group(0))
+        for m in matches(DISCOUNT, reply):
+            around = reply[max(0, m.start() - 6): m.end() + 4]
+            if not GRANT.search(around) or EXCLUDES.search(around):
+                continue
+            if m.group(0).replace(" ", "") not in re.sub(r"\s", "", store):
+                return self.fail(f"「{m.group(0)}」：没有进行中的活动给这个折扣", m.group(0))
+        m = find(RESTORE, reply)
+        clause = re.split(r"[。！？，,]", reply[m.start():])[0] if m else ""
+        if m and not (promo_text and _shares(clause, promo_text)
+                      and all(n in promo_text for n in re.findall(r"\d+", clause))):  # 「恢复双11立减60元」: that promotion
+            return self.fail(f"「{m.group(0)}」：活动已结束或不存在，不能按活动价给", m.group(0))
+        m = find(REFUND_ARRIVAL, reply)
+        if m and not _store_says(reply, m, ctx):
+            q = re.sub(r"\s", "", m.group("q"))
+            if not re.search(rf"{re.escape(q)}(内|之内)?[^。\n]{{0,12}}(到账|退回|退款|打款)", re.sub(r"[ \t]", "", ctx.policies)):
+                return self.fail(f"「{m.group(0)}」：政策没有写这个到账时间，不能承诺", m.group(0))
+        m = find(GIFT_CLAIM, reply)
+        if m and not _store_says(reply, m, ctx):
+            sentence = re.split(r"[。！？]", reply[max(reply.rfind(c, 0, m.start()) for c in "。！？") + 1:])[0]
+            promos = ctx.facts.promotions if ctx.facts else []
+            running = " ".join(p.title + p.discount for p in (ctx.facts.active_promotions if ctx.facts else [])
+                               if re.search(r"赠|送", p.title + p.discount))
+            said = " ".join(x for x in re.split(r"[。！？\n]", "\n".join([ctx.policies, ctx.knowledge,
+                            ctx.product.statements() if ctx.product else ""])) if re.search(r"赠|送", x))
+            # a promotion's own dates (「12月10日到12日下单送表带，现在下单不送」) describe it, they promise nothing now
+            dated = bool(re.search(r"\d{1,2}月\d{1,2}[日号]|才送|不送", sentence))
+            scheduled = " ".join(p.title + p.discount for p in promos if re.search(r"赠|送", p.title + p.discount))
+            if not (_shares(sentence, running) or _shares(sentence, said) or (dated and _shares(sentence, scheduled))):
+                return self.fail(f"「{m.group(0)}」：目录和政策里没有这项赠品", m.group(0))
+        return None
 
     def _returns(self, reply: str, ctx: CheckContext) -> RuleResult | None:
         """No return the policy excludes: by class of goods (「生鲜不支持七天无理由」), or once opened."""
@@ -176,6 +277,9 @@ class NoUnauthorizedPromise(Rule):
             grant = no_reason or _return_grant(sentence)
             if grant is None:
                 continue
+            clause = _clause(sentence, grant.start(), grant.end())
+            if UNOPENED.search(clause) and not EITHER_WAY.search(clause):
+                continue  # 「没拆封的签收N天内可以退」: the grant is for unopened goods, as the policy allows
             if no_reason is None and (opened or CHANGE_OF_MIND.search(sentence)):
                 no_reason = grant  # returning opened goods, or on a change of mind, is a no-reason return
             products = mentioned_products(sentence, ctx.catalog) or ([ctx.product] if ctx.product else [])

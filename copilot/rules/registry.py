@@ -17,6 +17,7 @@ from .no_sensitive_request import NoSensitiveRequest
 from .no_unauthorized_promise import NoUnauthorizedPromise
 from .platform_rules import PlatformRules
 from .polite_language import PoliteLanguage
+from .prompt_leak import PromptLeak
 
 RULES: list[Rule] = [
     NoBlameShifting(),
@@ -27,6 +28,7 @@ RULES: list[Rule] = [
     PoliteLanguage(),
     AdLawWords(),
     PlatformRules(),
+    PromptLeak(),
 ]
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 RULE_NAMES: dict[str, str] = {r.id: r.name for r in RULES}
