@@ -108,7 +108,6 @@ CODE = re.compile(
     r"(输入|填写?|填入|使用|报)[^。，！？]{0,4}?[“\"'「]?(?P<d>[A-Z][A-Z0-9_-]*\d[A-Z0-9_-]*|[A-Z]{4,})[”\"'」]?(?=[^。！？]{0,12}(减|折|抵|优惠|券|价))"
 )
 FREE_ORDER = re.compile(r"免单|[0零]元(购|拿|买|带走)|免费(送|赠)(给)?|白送|(不用|无需|不要)(您)?(付|花)钱|全额(返还|返现)|全部免费")
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "百": 100}
 MULTIPLE = re.compile(
     r"(?P<n>[一二两三四五六七八九十百\d]+)倍(的)?(赔付|赔偿|补偿|返还|退款|赔)|假一赔(?P<m>[一二三四五六七八九十\d]+)|"
     r"(赔付|赔偿|补偿|赔)[^。，！？]{0,10}?(?P<k>[一二两三四五六七八九十百\d]+)倍"
@@ -123,20 +122,6 @@ REFUND_ARRIVAL = re.compile(
     r"(内|之内)?[^。，！？]{0,3}(到账|到您|退回|原路退回|打到)"
 )
 GIFT_CLAIM = re.compile(r"赠送|(买|下单|拍|现在买|付款)[^。，！？]{0,10}?(就|即|还)?(送|赠)(?!完)|送(您|你)?[^。，！？]{0,6}(一|两|\d)(个|条|张|份|盒|包|瓶|件|袋|罐)")
-
-
-def _cn_number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if len(text) == 1:
-        return _CN_DIGITS.get(text)
-    if text.startswith("十"):
-        return 10 + (_CN_DIGITS.get(text[1:], 0))
-    if text.endswith("十"):
-        return _CN_DIGITS.get(text[0], 0) * 10
-    return None
 
 
 def _store_text(ctx: CheckContext) -> str:
@@ -228,8 +213,8 @@ class NoUnauthorizedPromise(Rule):
         if m and m.group(0) not in store:
             return self.fail(f"「{m.group(0)}」：店铺没有免单/免费送的活动或政策", m.group(0))
         for m in matches(MULTIPLE, reply):
-            n = _cn_number(m.group("n") or m.group("m") or m.group("k") or "")
-            backed = n is not None and any(_cn_number(x.group(1)) == n for x in re.finditer(r"(\d+|[一二两三四五六七八九十]+)倍", store)) \
+            n = to_number(m.group("n") or m.group("m") or m.group("k") or "")
+            backed = n is not None and any(to_number(x.group(1)) == n for x in re.finditer(r"(\d+|[一二两三四五六七八九十]+)倍", store)) \
                 or (m.group("m") and f"假一赔{m.group('m')}" in store)
             if not backed:
                 return self.fail(f"「{m.group(0)}」：政策里没有这个倍数的赔付", m.group(0))
