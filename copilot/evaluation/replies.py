@@ -47,11 +47,11 @@ def store_checkers(folder: Path, settings: Settings) -> dict[str, Checker]:
             for store, path in stores.items()}
 
 
-def _flagged(checker: Checker, c: dict, rules: list[str]) -> tuple[set[str], dict[str, str]]:
-    if c.get("store") not in checker:
+def _flagged(checkers: dict[str, Checker], c: dict, rules: list[str]) -> tuple[set[str], dict[str, str]]:
+    if c.get("store") not in checkers:
         raise InputError(f"用例 {c.get('id')} 的店铺 {c.get('store')!r} 不在 stores.yaml 里",
                          message_en=f"unknown store in case {c.get('id')}")
-    ck = checker[c["store"]]
+    ck = checkers[c["store"]]
     ctx = ck.context(sku=c.get("sku"), facts=c.get("facts"), message=c.get("message") or "",
                      now=datetime.fromisoformat(c["now"]) if c.get("now") else None)
     report = _check(c["reply"], ctx, [get_rule(r) for r in rules])

@@ -113,11 +113,12 @@ def review(conversations: Sequence[Conversation], checker: Checker) -> QaReport:
             try:
                 report = checker.check(turn.text, message=message, history=history[-HISTORY:], sku=sku,
                                        now=turn.at)
-            except InputError:
-                skipped += 1
-                history.append(_turn("agent", turn.text))
-                continue
+            except InputError:  # an empty reply: nothing to check
+                report = None
             history.append(_turn("agent", turn.text))
+            if report is None:
+                skipped += 1
+                continue
             day = turn.at.date().isoformat()
             per_agent[agent]["turns"] += 1
             days[day]["turns"] += 1

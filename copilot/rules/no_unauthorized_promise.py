@@ -124,11 +124,10 @@ REFUND_ARRIVAL = re.compile(
 GIFT_CLAIM = re.compile(r"赠送|(买|下单|拍|现在买|付款)[^。，！？]{0,10}?(就|即|还)?(送|赠)(?!完)|送(您|你)?[^。，！？]{0,6}(一|两|\d)(个|条|张|份|盒|包|瓶|件|袋|罐)")
 
 
-def _store_text(ctx: CheckContext) -> str:
-    """Everything the store says that may back money: policies and FAQs, the request's knowledge, the product's text
-    and the promotions running now."""
-    promos = " ".join(p.title + p.discount for p in (ctx.facts.active_promotions if ctx.facts else []))
-    return "\n".join([ctx.policies, ctx.knowledge, ctx.product.statements() if ctx.product else "", promos])
+def _store_text(ctx: CheckContext, promo_text: str) -> str:
+    """Everything the store says that may back money: policies and FAQs, the request's knowledge (which holds the
+    product's own text, ``checking.build_context``) and the promotions running now."""
+    return f"{ctx.policies}\n{ctx.knowledge}\n{promo_text}"
 
 
 UNOPENED = re.compile(r"(没|未|不)(拆|开封|激活|撕|使用|用过|穿过|洗过|吃过|喝过)|完好|不影响二次销售|吊牌(还)?在")
@@ -204,7 +203,7 @@ class NoUnauthorizedPromise(Rule):
     def _money(self, reply: str, ctx: CheckContext, promo_text: str) -> RuleResult | None:
         """Codes, free orders, multiples, N折, restored prices, refund arrival times and gifts: denied unless the
         store's own text (an active promotion, a policy or FAQ sentence, the product's text) says the same."""
-        store = _store_text(ctx)
+        store = _store_text(ctx, promo_text)
         for m in matches(CODE, reply):
             code = m.group("c") or m.group("d")
             if code and code not in store:
@@ -240,8 +239,7 @@ class NoUnauthorizedPromise(Rule):
             promos = ctx.facts.promotions if ctx.facts else []
             running = " ".join(p.title + p.discount for p in (ctx.facts.active_promotions if ctx.facts else [])
                                if re.search(r"赠|送", p.title + p.discount))
-            said = " ".join(x for x in re.split(r"[。！？\n]", "\n".join([ctx.policies, ctx.knowledge,
-                            ctx.product.statements() if ctx.product else ""])) if re.search(r"赠|送", x))
+            said = " ".join(x for x in re.split(r"[。！？\n]", f"{ctx.policies}\n{ctx.knowledge}") if re.search(r"赠|送", x))
             # a promotion's own dates (「12月10日到12日下单送表带，现在下单不送」) describe it, they promise nothing now
             dated = bool(re.search(r"\d{1,2}月\d{1,2}[日号]|才送|不送", sentence))
             scheduled = " ".join(p.title + p.discount for p in promos if re.search(r"赠|送", p.title + p.discount))
