@@ -123,6 +123,11 @@ class Settings(BaseSettings):
         default=False, description="read the buyer with the LLM too (one call per request, offline fallback); off by default"
     )
     llm_analysis_budget_s: float = Field(default=6.0, gt=0, le=60, description="LLM time for the buyer analysis of one request")
+    llm_rule_review: bool = Field(
+        default=False, description="after the rules, ask the LLM about each shown draft too; disagreements are shown "
+                                   "and logged to <data_dir>/rule_reviews.jsonl, the rules still decide; off by default")
+    llm_rule_review_budget_s: float = Field(default=4.0, gt=0, le=60,
+                                            description="LLM time for the second opinions of one request (all drafts)")
     llm_breaker_failures: int = Field(
         default=3, ge=0, le=100, description="consecutive LLM failures (timeouts, 5xx, connection) that open the breaker; 0 disables it"
     )

@@ -84,3 +84,51 @@ def test_knowledge_and_eval_tabs(server):
 
     report = httpx.get(srv.url + "/reports/latest", timeout=30)
     assert report.status_code == 200 and "回复助手离线评测报告" in report.text
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is installed by `make test`")
+def test_badges_follow_the_agents_edit_while_typing(server):
+    """Editing a draft re-checks it as the agent types: a rude edit turns its badge red, fixing it turns it green.
+    The time from the last keystroke to the updated badges is printed (measured, not asserted)."""
+    pw = pytest.importorskip("playwright.sync_api")
+    srv, _ = server
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1500})
+        page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
+        page.locator("#buyer-message textarea").wait_for(timeout=60_000)
+        page.locator("#buyer-message textarea").fill("这件羽绒服还有货吗")
+        page.locator("#draft-button").click()
+        card = page.locator("#card-html-0 .draft-card[data-live]")
+        card.locator(".badge").first.wait_for(timeout=60_000)
+        assert card.locator(".badge.bad").count() == 0
+        edit = page.locator("#edit-0 textarea")
+        timings = []
+        for text, passed in (("爱买不买，不知道自己看详情页吗", "false"), ("亲，有货的，您放心下单哦", "true"),
+                             ("你听不懂吗？说了有货", "false"), ("好的亲，有货呢", "true")):
+            edit.fill("")
+            edit.press_sequentially(text, delay=25)
+            page.locator(f"#card-html-0 .draft-card[data-live-passed='{passed}']").wait_for(timeout=10_000)
+            timings.append(int(card.get_attribute("data-live-ms")))
+            if passed == "false":
+                assert "文明用语" in card.locator(".badge.bad").first.inner_text()
+                assert "按修改后的文字检查" in card.inner_text()
+            else:
+                assert card.locator(".badge.bad").count() == 0
+        browser.close()
+    print(f"\n实时检查：最后一次按键到徽章更新 {timings} 毫秒（中位数 {sorted(timings)[len(timings) // 2]}）")
+
+
+def test_live_check_refuses_bad_input_in_chinese(server):
+    import httpx
+
+    srv, _ = server
+    url = srv.url + "/ui/live-check"
+    r = httpx.post(url, json={"token": "unknown-token", "reply": "好的亲"}, timeout=30)
+    assert r.status_code == 404 and "重新起草" in r.json()["error"]["message"]
+    r = httpx.post(url, json={"token": "unknown-token"}, timeout=30)
+    assert r.status_code == 422 and r.json()["error"]["message"]
+    r = httpx.post(url, content=b"{not json", headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code in (400, 422)
+    r = httpx.post(url, json={"token": "unknown-token", "reply": "好" * 300_000}, timeout=30)
+    assert r.status_code == 413

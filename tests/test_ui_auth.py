@@ -51,6 +51,7 @@ UI_ROUTES = [
     ("post", "/ui/gradio_api/reset"),
     ("post", "/ui/gradio_api/stream/some-event"),
     ("post", "/ui/gradio_api/process_recording"),
+    ("post", "/ui/live-check"),
 ]
 DOCS_ROUTES = ["/docs", "/openapi.json", "/redoc", "/readyz"]
 JOIN = {"data": ["羽绒服能机洗吗", [], "", 1, "", "", ""], "fn_index": 0, "session_hash": "anon-session",

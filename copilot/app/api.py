@@ -38,7 +38,7 @@ from ..errors import CopilotError, invalid_input
 from ..qa.review import QaReport
 from ..schema import SearchResult
 from ..settings import Settings, load_settings
-from .api_models import ChecksIn, ChecksOut, ErrorOut, QaIn, ReindexIn, SearchIn
+from .api_models import ChecksIn, ChecksOut, ErrorOut, LiveCheckIn, LiveChecksOut, QaIn, ReindexIn, SearchIn
 from .auth import (
     DOCS_PATHS,
     LOGIN_ATTEMPTS_PER_MINUTE,
@@ -73,6 +73,10 @@ def copilot_response(exc: CopilotError) -> JSONResponse:
     return JSONResponse({"error": exc.to_dict()}, status_code=status)
 
 
+LIVE_CHECK_PATH = "/ui/live-check"
+LIVE_CHECKS_PER_REQUEST = 10  # live checks allowed per counted request of the rate limit
+
+
 def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bool = True) -> FastAPI:
     ws = workspace or Workspace(settings)
     app = FastAPI(
@@ -82,6 +86,8 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     )
     app.state.workspace = ws
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    # the workspace's live badges ask once per pause in typing: their own, larger budget per key
+    live_limiter = RateLimiter(settings.rate_limit_per_minute * LIVE_CHECKS_PER_REQUEST)
     login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
     keys = [k for k in settings.api_keys if k]
     sessions = Sessions()
@@ -132,6 +138,8 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         return resp
 
     def body_limit_for(path: str) -> int | None:
+        if path == LIVE_CHECK_PATH:
+            return settings.max_body_kb * 1024
         if path == "/v1/knowledge" or is_ui(path):  # file uploads (the workspace uploads through Gradio)
             return settings.max_upload_mb * 1024 * 1024
         return settings.max_body_kb * 1024
@@ -151,7 +159,7 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
         counted = path.startswith("/v1/") or (
             keys and is_ui(path) and not (request.method in ("GET", "HEAD") and UI_STATIC.match(path)))
         if counted:
-            ok, retry = limiter.allow(who or (request.client.host if request.client else "local"))
+            ok, retry = (live_limiter if path == LIVE_CHECK_PATH else limiter).allow(who or (request.client.host if request.client else "local"))
             if not ok:
                 return rate_limited(retry)
         return None
@@ -319,9 +327,16 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     if ui:
         import gradio as gr  # seconds to import: API-only workers (--workers, --no-ui) never load it
 
-        from .ui import CSS, build_ui
+        from .ui import CSS, LIVE_JS, build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(ws), path="/ui", css=CSS, footer_links=[])
+        @app.post(LIVE_CHECK_PATH, response_model=LiveChecksOut, include_in_schema=False, responses=ERRORS)
+        async def live_check(req: LiveCheckIn) -> LiveChecksOut:
+            """The workspace's badges while an agent edits a draft (the page's script calls this, debounced)."""
+            report = await bounded(ws.live_check, req.token, req.reply)
+            return LiveChecksOut.model_validate(report.model_dump())
+
+        # registered before the mount, so this route answers before Gradio's own /ui routes
+        app = gr.mount_gradio_app(app, build_ui(ws), path="/ui", css=CSS, head=LIVE_JS, footer_links=[])
     return app
 
 

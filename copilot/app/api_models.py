@@ -21,16 +21,35 @@ class ChecksIn(BaseModel):
     facts: InlineFacts | None = None
 
 
+class LiveCheckIn(BaseModel):
+    """The workspace's live badges: an agent's edit of a draft and the token of that draft's check context."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=8, max_length=64)
+    reply: str = Field(min_length=1, max_length=4000)
+
+
 class CheckOut(BaseModel):
     rule: str
     passed: bool
     detail: str
     span: str | None = None
+    by: str = Field(default="rule", description="rule: the rule's own check; model: the reply reader's reading")
 
 
 class ChecksOut(BaseModel):
     passed: bool
     checks: list[CheckOut]
+
+
+class NamedCheckOut(CheckOut):
+    name: str = Field(description="the rule's Chinese name, as on the badge")
+
+
+class LiveChecksOut(BaseModel):
+    passed: bool
+    checks: list[NamedCheckOut]
 
 
 class SearchIn(BaseModel):

@@ -349,6 +349,8 @@ report_app = typer.Typer(help="报告：知识缺口。", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 reader_app = typer.Typer(help="读法模型：从标注的买家开发集训练（不用冻结测试集）。", no_args_is_help=True)
 app.add_typer(reader_app, name="reader")
+rules_app = typer.Typer(help="语气规则：训练读回复的第二意见模型（只用开发集）。", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 
 @feedback_app.command("export")
@@ -383,6 +385,23 @@ def reader_train(
     path = out or DEFAULT_PATH
     reader.save(path)
     typer.echo(f"已训练：{reader.meta['cases']} 条开发集用例、{reader.meta['features']} 个特征 → {path}")
+
+
+@rules_app.command("train")
+def rules_train(
+    out: Annotated[Optional[Path], typer.Option("--out", help="写入该文件（默认覆盖包内的 copilot/rules/reply_reader.npz）")] = None,
+) -> None:
+    """用 evals/replies/*_dev.jsonl 重新训练读回复的模型（规则没命中的违规说法）；开发集改动后运行，测试会检查它是否过期。"""
+    from ..rules.reply_reader import DEFAULT_PATH, dev_files, train_from_evals
+
+    s = settings()
+    if not dev_files(s.evals_dir):
+        raise InputError(f"{s.evals_dir / 'replies'} 下没有 *_dev.jsonl 开发集", hint="在仓库根目录运行，或设置 COPILOT_EVALS_DIR")
+    reader = train_from_evals(s.evals_dir)
+    path = out or DEFAULT_PATH
+    reader.save(path)
+    counts = "、".join(f"{k} {v}" for k, v in reader.meta["violations"].items())
+    typer.echo(f"已训练：{reader.meta['cases']} 条开发集回复（违规：{counts}）、{reader.meta['features']} 个特征 → {path}")
 
 
 @report_app.command("gaps")

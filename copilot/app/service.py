@@ -8,7 +8,9 @@ reindex, feedback, knowledge gaps, evals, the store self-check).
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from ..drafting.pipeline import Copilot
 from ..errors import (
     CopilotError,
     IndexUnavailableError,
+    NotFoundError,
 )
 from ..evaluation.results import EvalRun
 from ..evaluation.run import evaluate
@@ -28,7 +31,8 @@ from ..knowledge.ingest import IngestReport, ingest
 from ..knowledge.uploads import save_upload
 from ..qa.exports import Conversation
 from ..qa.review import QaReport, review
-from ..rules.checking import Checker
+from ..rules.base import CheckContext
+from ..rules.checking import Checker, check_text
 from ..rules.registry import CheckReport
 from ..schema import Hit, SearchResult
 from ..settings import Settings
@@ -42,11 +46,37 @@ class ReindexBusyError(CopilotError):
     status = 409
 
 
+class LiveContexts:
+    """What the last drafts were checked against, by a random token, so an agent's edit is re-checked against the
+    same analysis, product facts and knowledge while they type. Bounded: the oldest go first."""
+
+    def __init__(self, limit: int = 512) -> None:
+        self.limit = limit
+        self._by_token: OrderedDict[str, CheckContext] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, token: str, ctx: CheckContext) -> None:
+        with self._lock:
+            self._by_token[token] = ctx
+            self._by_token.move_to_end(token)
+            while len(self._by_token) > self.limit:
+                self._by_token.popitem(last=False)
+
+    def get(self, token: str) -> CheckContext:
+        with self._lock:
+            ctx = self._by_token.get(token)
+        if ctx is None:
+            raise NotFoundError("这组草稿的检查上下文已过期，请重新起草后再编辑",
+                                message_en="unknown or expired live-check token; draft again")
+        return ctx
+
+
 class Workspace:
     def __init__(self, settings: Settings, copilot: Copilot | None = None) -> None:
         self.settings = settings
         self.copilot = copilot or Copilot(settings)
         self.checker = Checker(settings, catalog=self.copilot.current_catalog)
+        self.live = LiveContexts()
         self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
         self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
         self._reindex = threading.Lock()
@@ -78,8 +108,19 @@ class Workspace:
         top = hits[0] if hits else None
         self.feedback.log_query(message, top.score if top else 0.0, grounded, top.id if top else None)
 
-    def stream(self, req: DraftRequest) -> Iterator[dict]:
-        yield from self.copilot.stream(req)
+    def stream(self, req: DraftRequest, *, live: bool = False) -> Iterator[dict]:
+        """The drafting events. With ``live`` the first event is ``live`` with a token for ``live_check``."""
+        if not live:
+            yield from self.copilot.stream(req)
+            return
+        token = secrets.token_urlsafe(16)
+        yield {"event": "live", "data": {"token": token}}
+        yield from self.copilot.stream(req, keep=lambda ctx: self.live.put(token, ctx))
+
+    def live_check(self, token: str, reply: str) -> CheckReport:
+        """An agent's edit of a draft, checked against what that draft was checked against (the workspace's live
+        badges)."""
+        return check_text(reply, self.live.get(token))
 
     def check(self, reply: str, **kw) -> CheckReport:
         return self.checker.check(reply, **kw)

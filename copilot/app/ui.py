@@ -20,6 +20,7 @@ from ..buyer.personas import PERSONA_IDS
 from ..drafting.io import DraftRequest
 from ..errors import CopilotError, invalid_input
 from ..evaluation.run import summary_lines
+from ..rules.llm_review import Disagreement, notice_of
 from ..rules.registry import RULE_NAMES
 from ..schema import EMOTION_LABELS, STAGE_LABELS, Turn
 from .feedback import FeedbackIn
@@ -35,10 +36,70 @@ CSS = """
 .badge.ok{background:#dcf5e3;color:#1b6e3a}.badge.bad{background:#fde2e2;color:#b42318;font-weight:600}
 .reason{color:#52606d;font-size:13px}.notice{color:#b54708;font-size:13px}
 .sources summary{cursor:pointer;color:#2f6feb;font-size:13px}.sources li{font-size:13px;margin:4px 0;color:#3e4c59}
+.live-note{color:#7b8794;font-size:12px;margin-left:4px}
 """
 
+# Live badges: while the agent edits a draft (the box under its card), the card's badges show the checks of the
+# edited text. One request per pause in typing (debounced; nothing is sent while an input method is composing),
+# answered by /ui/live-check against what the draft itself was checked against; a stale answer is dropped.
+LIVE_DEBOUNCE_MS = 60
+LIVE_JS = """
+<script>
+(() => {
+  const DEBOUNCE_MS = {debounce};
+  const timers = {}, seq = {}, typedAt = {};
+  const endpoint = () => location.pathname.replace(/\\/+$/, "") + "/live-check";
+  const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls;
+                                   if (text) e.textContent = text; return e; };
+  function render(card, data, ms) {
+    const box = card.querySelector(".badges"), fails = card.querySelector(".fails");
+    box.replaceChildren(); fails.replaceChildren();
+    for (const c of data.checks) {
+      const b = el("span", "badge " + (c.passed ? "ok" : "bad"), (c.passed ? "✓ " : "✗ ") + c.name);
+      b.title = c.detail; box.append(b);
+      if (!c.passed) fails.append(el("div", "notice", "✗ " + c.name + "：" + c.detail));
+    }
+    box.append(el("span", "live-note", "按修改后的文字检查"));
+    card.dataset.livePassed = String(data.passed);
+    card.dataset.liveMs = String(Math.round(ms));
+    card.dispatchEvent(new CustomEvent("live-badges", {bubbles: true, detail: {passed: data.passed, ms}}));
+  }
+  async function run(i, text) {
+    const card = document.querySelector("#card-html-" + i + " .draft-card[data-live]");
+    if (!card || !text.trim()) return;
+    const n = (seq[i] = (seq[i] || 0) + 1);
+    try {
+      const r = await fetch(endpoint(), {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({token: card.dataset.live, reply: text})});
+      const data = await r.json();
+      if (n !== seq[i]) return;  // the agent typed again: a newer answer is on its way
+      if (!r.ok) {
+        const f = card.querySelector(".fails"); f.replaceChildren(
+          el("div", "notice", "实时检查不可用：" + ((data.error && data.error.message) || r.status) + "（采用时仍会检查）"));
+        return;
+      }
+      render(card, data, performance.now() - typedAt[i]);
+    } catch (e) { /* offline or server restarting: the badges keep their last state */ }
+  }
+  function changed(e) {
+    const t = e.target;
+    if (!(t instanceof HTMLTextAreaElement) || e.isComposing) return;  // an input method is still composing
+    const holder = t.closest("[id^='edit-']");
+    if (!holder) return;
+    const i = holder.id.slice(5);
+    typedAt[i] = performance.now();
+    clearTimeout(timers[i]);
+    timers[i] = setTimeout(() => run(i, t.value), DEBOUNCE_MS);
+  }
+  document.addEventListener("input", changed, true);
+  document.addEventListener("compositionend", changed, true);
+})();
+</script>
+""".replace("{debounce}", str(LIVE_DEBOUNCE_MS))
 
-def card_html(d: dict, sources: dict[str, dict]) -> str:
+
+def card_html(d: dict, sources: dict[str, dict], live: str | None = None) -> str:
+    """One draft's card; ``live`` is the token the page's script re-checks edits of this draft with."""
     badges = "".join(
         f"<span class='badge {'ok' if c['passed'] else 'bad'}' title='{escape(c['detail'])}'>"
         f"{'✓' if c['passed'] else '✗'} {escape(RULE_NAMES.get(c['rule'], c['rule']))}</span>"
@@ -48,6 +109,8 @@ def card_html(d: dict, sources: dict[str, dict]) -> str:
                      for c in d["checks"] if not c["passed"])
     repairs = "".join(f"<div class='notice'>已修正 · {escape(r)}</div>" for r in d.get("repairs") or [])
     notice = f"<div class='notice'>{escape(d['notice'])}</div>" if d.get("notice") else ""
+    second = notice_of([Disagreement(**x) for x in d.get("review") or []])  # the LLM's second opinion, if asked
+    notice += f"<div class='notice'>{escape(second)}</div>" if second else ""
     cited = [sources[s] for s in d["source_ids"] if s in sources]
     items = "".join(
         f"<li><b>{escape(s['title'])}</b>（{escape(s['source'])}，相关度 {s['score']:.2f}）<br>{escape(s['text'][:220])}</li>"
@@ -55,10 +118,12 @@ def card_html(d: dict, sources: dict[str, dict]) -> str:
     )
     src = (f"<details class='sources'><summary>引用来源（{len(cited)}）</summary><ul>{items}</ul></details>"
            if cited else "<div class='reason'>未引用知识库（例如寒暄或需核实的问题）</div>")
+    attr = f" data-live='{escape(live)}'" if live else ""
     return (
-        f"<div class='draft-card'><div class='draft-head'><span class='strategy'>【{escape(d['strategy_label'])}】</span>"
+        f"<div class='draft-card'{attr}><div class='draft-head'><span class='strategy'>【{escape(d['strategy_label'])}】</span>"
         f"<span class='backend'>{escape(d['backend'])}</span></div>"
-        f"<div class='draft-text'>{escape(d['text'])}</div><div>{badges}</div>{failed}{repairs}{notice}"
+        f"<div class='draft-text'>{escape(d['text'])}</div><div class='badges'>{badges}</div><div class='fails'>{failed}</div>"
+        f"{repairs}{notice}"
         f"<div class='reason'>理由：{escape(d['reason'])}</div>{src}</div>"
     )
 
@@ -151,7 +216,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             try:
                 req = DraftRequest(message=msg, history=[Turn(**t) for t in h][-50:], product_sku=sku or None,
                                    persona=p_over or None, stage=s_over or None, emotion=e_over or None, n=int(count))
-                events = ws.stream(req)
+                events = ws.stream(req, live=True)
+                live = next(events)["data"]["token"]
                 analysis = next(events)["data"]
                 sources = {s["id"]: s for s in next(events)["data"]}
             except ValidationError as exc:
@@ -184,7 +250,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 html_updates = []
                 for i in range(MAX_CARDS):
                     if i < len(drafts):
-                        html_updates.append(card_html(drafts[i], sources))
+                        html_updates.append(card_html(drafts[i], sources, live))
                     elif i in partial:
                         html_updates.append(f"<div class='draft-card'><div class='draft-text'>{escape(partial[i])}▌</div></div>")
                     else:

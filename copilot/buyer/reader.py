@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import INTENTS, Analysis, Turn
+from ..text.linear import char_grams as _grams
+from ..text.linear import hash_key as _key
+from ..text.linear import norm_text as _norm
 from .personas import PERSONA_IDS
 
 STAGES = ("pre_sale", "in_sale", "after_sale")
@@ -42,22 +44,11 @@ HEADS: dict[str, tuple[str, ...]] = {
 MULTI_LABEL = {"intents", "notice", "safety"}
 DEFAULT_PATH = Path(__file__).with_name("reader.npz")
 
-_DIGITS = re.compile(r"\d")
-_SPACE = re.compile(r"\s+")
 # features of these blocks are text n-grams (filtered by store count when training); the rest are always kept
 TEXT_BLOCKS = ("m", "t", "b", "a")
 # each n-gram of a block counts this much (times the block's weight), however long the text: a second need at the
 # end of a long message weighs as much as in a short one (measured better than normalising each block to length 1)
 GRAM_VALUE = 0.25
-
-
-def _norm(text: str) -> str:
-    return _SPACE.sub(" ", _DIGITS.sub("0", text.lower())).strip()
-
-
-def _grams(text: str, n_max: int) -> list[str]:
-    t = _norm(text)
-    return [t[i:i + n] for n in range(1, n_max + 1) for i in range(len(t) - n + 1) if " " not in t[i:i + n]]
 
 
 @dataclass(frozen=True)
@@ -89,10 +80,6 @@ def _bucket(n: int) -> int:
 
 
 _CLAUSE = re.compile(r"[，,。！!？?\s~～；;]+")
-
-
-def _key(name: str) -> int:
-    return zlib.crc32(name.encode("utf-8"))
 
 
 def featurize(message: str, history: Sequence[Turn], rules: Analysis) -> Features:

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.sparse import csr_matrix, diags
 
 from ..schema import Analysis, Turn
+from ..text.linear import fit_linear as _fit
+from ..text.linear import sigmoid_loss as _sigmoid_loss
+from ..text.linear import softmax_loss as _softmax_loss
 from .reader import HEADS, MULTI_LABEL, TEXT_BLOCKS, LinearReader, featurize
 
 
@@ -32,31 +34,6 @@ class Example:
     history: Sequence[Turn]
     rules: Analysis
     labels: dict[str, list[str]]  # head -> the labelled value(s); a head missing here is not trained on this case
-
-
-def _softmax_loss(z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
-    z = z - z.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-(Y * logp).sum()), np.exp(logp) - Y
-
-
-def _sigmoid_loss(z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
-    return float((np.logaddexp(0, z) - Y * z).sum()), 1.0 / (1.0 + np.exp(-z)) - Y
-
-
-def _fit(X: csr_matrix, Y: np.ndarray, c: float, head_loss) -> tuple[np.ndarray, np.ndarray]:
-    """L2-regularised weights and biases minimising ``head_loss`` (softmax or per-label sigmoid)."""
-    d, k = X.shape[1], Y.shape[1]
-    XT = X.T.tocsr()
-
-    def f(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        W, b = theta[: d * k].reshape(d, k), theta[d * k:]
-        loss, g = head_loss(X @ W + b, Y)
-        gw = XT @ g + W / c
-        return loss + 0.5 / c * float((W * W).sum()), np.concatenate([gw.ravel(), g.sum(axis=0)])
-
-    res = minimize(f, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    return res.x[: d * k].reshape(d, k), res.x[d * k:]
 
 
 # per head: the regularisation ``c`` and how strongly the cue rules' reading counts (``rules``; it is the rules'

@@ -45,6 +45,8 @@ class Draft(BaseModel):
     passed: bool = True
     repairs: list[str] = Field(default_factory=list, description="what the guard changed, and which rule fired")
     notice: str | None = None
+    review: list[dict] = Field(default_factory=list, description="where the LLM's second opinion differs from the "
+                                                                  "rules (llm_rule_review); the rules' verdict stands")
 
 
 class SourceRef(BaseModel):

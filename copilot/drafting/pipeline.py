@@ -75,6 +75,11 @@ class Copilot:
         self.retriever = retriever or Retriever(settings)
         self.backend = get_backend(settings) if backend == "configured" else backend
         self.llm_budget_s = request_budget_s(settings)
+        self.reviewer = None  # the LLM's second opinion on the rules (llm_rule_review)
+        if settings.llm_rule_review and self.backend is not None:
+            from ..rules.llm_review import RuleReview
+
+            self.reviewer = RuleReview(self.backend, settings.prompts_dir, settings.data_dir / "rule_reviews.jsonl")
         self.personas = load_personas(settings.prompts_dir)
         self.strategies = load_strategies(str(settings.prompts_dir)).strategies
         self.composer = Composer(load_phrases(str(settings.prompts_dir)))
@@ -257,14 +262,16 @@ class Copilot:
             plan=ctx.plan,
         )
 
-    def stream(self, req: DraftRequest) -> Iterator[dict]:
+    def stream(self, req: DraftRequest, *, keep: Callable[[CheckContext], None] | None = None) -> Iterator[dict]:
         """Events for streaming UIs: analysis, sources, per draft its text pieces then the finished draft,
-        and ``done`` with the request's notices and whether the knowledge base answered it."""
+        and ``done`` with the request's notices and whether the knowledge base answered it.
+        ``keep`` receives what the guard checks these drafts against (the workspace re-checks an agent's edits
+        against the same context while they type)."""
         ctx = self.context(req)
         yield {"event": "analysis", "data": ctx.analysis.model_dump()}
         yield {"event": "sources", "data": [SourceRef.of(h).model_dump() for h in ctx.hits]}
         drafts = []
-        for event, data in self._write(ctx, req.n, stream=True):
+        for event, data in self._write(ctx, req.n, stream=True, keep=keep):
             if event == "draft":
                 drafts.append(data)
                 data = {"index": len(drafts) - 1, **data.model_dump()}
@@ -272,19 +279,23 @@ class Copilot:
         yield {"event": "done", "data": {"notices": self._notices(ctx, drafts), "grounded": ctx.grounded,
                                          "plan": ctx.plan.model_dump() if ctx.plan else None}}
 
-    def _write(self, ctx: DraftContext, n: int, *, stream: bool) -> Iterator[tuple[str, Any]]:
+    def _write(self, ctx: DraftContext, n: int, *, stream: bool,
+               keep: Callable[[CheckContext], None] | None = None) -> Iterator[tuple[str, Any]]:
         """The one drafting loop: per strategy, try the writers in order; yields ("delta", …) and ("draft", Draft)."""
         urgency = self.composer.facts.urgency_sentence(ctx) is not None
         chosen = choose_strategies(ctx.analysis, self.strategies, n, urgency=urgency)
         # when a draft repeats an earlier one, the next fitting strategy is tried instead (composer only)
         spares = [s for s in choose_strategies(ctx.analysis, self.strategies, 0, urgency=urgency) if s not in chosen]
         cctx = self.check_context(ctx)
+        if keep is not None:
+            keep(cctx)
         ctx = replace(ctx, order=[s.id for s in chosen])
         writers = self.writers(stream=stream)  # one LLM budget for all n candidates
         for w in writers:
             w.prepare(ctx, chosen)
         composer_only = [w for w in writers if isinstance(w, ComposerWriter)]
         written: list[str] = []
+        review_budget = Budget(self.settings.llm_rule_review_budget_s) if self.reviewer else None
         fallback = None  # why the LLM did not write: a spare (composer) draft says so too
         for i, s in enumerate([*chosen, *spares]):
             if len(written) >= n:
@@ -328,6 +339,9 @@ class Copilot:
                         yield "delta", {"index": k, "text": "", "replace": True}
                     break
                 written.append(draft.text)
+                if self.reviewer is not None and review_budget is not None:
+                    found = self.reviewer.review(text, ctx.message, report, review_budget)
+                    draft.review = [d.model_dump() for d in found]
                 if stream and not w.streams:  # the streamed pieces, if any, are replaced
                     yield "delta", {"index": k, "text": draft.text, "replace": True}
                 yield "draft", draft

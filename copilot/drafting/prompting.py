@@ -114,7 +114,7 @@ def render(template: str, **values: Any) -> str:
     return template.format(**values)
 
 
-_TAGS = re.compile(r"</?\s*(商品事实|店铺政策|参考资料|答案要点|待核实|对话记录|买家消息|system|assistant|user)\s*>",
+_TAGS = re.compile(r"</?\s*(商品事实|店铺政策|参考资料|答案要点|待核实|对话记录|买家消息|客服草稿|规则|system|assistant|user)\s*>",
                    re.IGNORECASE)
 
 

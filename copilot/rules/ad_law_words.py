@@ -23,7 +23,10 @@ ABSOLUTE = re.compile(
     r"零风险|保证(不|有效|治|去|祛|美白|不长)|根治|彻底(修复|根除|治好|解决)|再也不会|闭眼入|无敌|神器|奇迹|特效|"
     r"找不到比(它|这|我们).{0,8}(更|还)|(比|超过)(所有|一切)(大牌|品牌|同类)|只此一家|"
     r"没有(哪个|任何|一个|哪款)(牌子|品牌|产品|同类|别家)?[^。]{0,6}(比得过|能比|超过|比它)|(业内|行业|市面上?|同类)[^。]{0,6}(找不到|没有)(更|比它)|"
-    r"100%\s?(不|会|能|有效|保证|安全|没|可以|无效|治)|(多少次|怎么(洗|用)|无论[^。]{0,6})都不会|永远不会|绝不会(坏|掉|褪|起|过敏)"
+    r"100%\s?(不|会|能|有效|保证|安全|没|可以|无效|治)|(多少次|怎么(洗|用)|无论[^。]{0,6})都不会|永远不会|绝不会(坏|掉|褪|起|过敏)|"
+    # the superlative in other words: 找不出第二家、没有谁家能超过、排头名、数一数二、挑不出比它更好的
+    r"找不(出|到)(第二家|第二个|第二款|对手|更好|比它更|比这更)|挑不出(比它|比这|更好)|"
+    r"没有(谁|哪)家[^，。！？]{0,10}(超过|比得上|比得过|能比)|(排|坐)(头名|第一把交椅|头把交椅)|数一数二|无人能及|无可匹敌|独占鳌头"
 )
 FACTUAL = re.compile(r"(最高|最低|最大|最小|最多|最少|最快|最晚|最早|最长|最短)(深度|温度)?(不低于|不超过|可达|只)?\s?\d")
 # the checkout working out the best combination of coupons is arithmetic, not a claim: "下单页面会自动计算最优价格"
@@ -33,12 +36,16 @@ COMPUTED = re.compile(r"(计算|算出|自动(选|匹配|组合|叠加)|叠加)[
 # claims no food or ordinary cosmetic may make, whatever the wording around them
 MEDICAL = re.compile(
     r"包治|药到病除|药效|疗效|抗癌|防癌|抗肿瘤|(100%|百分之?百)\s?(有效|治愈)|(无|没有|零|不会有)任何?(毒)?副作用|"
-    r"对[^，。！？；,!?;]{1,10}(100%|百分之?百|绝对|肯定|一定)(是)?有(好处|益|帮助)|(100%|百分之?百)\s?有(好处|益|帮助)"
+    r"对[^，。！？；,!?;]{1,10}(100%|百分之?百|绝对|肯定|一定)(是)?有(好处|益|帮助)|(100%|百分之?百)\s?有(好处|益|帮助)|"
+    # a cure told as a result: 比去医院还管用、红血丝一两周就能退干净、宝宝出生皮肤白嫩
+    r"比(去)?(医院|看医生|吃药)[^，。！？]{0,8}(还|更)(管用|好使|有效)|"
+    r"(红血丝|痘痘|痘印|色斑|斑点|皱纹|湿疹|红疹|黑头)[^，。！？]{0,8}(就能|就会|都能)(退干净|消失|消掉|去掉|根除|没了)|"
+    r"(宝宝|胎儿)[^，。！？]{0,8}(白嫩|变白|更聪明|更健康)"
 )
 # efficacy words: a claim when something is said to do it (能降血压, 有减肥的效果), not a mention (减肥期间)
 EFFICACY = re.compile(
     r"治疗|治愈|治好|治病|医治|降(血)?压|降(血)?糖|降(血)?脂|降三高|(增强|提高|提升|调节)免疫力?|"
-    r"美白|祛斑|淡斑|减肥|瘦身|燃脂|排毒|清肠|养颜|补肾|壮阳"
+    r"美白|祛斑|淡斑|减肥|瘦身|燃脂|排毒|清肠|养颜|补肾|壮阳|调理(回来|好)"
 )
 CLAIM_BEFORE = re.compile(r"(能|可以|可|会|帮助|帮您|有助于?|有利于|促进|达到|起到|具有|用于|专门|还能|也能|让|使)[^，。！？；,!?;]{0,6}$")
 CLAIM_AFTER = re.compile(r"^[^，。！？；,!?;]{0,2}(效果|作用|功效|功能)")
@@ -88,7 +95,12 @@ def _claims(reply: str, ctx: CheckContext) -> tuple[str, str] | None:
 
 
 # a superlative denied right before it (「没有全网最低价的说法」「不敢说最好」), but not 「不是吹，最好的」
-_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不敢说?|不能说|谈不上|称不上|不存在|不保证|不承诺)[^，。！？；,!?;]{0,3}$")
+_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不敢说?|不能说|不说|谈不上|称不上|不存在|不保证|不承诺)[^，。！？；,!?;]{0,4}$")
+# 「开袋后最好当次吃完」「睡前最好别喝」: 最好 as advice, after a time or at the head of a clause
+_ADVICE = re.compile(r"(^|[，,。；;！!？?\s]|后|前|时|的话|您|你|建议|还是|所以|平时|最)$")
+_DENIED_AFTER = re.compile(r"[”」\"’』]?(\s*[、和与及]?\s*[“「\"‘『][^”」\"’』]{1,8}[”」\"’』])*\s*"
+                           r"(这种|这样的|这些|这个|之类的|的)?(话|说法|字眼|词|宣传)?[^。！？]{0,8}"
+                           r"(没有|不能|不敢|不可以|没法|不会|不好|不让|不说)")
 # a comparison inside the shop is a fact about its own range: 「我们家最便宜的是10000mAh那款」
 _IN_SHOP = re.compile(r"(我们家|我家|店里|本店|店内|咱家|这几款|这两款|这三款)[^，。！？]{0,6}$")
 
@@ -103,12 +115,20 @@ def _denied_word(reply: str, m: re.Match) -> bool:
         return True  # 「保证不了几点到」 says it cannot be promised
     if m.group(0) in ("最便宜", "最贵") and _IN_SHOP.search(reply[:m.start()]):
         return True
+    if m.group(0).startswith("最好") and m.group(0) != "最好的" and _ADVICE.search(reply[:m.start()]):
+        return True
+    after = reply[m.end():]
+    if after.startswith("不" + m.group(0)) or reply[:m.start()].endswith(m.group(0) + "不") or _DENIED_AFTER.match(after):
+        return True  # 「顶级不顶级我们不好下结论」 asks; 「最低价这种话我们可不能乱讲」 denies
     return quoted_and_denied(reply, m.start(), m.end())
 
 
 class AdLawWords(Rule):
     id = "ad_law_words"
     name = "广告法极限词"
+
+    def clears(self, reply: str, ctx: CheckContext) -> bool:
+        return bool(ABSOLUTE.search(reply))  # the word is there and this rule read it as denied, advice or a fact
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         for m in ABSOLUTE.finditer(reply):

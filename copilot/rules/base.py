@@ -72,6 +72,10 @@ class Rule(ABC):
     def fail(self, detail: str, span: str | None) -> RuleResult:
         return RuleResult(self.id, False, detail, span)
 
+    def clears(self, reply: str, ctx: CheckContext) -> bool:
+        """Does the reply itself show it keeps this rule (so the reply reader's doubt is overruled)? By default no."""
+        return False
+
 
 def negated(text: str, start: int, window: int = 8) -> bool:
     """Is the phrase starting at ``start`` negated by a word shortly before it (same clause)?
@@ -135,10 +139,21 @@ def quoted_and_denied(text: str, start: int, end: int) -> bool:
     return bool(closes) and bool(_DENIAL_AFTER.search(text[min(closes) + 1:]))
 
 
+# the claim refused right after it: 「抹零这个真做不了哈」「额外加送这个我做不了主」
+_REFUSED_AFTER = re.compile(r"^(这个|这种|这样|的话|的事|这事)?[^，。！？]{0,3}(真|确实|实在|是)?"
+                            r"(做不了|不行|办不到|没法(做|办|给)|不可以|没有(这个)?权限|不支持|给不了)")
+
+
+def refused_after(text: str, end: int) -> bool:
+    return bool(_REFUSED_AFTER.match(text[end:]))
+
+
 def matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
-    """Every match of ``pattern`` in ``text`` that is not negated (before it, or as quoted words denied after)."""
+    """Every match of ``pattern`` in ``text`` that is not negated (before it, as quoted words denied after, or
+    refused right after)."""
     for m in pattern.finditer(text):
-        if not negated(text, m.start()) and not quoted_and_denied(text, m.start(), m.end()):
+        if not negated(text, m.start()) and not quoted_and_denied(text, m.start(), m.end()) \
+                and not refused_after(text, m.end()):
             yield m
 
 

@@ -128,8 +128,13 @@ class Checker:
         return build_context(catalog=self.catalog, policies=policy_text(self.settings), **kw)
 
     def check(self, reply: str, **kw: Any) -> CheckReport:
-        if not isinstance(reply, str) or not reply.strip():
-            raise InputError("要检查的回复不能为空", message_en="reply must not be empty")
-        if len(reply) > 4000:
-            raise InputError(f"回复过长（{len(reply)} 字），上限 4000 字", message_en="reply too long (max 4000)")
-        return check_reply(simplify_buyer_text(strip_controls(reply)).strip(), self.context(**kw))
+        return check_text(reply, self.context(**kw))
+
+
+def check_text(reply: str, ctx: CheckContext) -> CheckReport:
+    """A reply someone typed, checked against ``ctx``: refused when empty or too long, read in one script."""
+    if not isinstance(reply, str) or not reply.strip():
+        raise InputError("要检查的回复不能为空", message_en="reply must not be empty")
+    if len(reply) > 4000:
+        raise InputError(f"回复过长（{len(reply)} 字），上限 4000 字", message_en="reply too long (max 4000)")
+    return check_reply(simplify_buyer_text(strip_controls(reply)).strip(), ctx)

@@ -17,7 +17,7 @@ Chinese measure word (件/罐/袋/盒…, ``base.MEASURE_WORDS``) or in a unit t
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from ..knowledge.catalog import Facts, Promotion
@@ -53,29 +53,58 @@ def count_pattern(extra: frozenset[str] = frozenset()) -> re.Pattern:
     return _count_pattern(unit_alternation(extra)) if extra else COUNT
 SCARCITY = re.compile(
     r"库存(比较|很|有点|已经|也)?(紧张|不多|告急|有限)|快(要)?(卖完|卖光|没货|断货|售罄|抢光|没了)|随时(可能)?(断货|售罄|卖完|没货)|"
-    r"手慢无|抢不到|卖得(特别|很|非常|超|太)?快|数量有限|送完(就)?(即止|为止|没有|没了)|限量|所剩无几|不多了|"
+    r"手慢无|抢不到|卖得(特别|很|非常|超|太)?快|数量有限|送完(就)?(即止|为止|没有|没了)|限量|所剩无几|(?<!差)不多了|"
     r"错过(就|了)?(没有|再等|要等)|最后的机会|晚(了|点|一点)(下单)?(就|可能)?(就)?(没|抢不到|买不到|拍不到)|"
     r"走得(特别|很|非常|超|太)?快|(可能|怕|就)(就)?(拍|买|抢)不到了?|没(剩)?几" + UNIT + r"了|快被抢光|"
     # the same pressure in other words: 抢着买、一天比一天少、就剩一点尾货、剩下的也就够几位、卖完就得等明年
     r"(都在|正在|是)?抢着(买|囤|拍|要)|一天比一天少|(就|只)剩(一点|一些|最后|这最后|不多|没多少)|尾货|"
     r"剩下的(也)?就够|(量|货)(也)?不多了?|卖完(了)?就(没|得等|要等|只能等)|再犹豫(一下|的话)?(可能)?就|"
-    r"(下一批|补货)[^，。]{0,6}(不好说|说不准|没准|不一定)"
+    r"(下一批|补货)[^，。]{0,6}(不好说|说不准|没准|不一定)|"
+    # 库存眼看就清空、仓里已经见底了、卖一只少一只、又被拍走了一批、不敢保证您晚上再来还能下上单、爆单
+    r"(库存|货|仓|现货|存货)[^，。！？]{0,6}(清空|见底|卖空)|(眼看|马上|就要|快)(就)?(清空|见底|卖空)|断码|卖一([件只个双罐盒袋瓶台条])少一\1?|被(拍|抢|买|订)走了?(一批|好多|不少|一大半|大半)|"
+    r"不(敢|能)保证[^，。！？]{0,12}(还有|还能|买到|拍到|下上单|有货|抢到)|爆单|等下一批|"
+    # 又走了一大波、数一直往下跳、不敢打包票、一波就抢完、年前肯定断、续不续得上心里没底
+    r"(又|已经)?(走|卖|出)了(一大波|一波|一批|好多|不少)|一直往下(跳|掉)|趁早(拍|下单|买|入手)|"
+    r"(一波|一下|很快|几天)就(抢|卖)(完|光|空)|(肯定|会|要|迟早)(会)?断(货|码)?(?![开裂])|"
+    r"(续|补)(上|得上|不上)[^，。！？]{0,8}(没底|不好说|说不准)|心里(真)?没底|(可能|怕)就不是(现在)?这个(数|价)"
 )
 DEADLINE = re.compile(
-    r"(今天|今日)(是)?(最后一天|结束|截止|截至|就结束|就截止|最后)|今晚(\d{1,2}点)?(就|前)?(结束|截止|截至|恢复)|仅限(今天|今日|今晚)|"
-    r"(今天|今晚)(\d{1,2}[:：]\d{2}(:\d{2})?|\d{1,2}点)(前)?(就)?(结束|截止)|"
+    r"(今天|今日)(是)?(最后一天|结束|截止|截至|就结束|就截止|最后)|(?:今晚|今天晚上)(\d{1,2}点)?(就|前)?(结束|截止|截至|恢复)|仅限(今天|今日|(?:今晚|今天晚上))|"
+    r"(今天|(?:今晚|今天晚上))(\d{1,2}[:：]\d{2}(:\d{2})?|\d{1,2}点)(前)?(就)?(结束|截止)|"
     r"(明天|明日)(就|便)?(结束|截止|恢复原价|恢复|没有了|不减|涨)|(马上|即将|很快|快要?)(就)?(结束|截止|恢复原价)|"
-    r"过了(今天|今晚|这个点|今日)就|限时|(活动|优惠)(就)?快(要)?结束|恢复原价|今天(下单|付款|拍下)(就)?(可以|能)?(享受|减|打折|优惠|送)|"
-    r"(就|只)到(今天|今晚|今日|明天)(了|为止)?|(明天|明日)再(拍|买|下单)(就|的话)?|随时(可能)?(提前)?(下线|下架|结束|涨价|恢复)"
+    r"过了(今天|(?:今晚|今天晚上)|这个点|今日)就|限时|(活动|优惠)(就)?快(要)?结束|恢复原价|今天(下单|付款|拍下)(就)?(可以|能)?(享受|减|打折|优惠|送)|"
+    r"(就|只)到(今天|(?:今晚|今天晚上)|今日|明天)(了|为止)?|(明天|明日)再(拍|买|下单)(就|的话)?|随时(可能)?(提前)?(下线|下架|结束|涨价|恢复)|"
+    # 只有今天这一天、过了零点就没了、还有最后几个小时就截止
+    r"(只有|只剩|就剩|仅剩|只限)(今天|(?:今晚|今天晚上)|今日)|过了(零点|12点|十二点|晚上)|最后(几|\d+|一两|两三)个?小时|"
+    r"(还剩|还有|只剩|就剩)(最后)?(几|\d+|一两|两三)个?小时|回\s?\d+\s?(元|块)?(的)?原价|回(到)?原价"
 )
 DATE_DEADLINE = re.compile(
     r"(?P<m1>\d{1,2})月(?P<d1>\d{1,2})[日号](\s?\d{1,2}[:：点]\d{0,2}(:\d{2})?)?[^，。；]{0,6}(结束|截止|截至|到期|为止)|"
     r"到(?P<m2>\d{1,2})月(?P<d2>\d{1,2})[日号]"
 )
 RISE = re.compile(
-    r"(要|会|就|马上|即将|快|再不买|下周|下个?月|明天|后天|月底|过几天|过两天).{0,3}涨价|(?<![品格])涨价(了|啦)?[！!~～]|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
+    r"往上(调|涨)|(就|马上|会|要)(回|恢复)(到)?\s?\d+\s?(元|块)?|(肯定|一定|铁定)(得|会|要)?(贵|涨)|一直在涨|(要|会|就|马上|即将|快|再不买|下周|下个?月|明天|后天|月底|过几天|过两天).{0,3}涨价|(?<![品格])涨价(了|啦)?[！!~～]|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
     r"(以后|之后|过几天|过两天|明天)(就|会)?(贵|涨)|不是这个价|(要|会|就|将)(调价|上调)|价格(要|会|将)?(上调|上涨)|调价|(\d{1,2})月(\d{1,2})[日号].{0,8}(起|开始).{0,6}(调|涨|售价|恢复).{0,4}(\d+)"
 )
+
+
+def _rise_window(text: str, now: datetime) -> tuple[str, date, date] | None:
+    """The days a price-rise claim names (后天, 这周末, 下周, 月底, 过两天…) as (words, first day, last day)."""
+    today = now.date()
+    sunday = today + timedelta(days=6 - today.weekday())
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    for words, first, last in (
+        (r"后天", today + timedelta(days=2), today + timedelta(days=2)),
+        (r"(这|本)?周末|(这|本)(周|星期|礼拜)(内|之内)?", today, sunday),
+        (r"下(个)?(周|星期|礼拜)", sunday + timedelta(days=1), sunday + timedelta(days=7)),
+        (r"(这个?|本)?月底|(这个?|本)月(内|之内)", today, month_end),
+        (r"过两天|这两天", today, today + timedelta(days=3)),
+        (r"过几天|这几天|(这|一)?(一)?两天", today, today + timedelta(days=7)),
+    ):
+        m = re.search(words, text)
+        if m:
+            return m.group(0), first, last
+    return None
 
 
 def _states_the_change(sentence: str, nxt, now: datetime) -> bool:
@@ -95,13 +124,13 @@ def _window_ok(text: str, promos: list[Promotion], now: datetime) -> tuple[bool,
     active = [p for p in promos if p.is_active(now)]
     if not active:
         return False, "没有进行中的活动"
-    if re.search(r"今天|今日|今晚|仅限今|过了(今天|今晚|这个点)", text):
+    if re.search(r"今天|今日|今晚|仅限今|过了(今天|今晚|这个点|零点|12点|十二点)", text):
         limit = _end_of_day(now) + timedelta(seconds=1)
         label = "今天"
     elif re.search(r"明天|明日", text):
         limit = _end_of_day(now, 1) + timedelta(seconds=1)
         label = "明天"
-    elif re.search(r"马上|即将|很快|快要?结束|快结束", text):
+    elif re.search(r"马上|即将|很快|快要?结束|快结束|小时", text):
         limit = now + timedelta(hours=24)
         label = "一天之内"
     else:  # 限时 / 恢复原价 without a window: any active promotion
@@ -114,8 +143,8 @@ def _window_ok(text: str, promos: list[Promotion], now: datetime) -> tuple[bool,
     if m and label == "今天":
         hour = int(m.group(1) or m.group(3))
         minute = int(m.group(2) or m.group(4) or 0)
-        if "晚" in text and hour < 12:
-            hour += 12
+        if "晚" in text and hour <= 12:
+            hour += 12  # 今晚8点 is 20:00, 今晚12点 is midnight
         claimed = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(hours=hour, minutes=minute)
         if not any(abs((p.ends_at - claimed).total_seconds()) <= 3600 for p in ending):
             return False, f"活动结束时间不是{m.group(0)}"
@@ -208,6 +237,8 @@ class HonestUrgency(Rule):
             if f is None:
                 return self.fail(f"「{m.group(0)}」是截止时间说法，但没有活动数据可以核对", m.group(0))
             ok, why = _window_ok(before + clause, _all_promotions(f), now)
+            if ok and re.search(r"提前(下线|下架|结束|截止)", before + clause):
+                ok, why = False, "活动有写明的结束时间，不会提前下线"
             if not ok:
                 return self.fail(f"「{m.group(0)}」没有依据：{why}", m.group(0))
         for m in DATE_DEADLINE.finditer(reply):
@@ -220,13 +251,21 @@ class HonestUrgency(Rule):
                 continue
             past = re.search(r"已经?(在|于)?\s*$", reply[max(0, m.start() - 6):m.start()]) or re.search(r"已经?结束", m.group(0))
             if past and any(p.ends_at <= now and _near(p.ends_at, month, day) for p in _all_promotions(f)):
-                continue  # 「活动已经在11月24日结束了」 reports the past: no pressure, and true
+                continue
+            try:
+                if datetime(now.year, month, day).date() < now.date() and not re.search(r"明年|下个?月", around):
+                    continue  # 「那个活动11月15号就结束啦」 on 11-23: a date gone by presses nobody
+            except ValueError:
+                pass  # 「活动已经在11月24日结束了」 reports the past: no pressure, and true
             if not _date_ok(month, day, _all_promotions(f), now) and not (f.next_price and _near(f.next_price.effective_at, month, day)):
                 return self.fail(f"「{m.group(0)}」与任何活动的结束时间都不符", m.group(0))
         # price rises
         for m in matches(RISE, reply):
             if "恢复原价" in m.group(0):
                 continue
+            back = re.search(r"(恢复|回)(到)?\s?(\d+(?:\.\d+)?)", m.group(0))
+            if back and f is not None and f.price is not None and abs(float(back.group(3)) - f.price) < 0.01:
+                continue  # 「过了今晚就恢复69一支了」: the promotion's end (a deadline, checked above), not a rise
             nxt = f.next_price if f else None
             sentence = re.split(r"[。！？!?；;]", reply[: m.start()])[-1] + re.split(r"[。！？!?；;]", reply[m.start():])[0]
             if nxt is None:
@@ -237,10 +276,13 @@ class HonestUrgency(Rule):
             nums = [float(target.group(1))] if target else [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group(0))]
             if nums and nums[-1] > 31 and abs(nums[-1] - nxt.price) > 0.01:
                 return self.fail(f"「{m.group(0)}」与已确定的调价 {nxt.price:g} 元不符", m.group(0))
-            window = reply[max(0, m.start() - 12) : m.end()]
+            window = re.split(r"[，,。；;！!？?]", reply[: m.start()])[-1][-12:] + m.group(0)  # this clause only
             if re.search(r"明天|明日", window) and nxt.effective_at.date() != (now + timedelta(days=1)).date():
                 return self.fail(f"「{m.group(0)}」说明天涨价，但调价在 {nxt.effective_at:%m-%d} 生效", m.group(0))
             if re.search(r"下(个)?月", window) and (nxt.effective_at.month - now.month) % 12 != 1:
                 return self.fail(f"「{m.group(0)}」与调价生效时间 {nxt.effective_at:%m-%d} 不符", m.group(0))
+            named = _rise_window(re.split(r"[。；;！!？?]", reply[: m.start()])[-1][-16:] + m.group(0), now)
+            if named and not (named[1] <= nxt.effective_at.date() <= named[2]):
+                return self.fail(f"「{m.group(0)}」说{named[0]}涨价，但调价在 {nxt.effective_at:%m-%d} 生效", m.group(0))
         return self.ok()
 

@@ -10,7 +10,11 @@ SECRET = (
     r"(支付|登录|账户|账号|花呗|银行卡|取款|交易)?密码|验证码|校验码|动态码|短信码|安全码|CVV|cvv|卡背面.{0,4}(三位|3位)|"
     r"(完整的?)?(银行卡|信用卡|储蓄卡)(卡)?号(?!.{0,2}(后|尾)\s?[四4])|卡号|身份证(号码?|正反面|照片)?|有效期|"
     r"(银行卡|信用卡|身份证|卡)[^。，]{0,6}(正反|两面|照片|拍)|"
-    r"(登录|输入)(时)?.{0,6}(那串|字符)|短信里.{0,6}(数字|号码)|(6|六)位数字|银行卡(拍|照片)|拍.{0,4}银行卡|预留手机号"
+    r"(登录|登陆|输入|支付)(时)?[^。，]{0,10}(那串|那组|字符|字母数字|字母和数字|组合)|短信里.{0,6}(数字|号码)|(6|六)位数字|"
+    r"银行卡(拍|照片)|拍.{0,4}银行卡|预留手机号|"
+    # described instead of named: 那串数字、卡片正面那一长串号码、背面那三位数、证件上那18位号码、一位不落
+    r"那串(数字|号码|字符|码)|(卡|卡片)(的)?(正面|背面)[^。，]{0,10}(号码|数字|三位|3位)|签名栏|一长串(号码|数字)|那三位数|"
+    r"(证件|身份证)[^。，]{0,6}(号码|18位|十八位)|(18|十八)位(号码|数字)|从头到尾的(号码|数字)|一位不落"
 )
 ASK = re.compile(
     rf"(告诉|发|提供|报|给|念|输入|填|说|拍)(一下|下|个)?(我|给我|我们|过来)?.{{0,14}}({SECRET})|"
@@ -22,7 +26,7 @@ ASK = re.compile(
 # (「别着急」「不用担心」 comfort the buyer, they deny nothing)
 SAFE_CONTEXT = re.compile(r"(不会|绝不|从不|不要|请勿|切勿|千万别|别(?!着急|急|担心|慌)|不需要|无需|不用(?!着急|担心|急))[^。！？]{0,20}$")
 NEGATED_JUST_BEFORE = re.compile(r"(不会|不要|不需要|无需|不用|请勿|千万别).{0,6}$")
-WARNED_AFTER = re.compile(r"不要给|别给|不要告诉|不要透露|都不要|千万不要|不能给|别告诉")
+WARNED_AFTER = re.compile(r"不要给|别给|别发|不要发|不要告诉|不要透露|都不要|千万不要|不能给|别告诉")
 PARTIAL = re.compile(r"\s?(的)?(后|尾号?)\s?[四4]位")
 COMPANY_ACCOUNT = re.compile(r"(开户行|对公|公司).{0,6}(账号|账户)")
 NEGATED_INSIDE = re.compile(r"(不会|不要|请勿|千万别|别|不需要|无需|不用|绝不)")
@@ -32,10 +36,15 @@ class NoSensitiveRequest(Rule):
     id = "no_sensitive_request"
     name = "不索要敏感信息"
 
+    def clears(self, reply: str, ctx: CheckContext) -> bool:
+        # the secret is named and this rule judged how (「不要把验证码告诉任何人」「卡号后4位」): its reading stands
+        return bool(re.search(SECRET, reply))
+
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         for m in ASK.finditer(reply):
             before = re.split(r"[。！？!?]", reply[: m.start()])[-1]
-            if SAFE_CONTEXT.search(before) or NEGATED_JUST_BEFORE.search(reply[: m.start()]):
+            if SAFE_CONTEXT.search(before) or NEGATED_JUST_BEFORE.search(reply[: m.start()]) or \
+                    re.search(r"[不无没别勿]$", reply[: m.start()]):  # 「不需要身份证」
                 continue
             inner = m.group(0)
             after = re.split(r"[。！？]", reply[m.end():])[0]

@@ -47,16 +47,16 @@ from .policy import (
 
 PRICE_CHANGE = re.compile(
     r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
-    r"按\s?\d+\s?(元|块)?(算|给您|卖)|给(您|你)(便宜|优惠|减|打|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
-    r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?算|内部价|成本价(给|卖)|"
-    r"(给|帮)(您|你)(备注)?(减|免)(掉)?\d+"
+    r"按\s?\d+\s?(元|块)(算|给您|卖)|按\s?\d+\s?(给您|卖)|给(您|你)(便宜|优惠|减|打|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
+    r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?(算|处理|改|发|结)|内部价|成本价(给|卖)|"
+    r"(给|帮)(您|你)(备注)?(减|免)(掉)?\d+|锁价|锁住价格|把\s?\d+\s?(元|块)?(的价|的价格)?锁(住|定)|(照|按)\s?\d+\s?((元|块)(给您|帮您|给你)?|给您|帮您|给你)(发|算|卖|拍|结)"
 )
-GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给)(您|你)?|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|加)")
-EXTRA_GIFT = re.compile(r"额外|多送|多放|多寄|多给|再送|加送|一共送|多两|多一")
+GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给|塞|装)(您|你)?|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|加)")
+EXTRA_GIFT = re.compile(r"额外|多送|多放|多寄|多给|多塞|多装|再送|加送|一共送|多两|多一")
 COMPENSATION = re.compile(
     r"(补偿|赔偿|赔|返)(您|你)\s?(\d+|一些|点|一张|个)|(给|发)(您|你)?\s?\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|补偿)|"
     r"(申请|发)了.{0,12}(券|补偿|红包|赔付)|作为补偿|补偿您|(固定)?赔(您|你)\s?\d+|"
-    r"(给|帮)(您|你)(直接)?(返|补|赔)\s?\d+\s?(元|块)"
+    r"(给|帮)(您|你)(直接)?(返|补|赔)\s?\d+\s?(元|块)|(退|返|补)(您|你)\s?\d+\s?(元|块)"
 )
 HEDGE = re.compile(r"申请(一下|看看)|看审核|审核结果|不一定|能不能|尽量|帮您反馈|反馈给|按平台规则|平台规则")
 DELIVERY = re.compile(
@@ -68,7 +68,12 @@ WARRANTY = re.compile(r"终身(保修|质保|包换|免费)|永久(保修|质保
 OPENED = (r"(拆开|拆封|拆了|开封|开袋|开罐|开盒|开瓶|打开了|打开过|试听|试用|用过|用了|激活|撕了膜|撕膜|洗过|洗了|穿过|穿了|敷了|"
           r"吃了|吃过|喝了|喝过|泡了|泡过|尝了|尝过|试吃|试喝)")
 OPENED_RETURN = re.compile(rf"{OPENED}.{{0,14}}(也|还|照样|都)(能|可以|支持)({NUM_DAYS})?(无理由)?(退|换)")
-SPECIAL = re.compile(r"特殊(给您|帮您)?处理|特批|破例|通融(一下)?|走个后门")
+SPECIAL = re.compile(r"特殊(给您|帮您)?处理|特批|破例|开(个)?例外|通融(一下)?|走个后门|私下(给您|帮您)?(算|退|返|补)|"
+                     r"(手动|私下|单独)[^，。！？]{0,10}(退|返|补)(给)?(您|你)|单独(给您|帮您)?(算|加|放)进去|"
+                     r"(本来|原本)?(不参加|不参与|不享受|不包括|不在)[^。！？]{0,12}(不过|但是?|可是)[^。！？]{0,12}(算进去|也算|一样|照样|给您算)|"
+                     # 不管检测结果如何都全额退款: a result promised before anyone checked
+                     r"(不管|无论|不论)[^。！？]{0,12}(都|也|照样)(给您)?(全额)?(退款|退钱|赔|包退|包换|退差价|补差价|保价)")
+RESTOCK = re.compile(r"\d{1,2}月\d{1,2}[日号](就|会|能)?(到货|补货|有货|上架)|(明天|后天|下周)(就|会|能)?(到货|补货|有货)")
 NO_PROOF = re.compile(r"不(需要|用)(任何)?(证明|凭证|诊断|照片|视频|理由|寄回)|直接(给您)?退(款|钱)?[，,]?不(用|需要)|不用寄回.{0,4}退")
 REGIONS = r"新疆|西藏|青海|甘肃|宁夏|内蒙古?|海南|港澳台"
 REGION = rf"({REGIONS}|偏远(地区)?)"
@@ -92,9 +97,12 @@ RETURN_GRANT = re.compile(
 NO_REASON = re.compile(rf"({NUM_DAYS})?无理由")
 MODAL = re.compile(r"可以|可|能|支持|享受|享有|照样|没问题|都行|也行")
 CHANGE_OF_MIND = re.compile(r"不喜欢|不想要|不合适|不满意|后悔|不要了|吃不惯|喝不惯|不合口味|口味不合|不好喝|不好吃")
-QUALITY = re.compile(r"质量|破损|错发|漏发|少发|变质|发霉|霉变|异物|坏了|损坏|过期|胀袋|虫|超时|故障")
+QUALITY = re.compile(r"划痕|刮花|磕碰|瑕疵|碎了|不亮|没反应|质量|破损|错发|漏发|少发|变质|发霉|霉变|异物|坏了|损坏|过期|胀袋|虫|超时|故障")
 NEG_BEFORE = re.compile(r"(不|没|未|无法|暂不|不再|别|并不)(支持|能|可以|可|会|提供|接受|允许|给您|帮您|再)?$")
-PRICE_PROTECT = re.compile(r"(优惠券|满减|券)[^。]{0,8}(也算|也可以|都算|也退|都退|也能)")
+# price protection refunds the page price's drop only: coupons and 满减 counted into it are a promise (not a coupon
+# that simply stacks on an order: 「会员券满128减10也能叠加」)
+PRICE_PROTECT = re.compile(r"(价保|保价|差价)[^。]{0,20}(优惠券|满减|券)[^。]{0,8}(也算|也可以|都算|也退|都退|也能)|"
+                           r"(优惠券|满减|券)[^。]{0,8}(也算|都算|也退|都退)[^。]{0,8}(价保|保价|差价)")
 QUANTITY = re.compile(r"(\d+(?:\.\d+)?(?:\s?[-~–]\s?\d+(?:\.\d+)?)?|[一两三四五六七八九十半]{1,2})\s?(个)?(小时|天|个月|月|年|分钟)")
 # a statement that something is NOT covered limits a promise, it does not make one: "磕碰…不在质保范围"
 EXCLUDES = re.compile(r"不(在|属于|享受|包括|含|保)|除外|以外")
@@ -104,7 +112,7 @@ MONEY_IN_PROMISE = re.compile(r"(运费险|赔付?|补偿|红包|返|券)[^。�
 
 # money and codes are denied by default: each claim below needs the store's own data to say the same
 CODE = re.compile(
-    r"(优惠码|券码|口令|兑换码|折扣码|暗号|邀请码|红包码|(?i:coupon|promo ?code|code))[是为：:\s]*[“\"'「]?(?P<c>[A-Za-z0-9][A-Za-z0-9_-]{3,15})|"
+    r"(优惠码|券码|口令|兑换码|折扣码|暗号|邀请码|红包码|内部码|专属码|福利码|立减码|抵扣码|(?i:coupon|promo ?code|code))[是为：:\s]*[“\"'「]?(?P<c>[A-Za-z0-9][A-Za-z0-9_-]{3,15})|"
     r"(输入|填写?|填入|使用|报)[^。，！？]{0,4}?[“\"'「]?(?P<d>[A-Z][A-Z0-9_-]*\d[A-Z0-9_-]*|[A-Z]{4,})[”\"'」]?(?=[^。！？]{0,12}(减|折|抵|优惠|券|价))"
 )
 FREE_ORDER = re.compile(r"免单|[0零]元(购|拿|买|带走)|免费(送|赠)(给)?|白送|(不用|无需|不要)(您)?(付|花)钱|全额(返还|返现)|全部免费")
@@ -119,9 +127,19 @@ GRANT = re.compile(r"打|享|给您|给你|帮您|按|算|立享|可享|直接|�
 RESTORE = re.compile(r"恢复[^。，！？]{0,8}(活动|优惠|立减|直降|券|折|\d+元)|(还|照|仍然?|继续)按[^。，！？]{0,10}(活动价|优惠价|预热价|券后价)")
 REFUND_ARRIVAL = re.compile(
     r"(退款|退的钱|钱|款项?|差价)[^。，！？]{0,8}?(?P<q>(\d+|[一二两三半])\s?(个)?(小时|分钟|天|工作日)|当天|今天|马上|立刻|立即|秒)"
-    r"(内|之内)?[^。，！？]{0,3}(到账|到您|退回|原路退回|打到)"
+    r"(内|之内)?[^。，！？]{0,3}(到账|到您|退回|原路退回|打到)|"
+    # 「今天下午就能到账」: 到账 is money arriving, with or without the word 退款
+    r"(?P<r>(\d+|[一二两三半])\s?(个)?(小时|分钟)|当天|今天|今晚|马上|立刻|立即|即时|实时|秒)(内|之内)?[^。，！？]{0,4}?(就|便)?(能|会|可以)?到账"
 )
-GIFT_CLAIM = re.compile(r"赠送|(买|下单|拍|现在买|付款)[^。，！？]{0,10}?(就|即|还)?(送|赠)(?!完)|送(您|你)?[^。，！？]{0,6}(一|两|\d)(个|条|张|份|盒|包|瓶|件|袋|罐)")
+# who pays: 「数据恢复的费用店里出」「运费我们承担」 needs a store sentence saying the store pays that
+COST = re.compile(
+    r"(?P<what>[\u4e00-\u9fff]{0,4}?)(的)?(?P<noun>费用|运费|邮费|维修费|来回运费|快递费)[^。，！？]{0,4}?(都)?(由)?"
+    r"(店里|我们|店铺|本店|小店|我们店|咱们)(来)?(出|承担|报销|包了?|负责)|"
+    r"(店里|我们|店铺|本店|小店)(来)?(承担|报销|出)(掉)?[^。，！？]{0,4}?(?P<noun2>费用|运费|邮费|维修费|快递费)|"
+    r"(?P<noun3>费用|运费|邮费|维修费|快递费)[^，。！？]{0,3}(您|你)(一分(钱)?)?(都|也)?不用(出|花|付|承担)"
+)
+BEAR = re.compile(r"承担|报销|负责|出|包")
+GIFT_CLAIM = re.compile(r"买一送一|买[\d一二三]送[\d一二三]|拍一(组|件|个|份|盒)[^，。！？]{0,4}发(两|2)|赠送|(买|下单|拍|现在买|付款)[^。，！？]{0,10}?(就|即|还)?(送|赠)(?!完)|送(您|你)?[^。，！？]{0,6}(一|两|\d)(个|条|张|份|盒|包|瓶|件|袋|罐)")
 
 
 def _store_text(ctx: CheckContext, promo_text: str) -> str:
@@ -189,6 +207,7 @@ class NoUnauthorizedPromise(Rule):
             (SPECIAL, "客服不能承诺政策之外的特殊处理", None),
             (NO_PROOF, "政策要求的凭证不能免除", None),
             (PRICE_PROTECT, "价保不含优惠券和满减", None),
+            (RESTOCK, "目录里没有这个到货/补货日期，不能承诺", None),
         ):
             m = next((m for m in matches(pattern, reply)
                       if not EXCLUDES.search(m.group(0)) and not _store_says(reply, m, ctx)
@@ -230,10 +249,15 @@ class NoUnauthorizedPromise(Rule):
             return self.fail(f"「{m.group(0)}」：活动已结束或不存在，不能按活动价给", m.group(0))
         m = find(REFUND_ARRIVAL, reply)
         if m and not _store_says(reply, m, ctx):
-            q = re.sub(r"\s", "", m.group("q"))
+            q = re.sub(r"\s", "", m.group("q") or m.group("r"))
             if not re.search(rf"{re.escape(q)}(内|之内)?[^。\n]{{0,12}}(到账|退回|退款|打款)", re.sub(r"[ \t]", "", ctx.policies)):
                 return self.fail(f"「{m.group(0)}」：政策没有写这个到账时间，不能承诺", m.group(0))
+        m = find(COST, reply)
+        if m and not _store_says(reply, m, ctx) and not _store_pays(m, store):
+            return self.fail(f"「{m.group(0)}」：政策没有写这笔费用由店铺承担，不能承诺", m.group(0))
         m = find(GIFT_CLAIM, reply)
+        if m and re.match(r"买.送.$|拍一", m.group(0)) and m.group(0) not in store:
+            return self.fail(f"「{m.group(0)}」：店铺没有这样的买赠活动", m.group(0))  # named exactly, or not at all
         if m and not _store_says(reply, m, ctx):
             sentence = re.split(r"[。！？]", reply[max(reply.rfind(c, 0, m.start()) for c in "。！？") + 1:])[0]
             promos = ctx.facts.promotions if ctx.facts else []
@@ -299,6 +323,8 @@ class NoUnauthorizedPromise(Rule):
                 if not ctx.policies and not free:
                     continue
                 courier = _courier_of(m.group(0))
+                if re.search(r"不了|不能|没法|无法|不支持|不可以|不给", m.group(0)):
+                    continue  # 「补差价也改不了顺丰」 refuses the courier
                 if courier is None or _store_says(reply, m, ctx) or _stated_fact(sentence, m):
                     continue
                 products = mentioned_products(sentence, ctx.catalog) or ([ctx.product] if ctx.product else [])
@@ -467,6 +493,19 @@ def _store_says(reply: str, m: re.Match, ctx: CheckContext) -> bool:
     ends = [i for i in (reply.find(p, m.end()) for p in "。！？\n") if i >= 0]
     sentence = reply[start : (min(ends) + 1) if ends else len(reply)]
     return from_store(sentence, ctx.knowledge)
+
+
+def _store_pays(m: re.Match, store: str) -> bool:
+    """A store sentence says the store pays this cost: the same cost word, a paying verb, not denied, and (when the
+    reply names what the cost is for, 「数据恢复的费用」) the same thing."""
+    noun = m.group("noun") or m.group("noun2") or m.group("noun3")
+    what = m.group("what") or ""
+    for s in re.split(r"[。！？\n；;]", store):
+        if noun[-2:] not in s or not BEAR.search(s) or re.search(r"不(提供|承担|负责|报销|包)|买家(自行)?承担|由(买家|您)|自理", s):
+            continue
+        if len(what) < 2 or _shares(what, s):
+            return True
+    return False
 
 
 def _shares(a: str, b: str) -> bool:

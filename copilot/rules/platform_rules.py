@@ -7,7 +7,7 @@ import re
 from .base import CheckContext, Rule, RuleResult, find, last_clause_denies, matches
 
 REVIEW_FOR_REWARD = re.compile(
-    r"(五星|5星|满分|好评|晒图|带图|追评|评价|评论)[^。！？]{0,24}(返现|返|送|领|给您|抽|立减|红包|无门槛券|优惠券|小样|感谢您|多寄|退款)|"
+    r"(五星|5星|满分|好评|晒图|晒单|带图|追评|评价|评论)[^。！？]{0,24}(返现|返|送|领|给您|抽|立减|红包|无门槛券|优惠券|小样|感谢您|多寄|退款|抵|减\s?\d)|"
     r"(返现|红包|返|送|领|抽奖|立减).{0,10}(好评|五星|晒图|追评|评价)|好评返现|"
     r"(改|删|撤)(一下|掉)?(评价|差评|中评).{0,10}(退款|补偿|返|送|给您)|"
     r"(差评|中评|评价)(删|改|撤)(掉|了|除)[^。]{0,16}(退|换|补偿|处理|帮您|返)|"
@@ -17,13 +17,20 @@ OFF_PLATFORM = re.compile(
     r"加(一下|个|我)*(的)?(微信|薇信|威信|vx|VX|v信|V信|V|v|QQ|qq|企微|私人号)|私人号|单聊|私下联系|不走(店铺|平台)|直接找我(拿货|买|下单)|(微信|QQ|qq)(上|里)?(聊|联系|给您|转|付)|"
     r"留(个|下)?(您的)?(微信|QQ|qq|电话)号?|私人(号码|微信|电话|账号)|私聊|私下(转|交易|给|打|把钱)|"
     r"(支付宝|微信|银行卡)(直接)?转(给)?我|转(到|给)我的?(支付宝|银行卡|微信|账户)|(钱|款)(直接)?转(到|给)我|"
-    r"收款码|扫(我的)?码(付|支付)|不走平台|线下(签|交易|打款|付款)|不用在平台(拍|付|下单)|绕(开|过)平台"
+    r"收款码|扫(我的)?码(付|支付)|不走平台|线下(签|交易|打款|付款)|不用在平台(拍|付|下单)|绕(开|过)平台|"
+    r"(Q|q)号|扣扣|企鹅号|(见面|当面)(交易|付|谈|交货)|不走(天猫|淘宝|京东|拼多多|抖音|官方)|别走平台|"
+    r"(直接)?(打款|转账|汇款|打钱)(到|给)(我们)?(公司|个人|我)|省(掉)?(平台|天猫|淘宝|京东)?(的)?手续费|"
+    r"(支付宝|微信|银行卡)(账号|号|卡号)?(发|给)我[^。！？]{0,12}转|我(直接|私下)?(转|打)(钱|款|账)给(您|你)"
 )
 
 
 class PlatformRules(Rule):
     id = "platform_rules"
     name = "平台规则"
+
+    def clears(self, reply: str, ctx: CheckContext) -> bool:
+        # WeChat or a reward is named and this rule read it as refused (「不加微信」「不做好评返现」)
+        return bool(OFF_PLATFORM.search(reply) or REVIEW_FOR_REWARD.search(reply))
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         m = next((m for m in matches(REVIEW_FOR_REWARD, reply) if not last_clause_denies(m.group(0))), None)

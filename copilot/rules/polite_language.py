@@ -16,14 +16,27 @@ FORBIDDEN = re.compile(
     r"关我什么事|关我啥事|我哪知道|你问我我问谁|没货就是没货|不支持就是不支持|懂不懂|穿穿不就知道|"
     # talking down to the buyer: 不识字、上过学都知道、这是常识吧
     r"不识字|文盲|没文化|上过学|(是|这是|这都是|基本)常识|(那|就)(也)?没必要买|(那|就)别买|"
-    r"行了吧|可以了吧|满意了吧|一次性问完|别一句一句|往上翻|翻翻聊天记录|每天都有人问|天天有人问"
+    r"行了吧|可以了吧|满意了吧|一次性问完|别一句一句|往上翻|翻翻聊天记录|每天都有人问|天天有人问|"
+    # impatience in other words: 磨叽半天、真够烦人的、不发就是不发、哪来那么多为什么
+    r"磨叽|墨迹半天|(真|可真|真是|太)够?(烦|烦人|难伺候|难缠|事多)|烦人|烦死|事(儿)?(真|可真)?多|"
+    r"不([\u4e00-\u9fff])就是不\1|哪(来|有)那么多(为什么|问题|事|废话)|少废话|废话少说"
 )
 SARCASM = re.compile(
     r"您可真(行|会)|您开心就好|行吧行吧|随您便|那您(看着办|自便)|(您|你)这么(懂|厉害|会)|那(您|你)自己(去)?(查|看|弄|问|研究)|"
     r"又是这个问题|不是(回答|说|讲)过了吗|刚(才|刚)(不是)?(已经)?(说|回答|讲)过了|还要我说几遍|"
     r"(已经|都)(回答|说|讲)(了|过)?(您|你)?[两三四五六七八九十几\d]+(遍|次)|上面(都|已经)?(说|回答|写)(过|了)|"
-    r"(您|你)要是连[^，。！？]{0,10}都"
+    r"(您|你)要是连[^，。！？]{0,10}都|"
+    # 问得可真有水平、第三遍了、又来催了、您说啥就是啥、您自己觉得呢、这还用问、压根没看消息
+    r"问得(可|还)?真(有水平|好|妙)|第[二三四五六七八九十几\d]+(遍|回|次)了|(又|还)来催|催我(也|有)|"
+    r"(您|你)说(啥|什么)就是(啥|什么)|行行行|(拦|劝)不住|(您|你)自己觉得呢|这还用(问|说)|"
+    r"(压根|根本|是不是|是没)(就)?没(看|仔细看)(消息|聊天|我发的|我说的|回复)|^哟[，,]"
 )
+
+
+def _quoted(text: str, m: re.Match) -> bool:
+    """The words are in quotes (「您说的“爱买不买”不该从我们嘴里说出来」): quoted back, not said to the buyer."""
+    before, after = text[:m.start()], text[m.end():]
+    return bool(re.search(r"[“「\"‘『][^”」\"’』]{0,6}$", before)) and bool(re.match(r"^[^“「‘『]{0,6}[”」\"’』]", after))
 
 
 class PoliteLanguage(Rule):
@@ -31,7 +44,7 @@ class PoliteLanguage(Rule):
     name = "文明用语"
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
-        m = FORBIDDEN.search(reply) or SARCASM.search(reply)
+        m = next((m for pat in (FORBIDDEN, SARCASM) for m in pat.finditer(reply) if not _quoted(reply, m)), None)
         if m:
             return self.fail(f"不文明或不耐烦的说法：「{m.group(0)}」", m.group(0))
         return self.ok()

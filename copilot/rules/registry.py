@@ -6,7 +6,7 @@ that lists each rule it evaluated with its verdict, reason and span.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .ad_law_words import AdLawWords
 from .base import CheckContext, Rule, RuleResult
@@ -18,6 +18,7 @@ from .no_unauthorized_promise import NoUnauthorizedPromise
 from .platform_rules import PlatformRules
 from .polite_language import PoliteLanguage
 from .prompt_leak import PromptLeak
+from .reply_reader import ReplyReader, builtin_reply_reader
 
 RULES: list[Rule] = [
     NoBlameShifting(),
@@ -40,6 +41,7 @@ class Check(BaseModel):
     passed: bool
     detail: str
     span: str | None = None
+    by: str = Field(default="rule", description="who failed it: the rule's own check (rule) or the reply reader (model)")
 
 
 class CheckReport(BaseModel):
@@ -62,12 +64,29 @@ def get_rule(rule_id: str) -> Rule:
     raise KeyError(rule_id)
 
 
-def check_reply(reply: str, ctx: CheckContext, rules: list[Rule] | None = None) -> CheckReport:
+_DEFAULT = object()
+
+
+def check_reply(reply: str, ctx: CheckContext, rules: list[Rule] | None = None,
+                reader: ReplyReader | None | object = _DEFAULT) -> CheckReport:
+    """Every rule's verdict; then the reply reader (``reply_reader``, the packaged one by default, ``None`` for the
+    patterns alone) may fail a wording rule the patterns passed."""
     checks = []
     for rule in rules or RULES:
         res: RuleResult = rule.check(reply, ctx)
         checks.append(Check(rule=res.rule, name=rule.name, passed=res.passed, detail=res.detail, span=res.span))
+    model = builtin_reply_reader() if reader is _DEFAULT else reader
+    if model is not None:
+        vetoed = {r.id for r in rules or RULES if r.clears(reply, ctx)}
+        flagged = model.flags(reply, [c.rule for c in checks if c.passed and c.rule not in vetoed])
+        for i, c in enumerate(checks):
+            if c.rule in flagged:
+                words = "」「".join(model.evidence(reply, c.rule))
+                checks[i] = c.model_copy(update={
+                    "passed": False, "by": "model", "span": None,
+                    "detail": f"规则没有命中，但这句话读起来像「{c.name}」的违规（模型把握 {flagged[c.rule]:.2f}"
+                              + (f"，依据「{words}」" if words else "") + "）：请核对后再发"})
     return CheckReport(passed=all(c.passed for c in checks), checks=checks)
 
 
-__all__ = ["RULES", "RULE_IDS", "RULE_NAMES", "CheckContext", "CheckReport", "Check", "check_reply", "get_rule"]
+__all__ = ["RULES", "RULE_IDS", "RULE_NAMES", "Check", "CheckContext", "CheckReport", "check_reply", "get_rule"]

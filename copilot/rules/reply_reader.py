@@ -1,0 +1,183 @@
+"""A second opinion for the rules whose violations are in the wording itself: a reply that blames, is rude, leaks
+the prompt, makes an absolute or efficacy claim, asks for a secret or leaves the platform in words no pattern has.
+
+The rules' patterns are written on the wording they were tuned on; a reply author they never saw phrases the same
+violation differently (measured: recall on a new author's replies fell from 1.0 to about 0.5). This reader is a
+logistic regression per rule over the reply's character n-grams, trained on the labelled dev replies
+(``evals/replies/*_dev.jsonl``, never a frozen ``_test``) by ``copilot rules train``. It only adds failures: a rule
+the patterns pass fails when the reader gives its violation at least ``threshold``; the badge then says it is the
+model's reading, with the n-grams that weighed most, so the agent can judge it.
+
+Rules that depend on facts (honest urgency, promises: the catalog decides) or on the buyer (empathy first) are not
+read here: the same words are right or wrong depending on the stock, the policy or the buyer's mood.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from ..text.linear import char_grams, fit_linear, hash_key, sigmoid_loss
+
+MODEL_RULES = ("no_blame_shifting", "polite_language", "prompt_leak", "ad_law_words", "no_sensitive_request",
+               "platform_rules")
+DEFAULT_PATH = Path(__file__).with_name("reply_reader.npz")
+N_MAX = 3
+# chosen by training on the other authors and scoring each held-out author (the rule cases for recall, the realistic
+# agent replies for false alarms; evals/replies/crossval.py), over nine authors: recall / false flags / false alarms
+# were 0.953 / 7 / 10 at 0.6, 0.938 / 4 / 8 at 0.7, 0.928 / 3 / 8 at 0.8 (the patterns alone 0.884 / 3 / 7)
+THRESHOLD = 0.7
+C = 10.0
+
+
+_WORD_CHARS = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]+$")
+
+
+def featurize(reply: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Hashed n-gram ids, their values (counts scaled to unit length) and the n-grams; punctuation is not a word
+    (「的，」 says nothing about blame)."""
+    counts: dict[str, int] = {}
+    for g in char_grams(reply, N_MAX):
+        if _WORD_CHARS.match(g):
+            counts[g] = counts.get(g, 0) + 1
+    names = list(counts)
+    values = np.array([counts[g] for g in names], dtype=np.float64)
+    if len(values):
+        values /= np.sqrt((values * values).sum())
+    return np.array([hash_key(g) for g in names], dtype=np.int64), values, names
+
+
+@dataclass(frozen=True)
+class ReplyExample:
+    reply: str
+    violations: frozenset[str]  # the MODEL_RULES this reply breaks (any rule not listed is taken as kept)
+
+
+class ReplyReader:
+    def __init__(self, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+        order = np.argsort(keys)
+        self.keys = keys[order].astype(np.int64)
+        self.weights = weights[order].astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.meta = meta
+        self.rules: list[str] = list(meta["rules"])
+        self.threshold = float(meta.get("threshold", THRESHOLD))
+        if self.weights.shape[1] != len(self.rules):
+            raise ValueError(f"reply reader weights have {self.weights.shape[1]} columns for {len(self.rules)} rules")
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, keys=self.keys, weights=self.weights.astype(np.float16), bias=self.bias,
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> ReplyReader:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"])))
+
+    def _known(self, reply: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        keys, values, names = featurize(reply)
+        pos = np.searchsorted(self.keys, keys)
+        pos[pos >= len(self.keys)] = 0
+        hit = self.keys[pos] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        return pos[hit], values[hit], [n for n, h in zip(names, hit) if h]
+
+    def probabilities(self, reply: str) -> dict[str, float]:
+        rows, values, _ = self._known(reply)
+        z = values @ self.weights[rows] + self.bias
+        return {r: float(p) for r, p in zip(self.rules, 1.0 / (1.0 + np.exp(-z)))}
+
+    def evidence(self, reply: str, rule: str, top: int = 3) -> list[str]:
+        """The n-grams (two characters or more) that pushed ``rule`` up the most, strongest first, none inside
+        another."""
+        rows, values, names = self._known(reply)
+        col = self.rules.index(rule)
+        pushes = sorted(((float(v * self.weights[r, col]), n) for r, v, n in zip(rows, values, names) if len(n) >= 2),
+                        reverse=True)
+        out: list[str] = []
+        for push, name in pushes:
+            if push <= 0 or len(out) >= top:
+                break
+            if not any(name in o or o in name for o in out):
+                out.append(name)
+        return out
+
+    def flags(self, reply: str, rules: Iterable[str]) -> dict[str, float]:
+        """Of ``rules``, those the reader reads as violated, with its probability."""
+        wanted = [r for r in rules if r in self.rules]
+        if not wanted or not reply.strip():
+            return {}
+        probs = self.probabilities(reply)
+        return {r: probs[r] for r in wanted if probs[r] >= self.threshold}
+
+
+def train(examples: Sequence[ReplyExample], *, meta: dict | None = None, c: float = C,
+          threshold: float = THRESHOLD) -> ReplyReader:
+    """One balanced logistic regression per rule (each rule's violations weigh as much as the rest)."""
+    vocab: dict[int, int] = {}
+    rows, cols, vals = [], [], []
+    for i, e in enumerate(examples):
+        keys, values, _ = featurize(e.reply)
+        for k, v in zip(keys.tolist(), values.tolist()):
+            rows.append(i)
+            cols.append(vocab.setdefault(k, len(vocab)))
+            vals.append(v)
+    X = csr_matrix((np.array(vals), (rows, cols)), shape=(len(examples), len(vocab)))
+    Y = np.array([[r in e.violations for r in MODEL_RULES] for e in examples], dtype=np.float64)
+    pos = Y.sum(axis=0).clip(min=1)
+    n = len(examples)
+    weights = np.where(Y > 0, n / (2 * pos), n / (2 * (n - pos).clip(min=1)))
+    W, b = fit_linear(X, Y, c, lambda z, y: sigmoid_loss(z, y, weights))
+    keys = np.array(list(vocab), dtype=np.int64)
+    info = {"rules": list(MODEL_RULES), "threshold": threshold, "c": c, "cases": n,
+            "violations": {r: int(Y[:, j].sum()) for j, r in enumerate(MODEL_RULES)}, "features": len(vocab),
+            **(meta or {})}
+    return ReplyReader(keys, W, b, info)
+
+
+# ------------------------------------------------------------------ from the evals ---
+
+def dev_files(evals_dir: Path) -> list[Path]:
+    """The labelled replies the reader learns from: ``evals/replies/*_dev.jsonl`` and the rules' own dev sets
+    ``evals/rules/<rule>.jsonl``, never a frozen ``_test``."""
+    return sorted((evals_dir / "replies").glob("*_dev.jsonl")) + sorted((evals_dir / "rules").glob("*.jsonl"))
+
+
+def examples_from(evals_dir: Path) -> list[ReplyExample]:
+    """Rule cases give their own rule's label; hostile replies their labelled rule; agent replies their list."""
+    out = []
+    for f in dev_files(evals_dir):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            c = json.loads(line)
+            if "violations" in c:
+                broken = set(c["violations"])
+            elif f.parent.name == "rules":  # one file per rule: its name is the rule
+                broken = {f.stem} if c.get("label") == "violation" else set()
+            else:
+                broken = {c["rule"]} if c.get("label", "violation") == "violation" else set()
+            out.append(ReplyExample(reply=c["reply"], violations=frozenset(broken & set(MODEL_RULES))))
+    return out
+
+
+def file_digest(paths: Sequence[Path], root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in paths}
+
+
+def train_from_evals(evals_dir: Path) -> ReplyReader:
+    files = dev_files(evals_dir)
+    return train(examples_from(evals_dir), meta={"trained_on": file_digest(files, evals_dir)})
+
+
+@lru_cache(maxsize=4)
+def builtin_reply_reader(path: Path = DEFAULT_PATH) -> ReplyReader | None:
+    """The packaged weights, or None when they were never trained (the rules then judge alone)."""
+    return ReplyReader.load(path) if path.exists() else None
