@@ -25,20 +25,23 @@ def server(tmp_path_factory):
     s.stop()
 
 
+def drafted(p, srv, message: str):
+    """A headless Chromium on the workspace that has asked for drafts for ``message``: (browser, page)."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 1500})
+    page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
+    page.locator("#buyer-message textarea").wait_for(timeout=60_000)
+    page.locator("#buyer-message textarea").fill(message)
+    page.locator("#draft-button").click()
+    return browser, page
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is installed by `make test`")
 def test_agent_drafts_sees_badges_and_sources_and_adopts(server, tmp_path):
     pw = pytest.importorskip("playwright.sync_api")
     srv, data = server
     with pw.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_FLAGS,
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 1500})
-        page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
-        page.locator("#buyer-message textarea").wait_for(timeout=60_000)
-        page.locator("#buyer-message textarea").fill("收到的羽绒服袖子开线了！！什么破质量")
-        page.locator("#draft-button").click()
+        browser, page = drafted(p, srv, "收到的羽绒服袖子开线了！！什么破质量")
         card = page.locator("#card-html-0")
         card.locator(".draft-card .badge").first.wait_for(timeout=60_000)
         assert "先共情后方案" in card.inner_text()
@@ -93,12 +96,7 @@ def test_badges_follow_the_agents_edit_while_typing(server):
     pw = pytest.importorskip("playwright.sync_api")
     srv, _ = server
     with pw.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1500})
-        page.goto(srv.url + "/ui/", wait_until="domcontentloaded")
-        page.locator("#buyer-message textarea").wait_for(timeout=60_000)
-        page.locator("#buyer-message textarea").fill("这件羽绒服还有货吗")
-        page.locator("#draft-button").click()
+        browser, page = drafted(p, srv, "这件羽绒服还有货吗")
         card = page.locator("#card-html-0 .draft-card[data-live]")
         card.locator(".badge").first.wait_for(timeout=60_000)
         assert card.locator(".badge.bad").count() == 0

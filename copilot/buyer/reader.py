@@ -19,7 +19,6 @@ suite checks that the shipped file matches the current rules and dev data.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import numpy as np
 from ..schema import INTENTS, Analysis, Turn
 from ..text.linear import char_grams as _grams
 from ..text.linear import hash_key as _key
+from ..text.linear import load_weights, save_weights
 from ..text.linear import norm_text as _norm
 from .personas import PERSONA_IDS
 
@@ -187,13 +187,11 @@ class LinearReader:
     # persistence -------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, keys=self.keys, weights=self.weights.astype(np.float16), bias=self.bias,
-                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+        save_weights(path, self.keys, self.weights, self.bias, self.meta)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> LinearReader:
-        with np.load(path, allow_pickle=False) as z:
-            return cls(z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"])))
+        return cls(*load_weights(path))
 
     # reading -----------------------------------------------------------------
 

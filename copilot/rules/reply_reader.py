@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..text.linear import char_grams, fit_linear, hash_key, sigmoid_loss
+from ..text.linear import char_grams, fit_linear, hash_key, load_weights, save_weights, sigmoid_loss
 
 MODEL_RULES = ("no_blame_shifting", "polite_language", "prompt_leak", "ad_law_words", "no_sensitive_request",
                "platform_rules")
@@ -74,13 +74,11 @@ class ReplyReader:
             raise ValueError(f"reply reader weights have {self.weights.shape[1]} columns for {len(self.rules)} rules")
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, keys=self.keys, weights=self.weights.astype(np.float16), bias=self.bias,
-                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+        save_weights(path, self.keys, self.weights, self.bias, self.meta)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> ReplyReader:
-        with np.load(path, allow_pickle=False) as z:
-            return cls(z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"])))
+        return cls(*load_weights(path))
 
     def _known(self, reply: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         keys, values, names = featurize(reply)

@@ -6,9 +6,11 @@ L2-regularised logistic regression fitted with scipy's L-BFGS; deterministic (th
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
@@ -31,6 +33,17 @@ def char_grams(text: str, n_max: int) -> list[str]:
 
 def hash_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
+
+
+def save_weights(path: Path, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+    """A linear model as one .npz (weights in float16; the meta as JSON, no pickles)."""
+    np.savez_compressed(path, keys=keys, weights=weights.astype(np.float16), bias=bias,
+                        meta=np.array(json.dumps(meta, ensure_ascii=False)))
+
+
+def load_weights(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    with np.load(path, allow_pickle=False) as z:
+        return z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"]))
 
 
 def softmax_loss(z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
