@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import INTENTS, Analysis, Turn
+from ..text.linear import HashedLinear
 from ..text.linear import char_grams as _grams
 from ..text.linear import hash_key as _key
-from ..text.linear import load_weights, save_weights
 from ..text.linear import norm_text as _norm
 from .personas import PERSONA_IDS
 
@@ -159,15 +159,11 @@ class Reading:
         return [k for k, p in ranked if p >= threshold and p >= relative * top] or [ranked[0][0]]
 
 
-class LinearReader:
+class LinearReader(HashedLinear):
     """Hashed linear model over ``featurize``; one softmax per single-label head, one sigmoid per intent."""
 
     def __init__(self, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
-        order = np.argsort(keys)
-        self.keys = keys[order].astype(np.int64)
-        self.weights = weights[order].astype(np.float32)
-        self.bias = bias.astype(np.float32)
-        self.meta = meta
+        super().__init__(keys, weights, bias, meta)
         self.intent_threshold = float(meta.get("intent_threshold", 0.3))
         self.intent_relative = float(meta.get("intent_relative", 0.0))  # and this share of the top need's probability
         self.intent_floor = float(meta.get("intent_floor", 0.15))  # a need the rules name needs only this much
@@ -184,24 +180,16 @@ class LinearReader:
             raise ValueError(f"reader weights have {self.weights.shape[1]} columns, the heads need {start}")
         self.offsets = offsets
 
-    # persistence -------------------------------------------------------------
-
-    def save(self, path: Path) -> None:
-        save_weights(path, self.keys, self.weights, self.bias, self.meta)
-
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> LinearReader:
-        return cls(*load_weights(path))
+        return super().load(path)
 
     # reading -----------------------------------------------------------------
 
     def scores(self, f: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Raw scores (one per column), and the rows and values of the features the model knows."""
-        pos = np.searchsorted(self.keys, f.keys)
-        pos = np.minimum(pos, len(self.keys) - 1)
-        known = self.keys[pos] == f.keys
-        rows, vals = pos[known], f.values[known]
-        return self.bias + vals @ self.weights[rows], rows, np.flatnonzero(known)
+        rows, known = self.known(f.keys)
+        return self.bias + f.values[known] @ self.weights[rows], rows, np.flatnonzero(known)
 
     def read(self, message: str, history: Sequence[Turn], rules: Analysis) -> Reading:
         f = featurize(message, history, rules)

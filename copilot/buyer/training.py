@@ -19,6 +19,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, diags
 
 from ..schema import Analysis, Turn
+from ..text.linear import file_digest  # noqa: F401  (re-exported: the reader's freshness test reads it here)
 from ..text.linear import fit_linear as _fit
 from ..text.linear import sigmoid_loss as _sigmoid_loss
 from ..text.linear import softmax_loss as _softmax_loss
@@ -107,11 +108,6 @@ def trusted_rule_intents(examples: Sequence[Example], precision: float = 0.9, le
             said[i] += 1
             right[i] += i in e.labels["intents"]
     return sorted(i for i, n in said.items() if n >= least and right[i] / n >= precision)
-
-
-def file_digest(paths: Sequence[Path], root: Path) -> dict[str, str]:
-    """sha256 of each training file, keyed by its path under ``root`` (recorded in the weights)."""
-    return {p.as_posix(): hashlib.sha256((root / p).read_bytes()).hexdigest()[:16] for p in paths}
 
 
 # ------------------------------------------------------------------ from the evals ---

@@ -77,8 +77,9 @@ def check_reply(reply: str, ctx: CheckContext, rules: list[Rule] | None = None,
         checks.append(Check(rule=res.rule, name=rule.name, passed=res.passed, detail=res.detail, span=res.span))
     model = builtin_reply_reader() if reader is _DEFAULT else reader
     if model is not None:
-        vetoed = {r.id for r in rules or RULES if r.clears(reply, ctx)}
-        flagged = model.flags(reply, [c.rule for c in checks if c.passed and c.rule not in vetoed])
+        by_id = {r.id: r for r in rules or RULES}
+        flagged = {r: p for r, p in model.flags(reply, [c.rule for c in checks if c.passed]).items()
+                   if not by_id[r].clears(reply, ctx)}  # the reply itself may show the rule kept
         for i, c in enumerate(checks):
             if c.rule in flagged:
                 words = "」「".join(model.evidence(reply, c.rule))

@@ -14,7 +14,6 @@ read here: the same words are right or wrong depending on the stock, the policy 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..text.linear import char_grams, fit_linear, hash_key, load_weights, save_weights, sigmoid_loss
+from ..text.linear import HashedLinear, char_grams, file_digest, fit_linear, hash_key, sigmoid_loss
 
 MODEL_RULES = ("no_blame_shifting", "polite_language", "prompt_leak", "ad_law_words", "no_sensitive_request",
                "platform_rules")
@@ -61,31 +60,22 @@ class ReplyExample:
     violations: frozenset[str]  # the MODEL_RULES this reply breaks (any rule not listed is taken as kept)
 
 
-class ReplyReader:
+class ReplyReader(HashedLinear):
     def __init__(self, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
-        order = np.argsort(keys)
-        self.keys = keys[order].astype(np.int64)
-        self.weights = weights[order].astype(np.float32)
-        self.bias = bias.astype(np.float32)
-        self.meta = meta
+        super().__init__(keys, weights, bias, meta)
         self.rules: list[str] = list(meta["rules"])
         self.threshold = float(meta.get("threshold", THRESHOLD))
         if self.weights.shape[1] != len(self.rules):
             raise ValueError(f"reply reader weights have {self.weights.shape[1]} columns for {len(self.rules)} rules")
 
-    def save(self, path: Path) -> None:
-        save_weights(path, self.keys, self.weights, self.bias, self.meta)
-
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> ReplyReader:
-        return cls(*load_weights(path))
+        return super().load(path)
 
     def _known(self, reply: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         keys, values, names = featurize(reply)
-        pos = np.searchsorted(self.keys, keys)
-        pos[pos >= len(self.keys)] = 0
-        hit = self.keys[pos] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
-        return pos[hit], values[hit], [n for n, h in zip(names, hit) if h]
+        rows, hit = self.known(keys)
+        return rows, values[hit], [n for n, h in zip(names, hit) if h]
 
     def probabilities(self, reply: str) -> dict[str, float]:
         rows, values, _ = self._known(reply)
@@ -166,13 +156,10 @@ def examples_from(evals_dir: Path) -> list[ReplyExample]:
     return out
 
 
-def file_digest(paths: Sequence[Path], root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in paths}
-
-
 def train_from_evals(evals_dir: Path) -> ReplyReader:
     files = dev_files(evals_dir)
-    return train(examples_from(evals_dir), meta={"trained_on": file_digest(files, evals_dir)})
+    return train(examples_from(evals_dir), meta={"trained_on": file_digest([f.relative_to(evals_dir) for f in files],
+                                                                             evals_dir)})
 
 
 @lru_cache(maxsize=4)

@@ -6,10 +6,11 @@ L2-regularised logistic regression fitted with scipy's L-BFGS; deterministic (th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,38 @@ def hash_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def save_weights(path: Path, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
-    """A linear model as one .npz (weights in float16; the meta as JSON, no pickles)."""
-    np.savez_compressed(path, keys=keys, weights=weights.astype(np.float16), bias=bias,
-                        meta=np.array(json.dumps(meta, ensure_ascii=False)))
+class HashedLinear:
+    """Weights per hashed feature id (rows sorted by id), biases per column and the training meta; saved as one
+    .npz (weights in float16, the meta as JSON, no pickles). The buyer reader and the reply reader build on it."""
+
+    def __init__(self, keys: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: dict) -> None:
+        order = np.argsort(keys)
+        self.keys = keys[order].astype(np.int64)
+        self.weights = weights[order].astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.meta = meta
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, keys=self.keys, weights=self.weights.astype(np.float16), bias=self.bias,
+                            meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
+
+    @classmethod
+    def load(cls, path: Path):
+        with np.load(path, allow_pickle=False) as z:
+            return cls(z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"])))
+
+    def known(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For feature ids ``keys``: the weight rows of those the model knows, and which ones they are (a mask)."""
+        if not len(self.keys):
+            return np.zeros(0, dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = self.keys[pos] == keys
+        return pos[hit], hit
 
 
-def load_weights(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    with np.load(path, allow_pickle=False) as z:
-        return z["keys"], z["weights"].astype(np.float32), z["bias"], json.loads(str(z["meta"]))
+def file_digest(paths: Sequence[Path], root: Path) -> dict[str, str]:
+    """sha256 of each training file, keyed by its path under ``root`` (recorded in the weights)."""
+    return {p.as_posix(): hashlib.sha256((root / p).read_bytes()).hexdigest()[:16] for p in paths}
 
 
 def softmax_loss(z: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
