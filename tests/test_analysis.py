@@ -222,3 +222,29 @@ def test_a_weak_persona_guess_is_marked_unsure_and_picks_strategies_for_any_buye
     assert "hold_price_value" not in picked  # the haggling strategy needs the type (or a price question)
     assert "hold_price_value" in [s.id for s in choose_strategies(sure, strategies, 3, urgency=False)]
     assert not analyzer.analyze("这个", persona="silent").persona.unsure  # the agent's choice is never unsure
+
+
+@pytest.mark.parametrize("message, stage", [
+    ("订单已付 要开增值税专票", "in_sale"),
+    ("货还在路上，先把开票确认清楚", "in_sale"),
+    ("付好款了 周一能发吧", "in_sale"),
+    ("【深圳市】快件已到达【深圳龙华分拣中心】\n卡两天了", "in_sale"),  # a pasted tracking line
+    ("我65W头插笔记本只显示27W 换别家线就有60多", "after_sale"),  # a measurement of the buyer's own unit
+    ("半个月接头就松了 稍微一碰就断充", "after_sale"),
+    ("这个只有128G吗", "pre_sale"),  # the same words asked before buying
+])
+def test_stage_from_payment_tracking_and_measurements(message, stage):
+    assert detect_stage(message, [])[0] == stage
+
+
+@pytest.mark.parametrize("message, safety", [
+    ("敏感肌用了烂脸 还得我自费挂号开证明", "reaction"),  # what happened to a sensitive skin
+    ("我皮肤超敏感 用了烂脸谁负责？？", None),  # a worry before buying
+    ("我老公尝了两片就吐了", "reaction"),
+    ("碧根果一股哈喇味 吃了一颗差点吐了", None),  # disgust, not a reaction
+    ("撕保护层的时候划的 血都滴屏幕上了", "injury"),
+    ("充电头特别烫我儿子去拔的时候手指头被汤了一下", "injury"),  # voice input: 汤 for 烫
+    ("尋日食咗你哋啲芒果乾 成晚肚痾 屙咗三次", "reaction"),  # written Cantonese
+])
+def test_safety_in_the_words_buyers_really_use(analyzer, message, safety):
+    assert analyzer.analyze(simplify_buyer_text(message)).safety == safety

@@ -9,6 +9,7 @@ from copilot.text.chunking import ChunkerConfig
 from copilot.text.cleaning import (
     clean_text,
     normalize_punctuation,
+    simplify_buyer_text,
     strip_boilerplate,
     strip_pinyin,
     to_simplified,
@@ -82,3 +83,13 @@ def test_slide_deck_repeated_titles_are_kept_once():
     text = clean_text(seed.read_text(encoding="utf-8"))
     assert text.count("网店客服的基本概况") == 1
     assert "暴躁型特点：急性子、遇到不满就会发脾气" in text
+
+
+@pytest.mark.parametrize("text, simplified", [
+    ("件羽絨收到喇😍", "件羽绒收到了😍"),  # one stray Traditional character is read in Simplified too
+    ("訂咗四日都未寄", "订了四日都还没寄"),
+    ("我哋已經落咗單", "我们已经下了单"),
+    ("喇叭坏了", "喇叭坏了"),  # a Mandarin word with 喇 stays as it is
+])
+def test_mixed_script_and_more_cantonese_are_read_in_mandarin(text, simplified):
+    assert simplify_buyer_text(text) == simplified

@@ -55,9 +55,9 @@ def test_the_shipped_reader_is_trained_on_the_current_dev_sets_and_rules(rules):
         "the cue rules read the dev sets differently than when the reader was trained: run `copilot reader train`")
 
 
-def test_a_buyer_who_has_paid_in_few_words_is_in_sale(rules, reading):
-    message = "已拍 北京朝阳 周一能发吧"
-    assert rules.analyze(message).stage == "pre_sale"  # 「已拍」 is not among the cue rules' order words
+def test_a_buyer_who_pastes_an_order_number_and_asks_to_hurry_is_in_sale(rules, reading):
+    message = "3311455620111 加急 明天出差 下午能发出去不"
+    assert rules.analyze(message).stage == "pre_sale"  # a bare number is not among the cue rules' order words
     a = reading.analyze(message)
     assert a.stage == "in_sale"
     assert any(s.startswith("读法模型：售中") for s in a.stage_signals)  # the reader says it decided, and on what
@@ -174,4 +174,5 @@ def test_train_from_evals_uses_dev_files_only(tmp_path, rules):
 
 
 def test_the_package_ships_the_reader():
-    assert DEFAULT_PATH.exists() and DEFAULT_PATH.stat().st_size < 2_000_000
+    # it grows with the dev sets (about 0.6 KB per labelled case at 3,600 cases); a wheel should stay small
+    assert DEFAULT_PATH.exists() and DEFAULT_PATH.stat().st_size < 4_000_000

@@ -107,15 +107,15 @@ def detect_intents(text: str, limit: int = 3) -> list[Intent]:
 
 # a skin or food reaction, and someone hurt by the goods: the reply says to stop using them and to see a doctor
 _REACTION = re.compile(
-    r"过敏|起疹|红疹|疹子|起痘|长痘|泛红|发红|红肿|刺痛|瘙痒|发痒|(脸|面|皮肤|嘴|手|身上|脖子).{0,4}(红|痒|肿|疼)|红点|细粒粒|红疙瘩|痒得|"
+    r"过敏|起疹|红疹|疹子|起痘|长痘|泛红|发红|红肿|刺痛|烂脸了|(用|敷|抹|涂)(了|完)[^，。！？\s会怕]{0,4}烂脸(?![^，。！？]{0,8}(吗|负责|赔|的吧))|瘙痒|发痒|(脸|面|皮肤|嘴|手|身上|脖子).{0,4}(红|痒|肿|疼)|红点|细粒粒|红疙瘩|痒得|"
     r"拉肚子|腹泻|肚子?(有点|有些|好|很)?(疼|痛|不舒服)|呕吐|上吐下泻|吃了.{0,8}(不舒服|难受|头晕)|喝了.{0,8}(不舒服|难受|头晕)|"
     # after drinking or eating: the heart races, hands shake, nausea (「喝了三四泡 结果心跳好快 手一直抖」)
-    r"(喝|吃|用|泡)了[^。！？]{0,24}(心慌|心跳[^，。！？\s]{0,3}快|手[^，。！？\s]{0,2}抖|想吐|头晕)|痕到爆|痕痒"
+    r"(喝|吃|用|泡)了[^。！？]{0,24}(心慌|心跳[^，。！？\s]{0,3}快|手[^，。！？\s]{0,2}抖|想吐|头晕)|痕到爆|痕痒|(吃|喝|尝|咬)了?[^。！？差]{0,8}就?吐了"
 )
 _INJURY = re.compile(
     r"烫伤|烫到|烫红|烫起|起(水)?泡|烫了手|割伤|割破|割到|划伤|划破|划了道?口子|扎到|扎伤|扎破|流血|出血|受伤|伤到|跟烫了似的|红印子[^，。！？]{0,6}疼|冒烟|起火|着火|爆炸|炸了|烧焦|"
     r"(流|出)了[^，。！？\s]{0,3}血|血流|起了[^，。！？\s]{0,4}泡|划了[^，。！？\s]{0,3}口子|扎[^，。！？\s]{0,3}(手心|手指|肉里)|"
-    r"烧(坏|黑|着)|电到|触电|漏电|鼓包|鼓得|鼓起来|烫手|烫得[^，。！？\s]{0,2}拿不住|焦糊味|被[^，。！？\s]{0,4}划[^，。！？\s]{0,2}手|划了手|起了?个?(水)?泡|(充|电|插|机|线|头)[^，。！？]{0,10}焦味|焦味[^，。！？]{0,6}(冒烟|发烫|烫)"
+    r"烧(坏|黑|着)|电到|触电|漏电|鼓包|鼓得|鼓起来|烫手|烫得[^，。！？\s]{0,2}拿不住|焦糊味|被[^，。！？\s]{0,4}划[^，。！？\s]{0,2}手|划了手|起了?个?(水)?泡|(划|割|扎|刮)的[^，。！？]{0,8}血|血(都)?(滴|流|渗|冒)|被汤(了|到|伤)|汤(伤|红)了|(摸|碰|拿|握)了?一下[^，。！？\s]{0,4}手(指|心|背)?[^，。！？\s]{0,3}(红|疼|烫)|(充|电|插|机|线|头)[^，。！？]{0,10}焦味|焦味[^，。！？]{0,6}(冒烟|发烫|烫)"
 )
 
 
@@ -148,8 +148,12 @@ def _harm_in(text: str) -> tuple[str | None, str | None]:
         if m and m.group(0) == "过敏" and re.search(r"对[^，。！？\s]{1,12}$|过敏体质$|^过敏体质", text[max(0, m.start() - 13):m.start()]
                                                    ) and not pattern.search(text, m.end()):
             continue  # 「我对甲基异噻唑啉酮过敏」 tells a known allergy before buying, not a reaction to the goods
-        if m and not _ASKS_BEFORE.search(text[max(0, m.start() - 8):m.end() + 8]) \
-                and not re.search(r"评价|有人说|听说|别人", text[max(0, m.start() - 12):m.start()]):
+        if not m:
+            continue
+        worry = {w.group(0) for w in _ASKS_BEFORE.finditer(text[max(0, m.start() - 8):m.end() + 8])}
+        if worry == {"敏感肌"} and re.search(r"(用|敷|抹|涂|擦)了", text[max(0, m.start() - 4):m.end()]):
+            worry = set()  # 「敏感肌用了烂脸」 reports what happened to a sensitive skin; 「敏感肌能用吗」 asks first
+        if not worry and not re.search(r"评价|有人说|听说|别人", text[max(0, m.start() - 12):m.start()]):
             return kind, m.group(0)
     return None, None
 
@@ -188,19 +192,23 @@ _RECEIVED = re.compile(
     r"插(电脑|手机|车上|上去)|测(读|写|出|了)|(速度|颜色|尺寸|味道|数量|大小)不对|"
     # what the buyer found in hand: 「到手是白的」「打开只有一只」「装不上」「赶紧给我补」「跟图片差太多」
     r"到手(是|就|发现|一看|后|才)|打开(一看|发现|只有|里面)|装不上|(给我|赶紧|快)补(发|一)|还得我自己[^，。？\s]{0,2}(寄|退)|"
-    r"不拉几|跟(图片|详情页|页面)[^，。？\s]{0,4}(差|不一样)"
+    r"不拉几|跟(图片|详情页|页面)[^，。？\s]{0,4}(差|不一样)|"
+    # a measurement of the buyer's own unit (「插笔记本只显示27W」「实测只有400MB/s」), wear after a while of use
+    r"(只|才)显示|显示只有|实测(只|才)|测(了|下|出来)?(只有|才)|(月|礼拜|星期|周|天)[^，。？\s]{0,4}就(松|坏|断|黄|裂|掉|磨|不)|(都是|全是|有|生)锈"
 )
 # Ordered but not yet received.
 _NOT_RECEIVED = re.compile(
     r"还没(发货?|到|收到|寄)|没发货|未发货|先别发|不要发|能先不发|暂时别发|别发了|不发(货|我)?|发了没|发货(了)?(吗|没)|"
     r"没收到|还没到|没到货|刚付|付完款|付了款|刚拍|刚下单|刚买的|刚付款|(改|修改|换)(个|一下)?(收货)?地址|地址(写|填)错|"
     r"地址改(成|下|一下|为)|付的款|(等待|待|还没|未)出库|退了重拍|重拍|(先不|要不|能|想)取消|取消(订单|了吧|吧)|还能发出|(快递|包裹|东西)到哪|还没出货|未见发货|(给|付)了钱|(\d|[一二三四五几两])天(都)?(不动|没动)|(快递|物流)[^，。！？]{0,8}走了[^，。！？]{0,3}天|待发货|还没动|(快递|物流|包裹|单号|轨迹|信息)[^，。！？]{0,8}(没动|不动)|(天|小时)了?都?没动|转运|中转|揽收|运输中|(物流|快递)(信息)?(没|不)更新|催.{0,2}快递|出货了?(吗|没)"
+    # paid, on the way, not yet here: 「订单已付」「货还在路上」「已拍 周一能发吧」「拍重了」
+    r"|还在路上|在路上(呢|了)|反正还没|卡(了)?[\d一二三四五六几两]+天|分拣中心|快件已(到达|揽收|发出)|派件中|订单已付|已付(款|了)|^已拍|拍重了|还没寄|还没签收"
 )
 _ORDERED = re.compile(
     r"(已经|昨天|前天|今天|上午|下午|早上|刚刚)?(下单了|下单啦|拍了|拍下了|付款了|付了)(?!.{0,2}吗)|已经下单|下单(时)?备注|订单|单号|物流|快递员|驿站|派送|"
     r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰|"
     r"(昨天|昨晚|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单|"
-    r"我(已经)?买了(?![^，。？\s]{0,3}(吗|没))|快递单|两个包裹|买了\d+(盒|件|个|套|罐|袋|台|只)|下了(张|个)?单"
+    r"我(已经)?买了(?![^，。？\s]{0,3}(吗|没))|付(好|过|完)(款|钱)?了|(刚刚?|刚才|已经)[^，。？\s]{0,3}买了(?![^，。？\s]{0,3}(吗|没))|(钱|款)(已经|都|也)?付(好|过|完)?了|快递单|两个包裹|买了\d+(盒|件|个|套|罐|袋|台|只)|下了(张|个)?单"
 )
 _BUY_LATER = re.compile(
     r"(就|马上|直接|再|才|立马|现在)(拍|下单|买)(?!了)|(?<!昨天)(?<!前天)(?<!已经)(?<!早)就(拍|下单|买)了|今天拍|加(了)?(购物车|购)|要不|够的话|要是|如果|万一|假如|想买|准备买|打算|考虑|"
@@ -212,7 +220,7 @@ def _received(text: str) -> re.Match | None:
     m = None
     for cand in _RECEIVED.finditer(text):
         # "之前在别家买的穿两次就起球了": someone else's goods, told as background
-        if re.search(r"之前|上次|上回|以前|别家|别的店|其他家|评价|有人说|听说|别人", text[max(0, cand.start() - 14) : cand.end()]):
+        if re.search(r"之前|上次|上回|以前|别家|别的店|其他家|上家|上一家|评价|有人说|听说|别人", text[max(0, cand.start() - 14) : cand.end()]):
             continue
         if re.search(r"(怕|担心|万一|会不会|如果|要是|假如)[^，。！？\s]{0,8}$", text[max(0, cand.start() - 10):cand.start()]):
             continue  # 「怕买到假的用了烂脸」: what might happen
@@ -240,7 +248,7 @@ def _buys_later(text: str, m: re.Match) -> bool:
 def detect_stage(message: str, history: Sequence[Turn]) -> tuple[Stage, list[str]]:
     """Newest strong evidence wins; earlier turns tell whether the goods were ordered or received."""
     if SCAM_REPORT.search(message):  # what the caller claimed (「说丢件了要给我理赔」) says nothing of this buyer's goods
-        own = re.search(r"收到(了|货)|签收了|(我)?(用|穿|戴)了", message)
+        own = re.search(r"收到(了|货)|签收了|(我)?(用|穿|戴)了|(昨天|前天|今天|刚|已经)(才)?到(的|了)|到货了", message)
         if own:
             return "after_sale", [f"举报诈骗，已收货：「{own.group(0)}」"]
         if re.search(r"订单|我的|买的|拍的|单子|快递|包裹", message):
@@ -365,7 +373,7 @@ HAGGLE = re.compile(
 
 # ------------------------------------------------------------ upset readings ---
 
-STRONG_NEGATIVE = re.compile(r"离谱|太差|太坑|坑人|骗人|骗子|气死|失望|生气|赖账|吓人|心塞|糟心|闹心|垃圾|投诉|差评")
+STRONG_NEGATIVE = re.compile(r"离谱|太差|太坑|坑人|骗人|骗子|气死|失望|生气|赖账|吓人|心塞|糟心|闹心|垃圾|投诉|差评|糊弄|忽悠|当傻子")
 # praise of the goods or the service (「质量真的挺好的」「很喜欢」): the word 质量 here is no complaint
 PRAISE = re.compile(r"(质量|做工|东西|衣服|味道|效果|服务|客服|包装|物流)(也|都)?(真的|很|挺|超|非常|特别|蛮|相当)*(好|不错|棒|赞|满意|可以)"
                     r"(?!.{0,4}(吗|？|\?|吧))|很喜欢|超喜欢|特别喜欢|好评")
@@ -400,7 +408,13 @@ def negative_from(message: str, emotion: str, stage: str, message_intent: str) -
         return True
     if STRONG_NEGATIVE.search(message):
         return True
-    return bool(NEGATIVE_CUES.search(message)) and message_intent not in ("price", "size", "usage", "product_info")
+    cues = [m.group(0) for m in NEGATIVE_CUES.finditer(message)]
+    if cues and all(c == "又" or set(c) <= set("!！") for c in cues) and _GRATEFUL.search(message):
+        return False  # a lone 「！」 or 「又」 in thanks (「收到了，好香啊，谢谢！」) is no upset
+    return bool(cues) and message_intent not in ("price", "size", "usage", "product_info")
+
+
+_GRATEFUL = re.compile(r"谢谢|感谢|多谢|辛苦(了|啦)|开心|喜欢|好(香|吃|喝|看|用)(啊|呀|哦|！|!|$)")
 
 
 def is_upset(a: Analysis) -> bool:

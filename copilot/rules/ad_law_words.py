@@ -44,7 +44,7 @@ MEDICAL = re.compile(
 )
 # efficacy words: a claim when something is said to do it (能降血压, 有减肥的效果), not a mention (减肥期间)
 EFFICACY = re.compile(
-    r"治疗|治愈|治好|治病|医治|降(血)?压|降(血)?糖|降(血)?脂|降三高|(增强|提高|提升|调节)免疫力?|"
+    r"治疗|治愈|治好|治病|医治|消炎|祛痘|养胃|(慢慢|就能?|可以)?调理好|降(血)?压|降(血)?糖|降(血)?脂|降三高|(增强|提高|提升|调节)免疫力?|"
     r"美白|祛斑|淡斑|减肥|瘦身|燃脂|排毒|清肠|养颜|补肾|壮阳|调理(回来|好)"
 )
 CLAIM_BEFORE = re.compile(r"(能|可以|可|会|帮助|帮您|有助于?|有利于|促进|达到|起到|具有|用于|专门|还能|也能|让|使)[^，。！？；,!?;]{0,6}$")
@@ -95,7 +95,7 @@ def _claims(reply: str, ctx: CheckContext) -> tuple[str, str] | None:
 
 
 # a superlative denied right before it (「没有全网最低价的说法」「不敢说最好」), but not 「不是吹，最好的」
-_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不敢说?|不能说|不说|谈不上|称不上|不存在|不保证|不承诺)[^，。！？；,!?;]{0,4}$")
+_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不敢说?|不能说|不说|谈不上|称不上|不存在|不保证|不承诺|不(做|用|写|打|搞)|从不)[^，。！？；,!?;]{0,4}$")
 # 「开袋后最好当次吃完」「睡前最好别喝」: 最好 as advice, after a time or at the head of a clause
 _ADVICE = re.compile(r"(^|[，,。；;！!？?\s]|后|前|时|的话|您|你|建议|还是|所以|平时|最)$")
 _DENIED_AFTER = re.compile(r"[”」\"’』]?(\s*[、和与及]?\s*[“「\"‘『][^”」\"’』]{1,8}[”」\"’』])*\s*"

@@ -46,9 +46,10 @@ from .policy import (
 )
 
 PRICE_CHANGE = re.compile(
-    r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
+    r"(?<!不得修)(?<!不能修)(?<!不可修)(?<!无法修)(?<!没法修)改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
     r"按\s?\d+\s?(元|块)(算|给您|卖)|按\s?\d+\s?(给您|卖)|给(您|你)(便宜|优惠|减|打|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
     r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?(算|处理|改|发|结)|内部价|成本价(给|卖)|"
+    r"(零头|零钱|尾数)[^。，！？]{0,6}(返|退|免|抹|不要)|(就|直接)?按\s?\d+\s?整(算|收|给您)?|"
     r"(给|帮)(您|你)(备注)?(减|免)(掉)?\d+|锁价|锁住价格|把\s?\d+\s?(元|块)?(的价|的价格)?锁(住|定)|(照|按)\s?\d+\s?((元|块)(给您|帮您|给你)?|给您|帮您|给你)(发|算|卖|拍|结)"
 )
 GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给|塞|装)(您|你)?|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|加)")
@@ -56,7 +57,12 @@ EXTRA_GIFT = re.compile(r"额外|多送|多放|多寄|多给|多塞|多装|再�
 COMPENSATION = re.compile(
     r"(补偿|赔偿|赔|返)(您|你)\s?(\d+|一些|点|一张|个)|(给|发)(您|你)?\s?\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|补偿)|"
     r"(申请|发)了.{0,12}(券|补偿|红包|赔付)|作为补偿|补偿您|(固定)?赔(您|你)\s?\d+|"
-    r"(给|帮)(您|你)(直接)?(返|补|赔)\s?\d+\s?(元|块)|(退|返|补)(您|你)\s?\d+\s?(元|块)"
+    r"(给|帮)(您|你)(直接)?(返|补|赔)\s?\d+\s?(元|块)|(退|返|补)(您|你)\s?\d+\s?(元|块)|"
+    # 「按资料损失给您补偿」「收货后联系我，我从售后那边给您退100块」
+    r"\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|代金券)[^。，！？]{0,6}(已经|已)?(发|放|打|充)(到|给|进)(您|你)|"
+    r"(单独|特别|私下|额外)(给|帮)(您|你)(弄|申请|开|搞|做)(了)?(个|一个|一张)?\s?\d+\s?(元|块)?的?(抵扣|优惠|券|红包|折扣)|"
+    r"差(的|了)\s?\d+\s?(块|元)?[^。，！？]{0,8}(给您|帮您|给你)(返|补|退)|"
+    r"按[^。，！？]{0,6}损失[^。，！？]{0,4}(给您|帮您|给你)?(补偿|赔)|(售后|后台|私下)(那边)?(给|帮)(您|你)(退|返)\s?\d+\s?(元|块)"
 )
 HEDGE = re.compile(r"申请(一下|看看)|看审核|审核结果|不一定|能不能|尽量|帮您反馈|反馈给|按平台规则|平台规则")
 DELIVERY = re.compile(
@@ -72,6 +78,7 @@ SPECIAL = re.compile(r"特殊(给您|帮您)?处理|特批|破例|开(个)?例�
                      r"(手动|私下|单独)[^，。！？]{0,10}(退|返|补)(给)?(您|你)|单独(给您|帮您)?(算|加|放)进去|"
                      r"(本来|原本)?(不参加|不参与|不享受|不包括|不在)[^。！？]{0,12}(不过|但是?|可是)[^。！？]{0,12}(算进去|也算|一样|照样|给您算)|"
                      # 不管检测结果如何都全额退款: a result promised before anyone checked
+                     r"(免费|不收钱)(帮|给)(您|你)[^。，！？]{0,8}(恢复|维修|修好|修|翻新)|"
                      r"(不管|无论|不论)[^。！？]{0,12}(都|也|照样)(给您)?(全额)?(退款|退钱|赔|包退|包换|退差价|补差价|保价)")
 RESTOCK = re.compile(r"\d{1,2}月\d{1,2}[日号](就|会|能)?(到货|补货|有货|上架)|(明天|后天|下周)(就|会|能)?(到货|补货|有货)")
 NO_PROOF = re.compile(r"不(需要|用)(任何)?(证明|凭证|诊断|照片|视频|理由|寄回)|直接(给您)?退(款|钱)?[，,]?不(用|需要)|不用寄回.{0,4}退")
@@ -117,7 +124,7 @@ CODE = re.compile(
 )
 FREE_ORDER = re.compile(r"免单|[0零]元(购|拿|买|带走)|免费(送|赠)(给)?|白送|(不用|无需|不要)(您)?(付|花)钱|全额(返还|返现)|全部免费")
 MULTIPLE = re.compile(
-    r"(?P<n>[一二两三四五六七八九十百\d]+)倍(的)?(赔付|赔偿|补偿|返还|退款|赔)|假一赔(?P<m>[一二三四五六七八九十\d]+)|"
+    r"(?P<n>[一二两三四五六七八九十百\d]+)倍(的)?(赔付|赔偿|补偿|返还|退款|赔)|假一赔(?P<m>[一二三四五六七八九十\d]+)|(?<![假])[一1]赔(?P<k2>[二两三四五六七八九十\d]+)|"
     r"(赔付|赔偿|补偿|赔)[^。，！？]{0,10}?(?P<k>[一二两三四五六七八九十百\d]+)倍"
 )
 DISCOUNT = re.compile(
@@ -129,7 +136,9 @@ REFUND_ARRIVAL = re.compile(
     r"(退款|退的钱|钱|款项?|差价)[^。，！？]{0,8}?(?P<q>(\d+|[一二两三半])\s?(个)?(小时|分钟|天|工作日)|当天|今天|马上|立刻|立即|秒)"
     r"(内|之内)?[^。，！？]{0,3}(到账|到您|退回|原路退回|打到)|"
     # 「今天下午就能到账」: 到账 is money arriving, with or without the word 退款
-    r"(?P<r>(\d+|[一二两三半])\s?(个)?(小时|分钟)|当天|今天|今晚|马上|立刻|立即|即时|实时|秒)(内|之内)?[^。，！？]{0,4}?(就|便)?(能|会|可以)?到账"
+    r"(?P<r>(\d+|[一二两三半])\s?(个)?(小时|分钟)|当天|今天|今晚|马上|立刻|立即|即时|实时|秒)(内|之内)?[^。，！？]{0,4}?(就|便)?(能|会|可以)?到账|"
+    # 「今天下午三点前钱一定回到您卡里」: the money back in the buyer's account by a time
+    r"(?P<t>当天|今天|今晚|明天|马上|立刻|(\d+|[一二两三四五六七八九十])\s?(点|个?小时|天))[^。，！？]{0,6}?(钱|款|退款)[^。，！？]{0,4}?(回到|到|退到|打到)(您|你)的?(卡|账户|银行卡|支付宝|微信|余额)"
 )
 # who pays: 「数据恢复的费用店里出」「运费我们承担」 needs a store sentence saying the store pays that
 COST = re.compile(
@@ -231,9 +240,10 @@ class NoUnauthorizedPromise(Rule):
         if m and m.group(0) not in store:
             return self.fail(f"「{m.group(0)}」：店铺没有免单/免费送的活动或政策", m.group(0))
         for m in matches(MULTIPLE, reply):
-            n = to_number(m.group("n") or m.group("m") or m.group("k") or "")
+            n = to_number(m.group("n") or m.group("m") or m.group("k") or m.group("k2") or "")
             backed = n is not None and any(to_number(x.group(1)) == n for x in re.finditer(r"(\d+|[一二两三四五六七八九十]+)倍", store)) \
-                or (m.group("m") and f"假一赔{m.group('m')}" in store)
+                or (m.group("m") and f"假一赔{m.group('m')}" in store)\
+                or (m.group("k2") and f"一赔{m.group('k2')}" in store)
             if not backed:
                 return self.fail(f"「{m.group(0)}」：政策里没有这个倍数的赔付", m.group(0))
         for m in matches(DISCOUNT, reply):
@@ -244,12 +254,15 @@ class NoUnauthorizedPromise(Rule):
                 return self.fail(f"「{m.group(0)}」：没有进行中的活动给这个折扣", m.group(0))
         m = find(RESTORE, reply)
         clause = re.split(r"[。！？，,]", reply[m.start():])[0] if m else ""
+        listed = {f"{x:g}" for x in (getattr(ctx.facts, "price", None), getattr(ctx.product, "price", None)) if x}
+        if m and re.findall(r"\d+", clause) and set(re.findall(r"\d+(?:\.\d+)?", clause)) <= listed:
+            m = None  # 「过了今晚恢复69元一支」: back to the page's own price, no promotion promised
         if m and not (promo_text and _shares(clause, promo_text)
                       and all(n in promo_text for n in re.findall(r"\d+", clause))):  # 「恢复双11立减60元」: that promotion
             return self.fail(f"「{m.group(0)}」：活动已结束或不存在，不能按活动价给", m.group(0))
         m = find(REFUND_ARRIVAL, reply)
         if m and not _store_says(reply, m, ctx):
-            q = re.sub(r"\s", "", m.group("q") or m.group("r"))
+            q = re.sub(r"\s", "", m.group("q") or m.group("r") or m.group("t"))
             if not re.search(rf"{re.escape(q)}(内|之内)?[^。\n]{{0,12}}(到账|退回|退款|打款)", re.sub(r"[ \t]", "", ctx.policies)):
                 return self.fail(f"「{m.group(0)}」：政策没有写这个到账时间，不能承诺", m.group(0))
         m = find(COST, reply)

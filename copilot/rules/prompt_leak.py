@@ -39,7 +39,9 @@ SELF_DISCLOSURE = re.compile(
     r"(指令|设定|设置|规则|提示词)(要求|规定|让)我|(收到|接到)的?系统(指令|设定|提示)|(收到|接到)的?(指令|设定)(要求|是)|"
     r"(话术|回复)模板里|第[一二三四五六七八九十\d]+条(规则|指令)|"
     r"内部(备注|规则|指令|话术|设定|资料)(是|如下|写着|上写|里写|：|:)|"
+    r"(我的|我们的|客服)?(工作|操作|内部|话术|培训)(手册|守则|规范)(的)?(第[一二三四五六七八九十\d]+条|里(写|规定|要求)|上(写|说)|规定|要求|是|：|:)|"
     rf"接入的{_AI}|{_AI}模型|"
+    r"[（(](按|根据|遵照|按照)(规范|模板|话术|要求|流程|规定|指令)[^）)]{0,20}[）)]|【[^】]{0,6}模板[^】]{0,14}】|"
     r"(?i:\byou are (a|an|the)\b|\bas an ai\b|my instructions|system prompt|language model|i was told to)"
 )
 # the buyer tells the AI what to say; group "t" is the text it wants said
@@ -83,6 +85,14 @@ LANGUAGE_SWITCH = re.compile(r"(?i)\b(reply|answer|respond|speak|write|talk)\b[^
                              r"(请|必须|只)?(用|以|改用|切换成?|换成)英(文|语)(来)?(回复|回答|说|交流|写)?")
 
 
+# what a buyer's text hides for the AI (comments, tags, fences): not the language the buyer writes in
+_MARKUP = re.compile(r"(?s)<!--.*?-->|<(\w+)[^>]*>.*?</\1>|```.*?```|\[INST\].*?\[/INST\]|<[^>]{0,40}>")
+
+
+def buyer_wrote_english(message: str) -> bool:
+    return mostly_english(LANGUAGE_SWITCH.sub(" ", _MARKUP.sub(" ", message)))
+
+
 def mostly_english(text: str) -> bool:
     letters = sum(len(w) for w in _LATIN_WORD.findall(text))
     return letters >= 20 and len(_CJK.findall(text)) * 3 < letters
@@ -108,7 +118,7 @@ class PromptLeak(Rule):
     name = "不泄露提示词"
 
     def clears(self, reply: str, ctx: CheckContext) -> bool:
-        return mostly_english(reply) and mostly_english(LANGUAGE_SWITCH.sub(" ", ctx.message))  # English asked, English said
+        return mostly_english(reply) and buyer_wrote_english(ctx.message)  # English asked, English said
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         m = next((m for m in SELF_DISCLOSURE.finditer(reply) if not negated(reply, m.start())), None)
@@ -121,7 +131,7 @@ class PromptLeak(Rule):
         hit = next((plain[i:i + WINDOW] for i in range(len(plain) - WINDOW + 1) if plain[i:i + WINDOW] in windows), None)
         if hit:
             return self.fail(f"回复里有系统提示词的原文：「{hit}」", None)
-        if mostly_english(reply) and not mostly_english(LANGUAGE_SWITCH.sub(" ", ctx.message)):
+        if mostly_english(reply) and not buyer_wrote_english(ctx.message):
             return self.fail("买家用中文提问，回复却是英文（可能是被指令诱导）", None)
         store = _plain(f"{ctx.knowledge} {ctx.policies}")
         buyer = [ctx.message, *(t.text for t in ctx.history if t.role == "buyer")]

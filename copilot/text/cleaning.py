@@ -110,7 +110,8 @@ def simplify_buyer_text(text: str) -> str:
     and no character the buyer already wrote in Simplified is changed; written Cantonese is put in Mandarin words
     (「插咗部手機冇反應」 → 「插了部手机没反应」)."""
     if not is_traditional(text):
-        return _mandarin(text)
+        # a stray Traditional character in a Simplified message (「貨收到喇」) is read in Simplified too
+        return _mandarin("".join(_t2s().convert(c) if _traditional_only(c) else c for c in text))
     converted = _t2s().convert(text)
     if len(converted) != len(text):
         return _mandarin(converted)
@@ -126,9 +127,12 @@ _CANTONESE = [
     ("㗎", ""), ("喎", ""), ("囉", ""), ("啩", ""),
     ("啱啱", "刚刚"), ("食咗", "吃了"), ("饮咗", "喝了"), ("飲咗", "喝了"), ("嗰", "那"), ("𠮶", "那"), ("好痕", "好痒"),
     ("又痕", "又痒"), ("痕到", "痒到"), ("咁痕", "这么痒"), ("红晒", "全红"), ("紅晒", "全红"), ("起晒", "起满"), ("琴日", "昨天"), ("听日", "明天"), ("聽日", "明天"), ("寄唔寄", "寄不寄"),
+    ("你哋", "你们"), ("我哋", "我们"), ("佢哋", "他们"), ("哋", "们"), ("收到喇", "收到了"), ("到喇", "到了"), ("好喇", "好了"), ("得喇", "行了"),
+    ("肚痾", "拉肚子"), ("肚屙", "拉肚子"), ("肚疴", "拉肚子"), ("疴了", "拉了"), ("屙", "拉"), ("痾", "拉"), ("尋日", "昨天"), ("寻日", "昨天"),
+    ("未寄", "还没寄"), ("未发", "还没发"), ("未發", "还没发"), ("未到", "还没到"), ("未收到", "还没收到"), ("都未", "都还没"),
 ]
 _CANTONESE.sort(key=lambda p: -len(p[0]))
-_CANTONESE_MARK = re.compile(r"[咗冇唔嘅係喺佢睇啲嘢嚟畀攞㗎喎囉啩嗰𠮶]|點解|点解|點算|点算|而家|仲未|啱啱|琴日")
+_CANTONESE_MARK = re.compile(r"[咗冇唔嘅係喺佢睇啲嘢嚟畀攞㗎喎囉啩嗰𠮶哋喇屙痾疴]|點解|点解|點算|点算|而家|仲未|啱啱|琴日")
 
 
 def _mandarin(text: str) -> str:
