@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, diags
 
 from ..schema import Analysis, Turn
-from ..text.linear import file_digest  # noqa: F401  (re-exported: the reader's freshness test reads it here)
+from ..text.linear import file_digest
 from ..text.linear import fit_linear as _fit
 from ..text.linear import sigmoid_loss as _sigmoid_loss
 from ..text.linear import softmax_loss as _softmax_loss
@@ -118,8 +118,9 @@ def dev_files(evals_dir: Path) -> list[Path]:
     return sorted((evals_dir / "buyer").glob("*/dev*.jsonl")) + sorted((evals_dir / "notices").glob("dev*.jsonl"))
 
 
-def examples_from(evals_dir: Path, analyzer) -> list[Example]:
-    """The dev cases with the rules' reading of each, read as the pipeline reads them (in Simplified)."""
+def labelled_examples(evals_dir: Path, analyzer) -> list[tuple[Path, object, Example]]:
+    """Each dev case with the file it came from, the case itself and its example (the cross-validation holds out a
+    round by the file's name and scores the held-out cases as the eval does)."""
     from ..evaluation import load_jsonl
     from ..evaluation.buyer import BuyerCase, NoticeCase
     from ..text.cleaning import simplify_buyer_text
@@ -135,10 +136,15 @@ def examples_from(evals_dir: Path, analyzer) -> list[Example]:
             else:  # the buyer sets' authors wrote ordinary buyers: none of them steers the AI
                 labels = {"stage": [c.stage], "emotion": [c.emotion], "persona": [c.persona],
                           "intents": list(c.intents), "notice": [], "safety": [c.safety] if c.safety else []}
-            out.append(Example(store=c.store or f.parent.name, message=message, history=history,
-                               rules=analyzer.read_rules(message, history, sku=getattr(c, "sku", None)),
-                               labels=labels))
+            out.append((f, c, Example(store=c.store or f.parent.name, message=message, history=history,
+                                      rules=analyzer.read_rules(message, history, sku=getattr(c, "sku", None)),
+                                      labels=labels)))
     return out
+
+
+def examples_from(evals_dir: Path, analyzer) -> list[Example]:
+    """The dev cases with the rules' reading of each, read as the pipeline reads them (in Simplified)."""
+    return [e for _, _, e in labelled_examples(evals_dir, analyzer)]
 
 
 def rules_fingerprint(examples: Sequence[Example]) -> str:

@@ -14,13 +14,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from copilot.buyer.analysis import OfflineAnalyzer
-from copilot.buyer.training import Example, dev_files, train
+from copilot.buyer.training import Example, labelled_examples, train
 from copilot.drafting.pipeline import Copilot, CurrentProducts
-from copilot.evaluation import load_jsonl
 from copilot.evaluation.buyer import BuyerCase, NoticeCase, run_buyer_eval, run_notice_eval
-from copilot.schema import Turn
 from copilot.settings import Settings
-from copilot.text.cleaning import simplify_buyer_text
 
 EVALS = Path(__file__).resolve().parents[1]
 FIRST_HELD = 6  # dev6 is the first round written after the cue rules stopped being tuned on dev data
@@ -34,19 +31,8 @@ def main(held_out: list[str], show: bool = False, limit: int = 3) -> None:
     cp = Copilot(Settings(evals_dir=EVALS))
     rules_only = OfflineAnalyzer(cp.personas)  # as `copilot reader train` reads the rules
     by_round: dict[str, list[tuple[Example, object]]] = defaultdict(list)
-    for f in dev_files(EVALS):
-        notices = f.parent.name == "notices"
-        for c in load_jsonl(f, NoticeCase if notices else BuyerCase):
-            history = [Turn(role=t.role, text=simplify_buyer_text(t.text)) for t in c.history]
-            message = simplify_buyer_text(c.message)
-            if notices:
-                labels = {"notice": ["manipulation"] if c.manipulation else []}
-            else:
-                labels = {"stage": [c.stage], "emotion": [c.emotion], "persona": [c.persona], "intents": list(c.intents),
-                          "notice": [], "safety": [c.safety] if c.safety else []}
-            ex = Example(store=c.store or f.parent.name, message=message, history=history,
-                         rules=rules_only.read_rules(message, history, sku=getattr(c, "sku", None)), labels=labels)
-            by_round[_round(f)].append((ex, c))
+    for f, c, ex in labelled_examples(EVALS, rules_only):
+        by_round[_round(f)].append((ex, c))
     rounds = held_out or sorted((r for r in by_round if r[3:].isdigit() and int(r[3:]) >= FIRST_HELD),
                                 key=lambda r: int(r[3:]))
     total = defaultdict(float)
