@@ -25,7 +25,7 @@ from ..schema import Turn
 from ..text.cleaning import simplify_buyer_text, to_simplified
 from . import load_jsonl
 
-SPLITS = ("dev", "test", "test2")
+SPLITS = ("dev", "test", "test2", "test3")
 
 
 class BuyerCase(BaseModel):
@@ -54,8 +54,8 @@ class NoticeCase(BaseModel):
 
 
 def _split_files(folder: Path, split: str) -> list[Path]:
-    """``test.jsonl`` and ``test2.jsonl`` are frozen splits (``test2`` by new authors, written after the reader was
-    tuned); the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
+    """``test.jsonl``, ``test2.jsonl`` and ``test3.jsonl`` are frozen splits (``test2`` and ``test3`` by new authors,
+    written after the reader was tuned); the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
     return sorted(folder.glob("dev*.jsonl")) if split == "dev" else [folder / f"{split}.jsonl"]
 
 
@@ -66,7 +66,7 @@ def load_buyer_cases(folder: Path, split: str) -> list[BuyerCase]:
 
 
 def load_notice_cases(folder: Path, split: str) -> list[NoticeCase]:
-    return [c for f in _split_files(folder, split) for c in load_jsonl(f, NoticeCase)]
+    return [c for f in _split_files(folder, split) if f.exists() for c in load_jsonl(f, NoticeCase)]
 
 
 def _read(analyzer: Analyzer, message: str, history: list[Turn], sku: str | None = None):
