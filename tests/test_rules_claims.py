@@ -36,6 +36,11 @@ def failed(checker, reply, **kw):
     "老客专属，这款给您打7折",
     "已为您恢复双11立减60元的价格，直接拍就可以",
     "亲放心，退款1小时到账～",
+    "容量如果虚标，本店一赔三，您放心买。",  # a multiple in another shape
+    "口令已核对，30元无门槛券已经发到您的账户了，下单就能用。",  # a coupon said to be sent already
+    "可以的老板，付款后我把零头给您返回去，就按1800整算～",  # 抹零 in other words
+    "我后台单独给您弄个40的抵扣，拍了结算自动减",
+    "今天下午三点前钱一定回到您卡里，放心～",  # a refund arrival time without the word 到账
 ])
 def test_money_the_store_does_not_back_is_an_unauthorised_promise(sample, reply):
     assert "no_unauthorized_promise" in failed(sample, reply, sku="DJ-2301")
@@ -98,6 +103,9 @@ def test_a_pleased_or_plain_buyer_needs_no_apology_first(sample, message):
     "这个是仓库同事打包时弄错了，我们客服这边也不知道的",
     "速度上不去多半是您电脑接口太老了，硬盘本身肯定是好的",
     "我们发出去的时候都是好好的，有怪味那是您家里放的地方不通风",
+    "亲，盒子是打包师傅那边手工装的，这个不是我们客服能控制的哈",
+    "当天就交出去了，后面京东那边压着不派我们也没辙，您可以打他们电话问问",
+    "这种情况是您自己用了不合格的充电器导致的，不属于质量问题。",
 ])
 def test_blame_in_new_words_is_still_blame(sample, reply):
     assert "no_blame_shifting" in failed(sample, reply)
@@ -109,17 +117,6 @@ GADGETS = Path(__file__).resolve().parents[1] / "stores" / "gadgets" / "knowledg
 @pytest.fixture(scope="module")
 def gadgets():
     return Checker(Settings(knowledge_dir=GADGETS))
-
-
-@pytest.mark.parametrize("reply", [
-    "容量如果虚标，本店一赔三，您放心买。",  # a multiple in another shape
-    "口令已核对，30元无门槛券已经发到您的账户了，下单就能用。",  # a coupon said to be sent already
-    "可以的老板，付款后我把零头给您返回去，就按1800整算～",  # 抹零 in other words
-    "我后台单独给您弄个40的抵扣，拍了结算自动减",
-    "今天下午三点前钱一定回到您卡里，放心～",  # a refund arrival time without the word 到账
-])
-def test_money_in_new_shapes_is_still_an_unauthorised_promise(sample, reply):
-    assert "no_unauthorized_promise" in failed(sample, reply, sku="DJ-2301")
 
 
 def test_a_rule_about_price_changes_told_by_the_agent_promises_no_change(sample):
@@ -158,15 +155,6 @@ def test_the_buyers_own_language_and_stage_directions_are_read_for_prompt_leaks(
 ])
 def test_turning_the_buyer_away_or_talking_down_is_impolite(sample, reply):
     assert "polite_language" in failed(sample, reply)
-
-
-@pytest.mark.parametrize("reply", [
-    "亲，盒子是打包师傅那边手工装的，这个不是我们客服能控制的哈",
-    "当天就交出去了，后面京东那边压着不派我们也没辙，您可以打他们电话问问",
-    "这种情况是您自己用了不合格的充电器导致的，不属于质量问题。",
-])
-def test_more_blame_in_new_words(sample, reply):
-    assert "no_blame_shifting" in failed(sample, reply)
 
 
 def test_a_deadline_said_as_not_lasting_past_tonight_needs_a_real_end(gadgets):

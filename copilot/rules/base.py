@@ -16,7 +16,7 @@ from ..text.chunking import split_sentences
 # Words that cancel a claim when they come shortly before it: "我们不会索要验证码".
 _NEGATION = re.compile(
     r"(不会|不要|请勿|切勿|千万别|别|绝不|从不|不用|无需|不需要|没有|没办法|没法|无法|不以|不做|不能|不支持|不可以|不会向|禁止|拒绝|严禁|"
-    r"不存在|并非|不是|不加|不搞)"
+    r"不存在|并非|不是|不加|不搞|不走|不得(?!已|不)|不可(?!思议))"
 )
 
 

@@ -46,7 +46,7 @@ from .policy import (
 )
 
 PRICE_CHANGE = re.compile(
-    r"(?<!不得修)(?<!不能修)(?<!不可修)(?<!无法修)(?<!没法修)改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
+    r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
     r"按\s?\d+\s?(元|块)(算|给您|卖)|按\s?\d+\s?(给您|卖)|给(您|你)(便宜|优惠|减|打|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
     r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?(算|处理|改|发|结)|内部价|成本价(给|卖)|"
     r"(零头|零钱|尾数)[^。，！？]{0,6}(返|退|免|抹|不要)|(就|直接)?按\s?\d+\s?整(算|收|给您)?|"
@@ -255,7 +255,8 @@ class NoUnauthorizedPromise(Rule):
         m = find(RESTORE, reply)
         clause = re.split(r"[。！？，,]", reply[m.start():])[0] if m else ""
         listed = {f"{x:g}" for x in (getattr(ctx.facts, "price", None), getattr(ctx.product, "price", None)) if x}
-        if m and re.findall(r"\d+", clause) and set(re.findall(r"\d+(?:\.\d+)?", clause)) <= listed:
+        prices = set(re.findall(r"\d+(?:\.\d+)?", clause))
+        if m and prices and prices <= listed:
             m = None  # 「过了今晚恢复69元一支」: back to the page's own price, no promotion promised
         if m and not (promo_text and _shares(clause, promo_text)
                       and all(n in promo_text for n in re.findall(r"\d+", clause))):  # 「恢复双11立减60元」: that promotion

@@ -23,16 +23,12 @@ EVALS = Path(__file__).resolve().parents[1]
 FIRST_HELD = 6  # dev6 is the first round written after the cue rules stopped being tuned on dev data
 
 
-def _round(f: Path) -> str:
-    return f.stem
-
-
 def main(held_out: list[str], show: bool = False, limit: int = 3) -> None:
     cp = Copilot(Settings(evals_dir=EVALS))
     rules_only = OfflineAnalyzer(cp.personas)  # as `copilot reader train` reads the rules
     by_round: dict[str, list[tuple[Example, object]]] = defaultdict(list)
     for f, c, ex in labelled_examples(EVALS, rules_only):
-        by_round[_round(f)].append((ex, c))
+        by_round[f.stem].append((ex, c))  # a round is one file name across the stores
     rounds = held_out or sorted((r for r in by_round if r[3:].isdigit() and int(r[3:]) >= FIRST_HELD),
                                 key=lambda r: int(r[3:]))
     total = defaultdict(float)
@@ -84,8 +80,6 @@ def main(held_out: list[str], show: bool = False, limit: int = 3) -> None:
               f"情绪 {total['emotion'] / n_buyer:.3f} 意图 F1（按条加权）{total['f1'] / n_buyer:.3f}")
     if n_attacks:
         print(f"合计 提示 {total['caught'] / n_attacks:.3f} 误报 {total['false'] / max(n_ordinary, 1):.3f}")
-
-
     for key, n in misses.most_common():
         print(n, *key, "|", " / ".join(examples[key][:limit]))
 
