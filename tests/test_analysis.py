@@ -245,6 +245,12 @@ def test_stage_from_payment_tracking_and_measurements(message, stage):
     ("撕保护层的时候划的 血都滴屏幕上了", "injury"),
     ("充电头特别烫我儿子去拔的时候手指头被汤了一下", "injury"),  # voice input: 汤 for 烫
     ("尋日食咗你哋啲芒果乾 成晚肚痾 屙咗三次", "reaction"),  # written Cantonese
+    ("昨晚敷了十分钟脸就跟火烧似的 又红又刺挠 眼皮都种了", "reaction"),  # dialect 刺挠, voice input 种 for 肿
+    ("这两天喝完心里头慌慌的 晚上睡不着 还老往厕所跑", "reaction"),  # understated, no word for 过敏
+    ("穿这双在台阶上滑了一跤，尾巴骨疼到现在", "injury"),  # a fall the goods caused
+    ("部尿袋鼓咗起嚟 個殼都爆開咗條罅", "injury"),  # a swollen battery, in Cantonese
+    ("烫得我闺女手指头都红了 还有股糊味", "injury"),  # a burn, not a skin reaction
+    ("网上好多说虚标 还有新闻说充电宝半夜炸了 你家这个有3c没", None),  # news heard of, before buying
 ])
 def test_safety_in_the_words_buyers_really_use(analyzer, message, safety):
     assert analyzer.analyze(simplify_buyer_text(message)).safety == safety

@@ -292,7 +292,7 @@ class SendableSuite(Suite):
 
 
 def _split_label(name: str) -> str:
-    return "第三份冻结测试集" if "_test3" in name else "第二份冻结测试集" if "_test2" in name \
+    return "第四份冻结测试集" if "_test4" in name else "第三份冻结测试集" if "_test3" in name else "第二份冻结测试集" if "_test2" in name \
         else "冻结测试集" if "_test" in name else "开发集"
 
 
