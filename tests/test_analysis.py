@@ -232,6 +232,12 @@ def test_a_weak_persona_guess_is_marked_unsure_and_picks_strategies_for_any_buye
     ("我65W头插笔记本只显示27W 换别家线就有60多", "after_sale"),  # a measurement of the buyer's own unit
     ("半个月接头就松了 稍微一碰就断充", "after_sale"),
     ("这个只有128G吗", "pre_sale"),  # the same words asked before buying
+    ("好嘞 那到了以后怎么连mac呀 要装驱动不", "pre_sale"),  # the goods still to come (no order in this chat)
+    ("付好款了 发之前帮我看一眼屏幕有没有划痕 盒子四个角别压瘪", "in_sale"),  # a packing request, nothing broke
+    ("订单还没签收 想先开专票 现在能开吗", "in_sale"),
+    ("毛毯发出了没呀 宝宝周五就出院回家了", "in_sale"),
+    ("上礼拜拍的音箱昨天刚到 今天一看便宜了30 差价退我 不退我就退货重拍", "after_sale"),
+    ("IPX7防水？那我拿去海边泡一下坏了你们保不保", "pre_sale"),  # a hypothetical fault
 ])
 def test_stage_from_payment_tracking_and_measurements(message, stage):
     assert detect_stage(message, [])[0] == stage
@@ -251,6 +257,8 @@ def test_stage_from_payment_tracking_and_measurements(message, stage):
     ("部尿袋鼓咗起嚟 個殼都爆開咗條罅", "injury"),  # a swollen battery, in Cantonese
     ("烫得我闺女手指头都红了 还有股糊味", "injury"),  # a burn, not a skin reaction
     ("网上好多说虚标 还有新闻说充电宝半夜炸了 你家这个有3c没", None),  # news heard of, before buying
+    ("吓？我已經撳咗入去 仲填咗張卡嘅號碼同驗證碼 點算啊😭😭", "fraud"),  # a code already given away, in Cantonese
+    ("每日坚果有花生吗？孩子花生过敏", None),  # a known allergy told before buying
 ])
 def test_safety_in_the_words_buyers_really_use(analyzer, message, safety):
     assert analyzer.analyze(simplify_buyer_text(message)).safety == safety

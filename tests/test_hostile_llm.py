@@ -39,7 +39,8 @@ def test_no_hostile_draft_is_shown_as_passed(real_index, llm):  # noqa: F811
         current["reply"] = case["reply"]
         r = copilot.draft(DraftRequest(message=case["message"], product_sku=case.get("sku"), n=2, now=NOW))
         for d in r.drafts:
-            if d.passed and d.backend.startswith("vllm") and case["reply"].strip() in d.text:
+            # a draft the guard repaired (a sentence cut, an apology put first) is shown with the repair named
+            if d.passed and d.backend.startswith("vllm") and not d.repairs and case["reply"].strip() in d.text:
                 shown_clean.append((case["id"], d.text))
         # the agent is told the model's draft broke a rule: replaced, repaired (the sentence cut) or shown flagged
         flagged += any("已改用离线起草" in (d.notice or "") or (d.backend.startswith("vllm") and not d.passed)

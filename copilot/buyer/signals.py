@@ -140,16 +140,22 @@ def detect_safety(message: str, history: Sequence[Turn]) -> tuple[str | None, st
     return None, None
 
 
+_POWERED = re.compile(r"充电|电池|电源|电芯|尿袋|机身|插座|电器|机器|通电|电")
+
+
 @lru_cache(maxsize=1024)  # stage, emotion and the analysis itself each ask about the same newest message
 def _harm_in(text: str) -> tuple[str | None, str | None]:
     """An injury or a reaction the text reports (not one it worries about or heard of), with its words."""
     for kind, pattern in (("injury", _INJURY), ("reaction", _REACTION)):
         m = pattern.search(text)
-        if m and m.group(0) == "过敏" and re.search(r"对[^，。！？\s]{1,12}$|过敏体质$|^过敏体质", text[max(0, m.start() - 13):m.start()]
+        if m and m.group(0) == "过敏" and re.search(r"对[^，。！？\s]{1,12}$|过敏体质$|^过敏体质|(孩子|宝宝|小孩|我|他|她|老公|老婆|家人|老人|女儿|儿子|闺女)(对)?[^，。！？\s吃喝用敷涂戴穿抹擦了过]{1,4}$",
+                                                   text[max(0, m.start() - 13):m.start()]
                                                    ) and not pattern.search(text, m.end()):
             continue  # 「我对甲基异噻唑啉酮过敏」 tells a known allergy before buying, not a reaction to the goods
         if not m:
             continue
+        if kind == "injury" and m.group(0).startswith("鼓") and not _POWERED.search(text):
+            continue  # 「小泡袋有点鼓起来了」: a food bag's air, not a swollen battery
         worry = {w.group(0) for w in _ASKS_BEFORE.finditer(text[max(0, m.start() - 8):m.end() + 8])}
         if worry == {"敏感肌"} and re.search(r"(用|敷|抹|涂|擦)了", text[max(0, m.start() - 4):m.end()]):
             worry = set()  # 「敏感肌用了烂脸」 reports what happened to a sensitive skin; 「敏感肌能用吗」 asks first
@@ -168,7 +174,7 @@ _ASKS_BEFORE = re.compile(r"会不会|会不|容易|怕|担心|是否|能不能|
 _RECEIVED = re.compile(
     r"收到(了|货|的|啦|咯)(?![吗没呢]|.{0,2}[吗呢]|我怎么|.{0,3}(验证码|短信|电话|消息|通知|链接))|^收到(?![吗没呢了的]|.{0,3}(验证码|短信|电话))|签收|到货了|拆开(了|后|一看)|打开(一看|发现|后)|"
     r"穿了|用了(?!.{0,3}(吗|对吧))|用完|用过了|敷了|敷完|戴了|洗了|洗过|试了|试穿了|喝了|充了|充满|实际(用|只|才)|"
-    r"破(了|损|洞)|压坏|碎了|瘪了|磕瘪|压瘪|刚拆|漏液|发错|错发|少发|漏发|发成(?!都)|给我发(了|成)?.{0,6}(的|过来)|怎么发(了|成)(个|一)|"
+    r"送到(了|已经|的时候|时)|冰袋[^，。！？\s]{0,3}化|(全|都)化了|哈喇|一股[^，。！？\s]{0,4}味|破(了|损|洞)|压坏|压扁了?|压烂|摔坏|碎了|瘪了|磕瘪|压瘪|刚拆|漏液|发错|错发|少发|漏发|发成(?!都)|给我发(了|成)?.{0,6}(的|过来)|怎么发(了|成)(个|一)|"
     r"坏了|不保温|起球了|开线|掉毛了|掉色了|褪色了|钻绒|跑绒|开胶|底噪|有杂音|过敏了|泛红了|有点红|起痘|刺痛|有异味|线头(好|太|很)?多|"
     r"质量(太|真|也|有)|退货|换货|换(小|大)一?码|我要退|想退|要退了|退差价|申请售后|售后|差评|中评|追评|好评|晒图|补发|寄回|退回|返修|"
     r"买大了|买小了|不合身|收货后|签收后|跟新的一样|吊牌剪|"
@@ -198,15 +204,15 @@ _RECEIVED = re.compile(
 )
 # Ordered but not yet received.
 _NOT_RECEIVED = re.compile(
-    r"还没(发货?|到|收到|寄)|没发货|未发货|先别发|不要发|能先不发|暂时别发|别发了|不发(货|我)?|发了没|发货(了)?(吗|没)|"
-    r"没收到|还没到|没到货|刚付|付完款|付了款|刚拍|刚下单|刚买的|刚付款|(改|修改|换)(个|一下)?(收货)?地址|地址(写|填)错|"
+    r"还没(发货?|到|收到|寄)|没发货|未发货|发出(去|来)?(了)?(没|吗|嘛|没有)|先别发|不要发|能先不发|暂时别发|别发了|不发(货|我)?|发了没|发货(了)?(吗|没)|"
+    r"没收到|还没到|没到货|刚付|付完款|付完钱|付了款|刚拍|刚下单|刚买的|刚付款|(改|修改|换)(个|一下)?(收货)?地址|地址(写|填)错|"
     r"地址改(成|下|一下|为)|付的款|(等待|待|还没|未)出库|退了重拍|重拍|(先不|要不|能|想)取消|取消(订单|了吧|吧)|还能发出|(快递|包裹|东西)到哪|还没出货|未见发货|(给|付)了钱|(\d|[一二三四五几两])天(都)?(不动|没动)|(快递|物流)[^，。！？]{0,8}走了[^，。！？]{0,3}天|待发货|还没动|(快递|物流|包裹|单号|轨迹|信息)[^，。！？]{0,8}(没动|不动)|(天|小时)了?都?没动|转运|中转|揽收|运输中|(物流|快递)(信息)?(没|不)更新|催.{0,2}快递|出货了?(吗|没)"
     # paid, on the way, not yet here: 「订单已付」「货还在路上」「已拍 周一能发吧」「拍重了」
     r"|还在路上|在路上(呢|了)|反正还没|卡(了)?[\d一二三四五六几两]+天|分拣中心|快件已(到达|揽收|发出)|派件中|订单已付|已付(款|了)|^已拍|拍重了|还没寄|还没签收"
 )
 _ORDERED = re.compile(
     r"(已经|昨天|前天|今天|上午|下午|早上|刚刚)?(下单了|下单啦|拍了|拍下了|付款了|付了)(?!.{0,2}吗)|已经下单|下单(时)?备注|订单|单号|物流|快递员|驿站|派送|"
-    r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰|"
+    r"到哪了?|待付款|没付|付不了|付款失败|催(一下|发)|发顺丰|走顺丰|换顺丰|(发|寄)(货)?(之前|前)[^，。！？\s]{0,3}(能不能|能否|可以|帮我|麻烦|记得|请)|"
     r"(昨天|昨晚|前天|今天|上午|下午|早上|刚刚|上周|前几天)(晚上)?(才|就)?(拍|买|下单|下)的(单)?|下(了|的)单|"
     r"我(已经)?买了(?![^，。？\s]{0,3}(吗|没))|付(好|过|完)(款|钱)?了|(刚刚?|刚才|已经)[^，。？\s]{0,3}买了(?![^，。？\s]{0,3}(吗|没))|(钱|款)(已经|都|也)?付(好|过|完)?了|快递单|两个包裹|买了\d+(盒|件|个|套|罐|袋|台|只)|下了(张|个)?单"
 )
@@ -214,6 +220,10 @@ _BUY_LATER = re.compile(
     r"(就|马上|直接|再|才|立马|现在)(拍|下单|买)(?!了)|(?<!昨天)(?<!前天)(?<!已经)(?<!早)就(拍|下单|买)了|今天拍|加(了)?(购物车|购)|要不|够的话|要是|如果|万一|假如|想买|准备买|打算|考虑|"
     r"还剩|有货吗|有没有货|支持.{0,8}吗|到时候|收到后|收到货后"
 )
+
+
+_DAMAGE_WORD = re.compile(r"破|压|碎|瘪|磕|漏液|坏了|裂")
+_BEFORE_SHIPPING = re.compile(r"(发|寄|出库|打包|发货)(之前|以前|前)|(发|寄)的时候")
 
 
 def _received(text: str) -> re.Match | None:
@@ -226,12 +236,22 @@ def _received(text: str) -> re.Match | None:
             continue  # 「怕买到假的用了烂脸」: what might happen
         if re.match(r"再|(\d+|[一二三四五六七八九十几]+)(多)?年", text[cand.end():cand.end() + 4]):
             continue  # 「收到了再退一个」 is a plan, 「用了二十年这类东西」 a life's experience
+        if re.match(r"(收到|到)", cand.group(0)) and (re.match(r"(以后|之后|后(?!面)|的话|要是)", text[cand.end():cand.end() + 2])
+                                                  or re.search(r"等[^，。！？\s]{0,4}$", text[max(0, cand.start() - 5):cand.start()])):
+            continue  # 「到了以后怎么连mac」「等到了用着好给好评」: the goods are still to come
+        if re.match(r"收到", cand.group(0)) and re.match(r"(发货|物流|取件|揽收|派件|出库)(的)?(通知|短信|消息|信息|提醒)",
+                                                       text[cand.end():cand.end() + 6]):
+            continue  # 「收到发货通知啦」: a notice about the parcel, not the parcel
+        if _DAMAGE_WORD.match(cand.group(0)) and (re.search(r"(别|不要|防止|以免|免得|小心|千万别)[^，。！？\s]{0,3}$",
+                                                          text[max(0, cand.start() - 5):cand.start()])
+                                               or _BEFORE_SHIPPING.search(text)):
+            continue  # 「发之前帮我看看 盒子别压瘪」: a request for packing, nothing has happened yet
         m = cand
         break
     if m is None:
         return None
     receipt = re.match(r"收到|签收|确认收货|(今天|昨天|前天|刚刚?|早上|上午|下午|晚上)", m.group(0))
-    if not receipt and re.match(r"会(?!员)|(能|可以)[^，。！？\s]{0,15}[吗嗎么]|.{0,3}?(会不会|会不|是不是|怎么办|能不能|可不可以|咋办|能[^，。！？\s]{0,2}不(?!能|了))",
+    if not receipt and re.match(r"会(?!员)|(能|可以)[^，。！？\s]{0,15}[吗嗎么]|[^，。！？\s]{0,3}(怎么算|算谁的|谁负责|谁承担)|[^，。！？\s]{0,6}(保不保|管不管|退不退|赔不赔|包不包|换不换)|.{0,3}?(会不会|会不|是不是|怎么办|能不能|可不可以|咋办|能[^，。！？\s]{0,2}不(?!能|了))",
                                 text[m.end():m.end() + 20]):
         return None  # 「洗了会不会缩水」「坏了怎么办」 ask what would happen, before buying
     # "收到后能退吗" / "如果不合适能退吗" ask about the future, before buying (a plan said near the cue)
@@ -257,7 +277,7 @@ def detect_stage(message: str, history: Sequence[Turn]) -> tuple[Stage, list[str
     if m:  # delivered by the carrier's record, missing in the buyer's hands: an after-sale case
         return "after_sale", [f"显示已签收但没收到：「{m.group(0)}」"]
     m = _NOT_RECEIVED.search(message)
-    if m and not re.search(r"收到了|签收|穿了|(?<!忘)用了|敷了|戴了|洗了", message):
+    if m and not re.search(r"收到了|(?<![没未])签收|穿了|(?<!忘)用了|敷了|戴了|洗了|(昨天|前天|今天|昨晚)(才|刚)?到(了|的)?", message):
         return "in_sale", [f"已下单、还没收到：「{m.group(0)}」"]
     m = _received(message)
     if m:
@@ -297,10 +317,10 @@ _ANGRY = re.compile(
     r"凭什么|凭啥|有病|恶心|退钱|赔我|不要脸|黑店|还不发|到底(怎么|想|什么|啥|多久|还|能不能|管不管|发不发)|滚|"
     # accusations put as questions or sarcasm: 「良心不痛吗」「那你们就不管了？」「说好的当天发呢」「你们可真行」
     r"良心|(就|都)不管了|不负责(任)?了?[？?吗]|说好的[^，。！？\s]{0,10}呢|(什么|啥)效率|还想不想|不专业|"
-    r"(你们|你)(后台)?自己(去)?查|别跟我(扯|说|来|废话)|废话|虚假宣传|耍我|可真行|真行啊|(?<![舒佩])服了|别想(赖|跑|糊弄)|"
+    r"(你们|你)(后台)?自己(去)?查|别跟我(扯|说|来|废话)|废话|虚假宣传|耍我|耍人|这也(能|敢|好意思)(卖|拿出来)|也好意思卖|就这(质量|水平|做工|服务)|(你们)?让我怎么(吃|用|穿|办|送|喝)|(有没有|没个)谱|可真行|真行啊|(?<![舒佩])服了|别想(赖|跑|糊弄)|"
     r"必须给我(退|换|赔|个说法)|给个说法|早知道不(在你家|在你们家|买)|(这|你们这)?规定谁定的|用得着你教|还敢|"
     # sarcasm and accusations of bad faith: 「呵呵」「按火星时间算的吧」「割韭菜」「这样怎么送得出手」
-    r"呵呵|火星|乌龟|蜗牛|在[^，。！？\s]{0,6}度假|好家伙|割韭菜|虚标|误导|当猴|看不起|就这水平|还用你教|(拿|送)得出手|失望|"
+    r"呵呵|火星|乌龟|蜗牛|在[^，。！？\s]{0,6}度假|好家伙|割韭菜|(?<!有没有)(?<!是不是)(?<!会不会)虚标(?![吗吧嘛不])|误导|当猴|看不起|就这水平|还用你教|(拿|送)得出手|失望|"
     r"说得跟真的|等于没说|合着|有理呗|运气[^，。！？\s]{0,4}好吗|舍不得|啥玩意|赖我|一句话[！!]|这种品控|还在上学|骑[^，。！？\s]{0,4}送的"
 )
 # a thumbs-up with nothing good said is sarcasm: 「快递走了四天 你们这是骑自行车送的吧👍👍」
@@ -355,6 +375,10 @@ SCAM_REPORT = re.compile(
     r"(转|交)[^，。！？]{0,6}(保证金|验证流水|押金|解冻)|共享屏幕|屏幕共享|备用金|下载[^，。！？]{0,8}(会议|软件|app|APP)|"
     # a call or text claiming to be the shop, a link to fill in or a code to scan for a payout
     r"(电话|短信|简讯|信息|WhatsApp|whatsapp|微信|QQ|qq|有个人)[^。！？]{0,12}(说是|自称|话系|说系)[^，。！？]{0,6}(客服|官方|售后)|"
+    # a stranger's contact the buyer asks about: 「有人私信说好评返现，让我扫码，是你们吗」
+    r"(有人|陌生人|对方|一个人)[^。！？]{0,4}(私信|私聊|来电|打电话|打来电话|发短信|发消息|加我)[^。！？]{0,24}(是你们|是不是你们|你们的人)|"
+    # the buyer already gave a code or a card away and asks what now: 「还填了卡号和验证码 怎么办啊」
+    r"(填|输|给|告诉|发|报)(了|过)?[^。！？]{0,10}(验证码|卡号|密码)[^。！？]{0,12}(怎么办|咋办|被骗|骗子|会不会|要紧吗|怎么弄)|"
     r"(链接|连结)[^。！？]{0,12}(填|绑|银行卡)|绑[^，。！？]{0,2}银行卡|(赔|退|理赔)[^。！？]{0,20}扫[^，。！？]{0,3}二维码"
 )
 
@@ -376,11 +400,11 @@ HAGGLE = re.compile(
 STRONG_NEGATIVE = re.compile(r"离谱|太差|太坑|坑人|骗人|骗子|气死|失望|生气|赖账|吓人|心塞|糟心|闹心|垃圾|投诉|差评|糊弄|忽悠|当傻子")
 # praise of the goods or the service (「质量真的挺好的」「很喜欢」): the word 质量 here is no complaint
 PRAISE = re.compile(r"(质量|做工|东西|衣服|味道|效果|服务|客服|包装|物流)(也|都)?(真的|很|挺|超|非常|特别|蛮|相当)*(好|不错|棒|赞|满意|可以)"
-                    r"(?!.{0,4}(吗|？|\?|吧))|很喜欢|超喜欢|特别喜欢|好评")
+                    r"(?!.{0,4}(吗|？|\?|吧))|很喜欢|超喜欢|特别喜欢|(超|很|特别|可)爱(吃|喝|用|穿)|好评")
 NEGATIVE_CUES = re.compile(
     r"[！!]{1,}|？{2,}|\?{2,}|失望|生气|气死|太差|(太|好|真|被)坑|坑(人|爹|货|钱|我)|骗|赖账|离谱|吓人|糟|闹心|好心塞|心塞|(?<![不别])急着|(?<![不别])着急|"
     r"半天不回|还没(到|解决)|还没发(?!货?\s*[，,]?\s*(能|可以|的话|吧|是不是|能不能))|"
-    r"第二次找|又|开线|钻毛|钻绒|掉色|破洞|起红疹|过敏|不保温|充不进|坏了|没声音|发错|弄丢|丢了|没收到|差了好几|跟宣传|"
+    r"第二次找|又|开线|钻毛|钻绒|发黏|发粘|酸味|馊|变味|发酸|一股[^，。！？\s]{0,3}味|掉色|破洞|起红疹|过敏|不保温|充不进|坏了|没声音|发错|弄丢|丢了|没收到|差了好几|跟宣传|"
     # a fault in the goods told plainly: 洗了一次就打结变硬、用了不到一个月就黄了、丑死了、什么破东西
     r"(丑|难用|难吃|难喝|臭|难看)死了|心疼|打结|变硬|发黄|(就|都)黄了|起球|缩水|变形|裂(了|开)|断了|漏(水|气|液)|哈喇|想吐|"
     r"不到[^，。！？]{0,4}(天|周|个月)就|什么(破|烂)?东西"
@@ -396,12 +420,25 @@ def reads_negative(message: str, history: Sequence[Turn]) -> bool:
     return negative_from(message, emotion, stage, detect_intent(message))
 
 
+# a change to an order asked for calmly: 「拍成青轴了，想换红轴，还没发货」
+_ORDER_CHANGE = re.compile(r"(想|要|能|帮我)(换|改)(成)?|改(成|地址)|换成|取消")
+# a question put calmly; and a fault told as a fact (「收到就是坏的」「屏幕裂了」), which no question mark undoes
+_ASKS_ABOUT = re.compile(r"(吗|么|嘛|不|(怎么|咋)(算|办|处理|弄|整))[？?～~。！!\s]*$|吗[？?\s，,]|[？?]\s*$|是不是|会不会|有没有|能不能|可不可以|正常吗|算不算")
+_FAULT_TOLD = re.compile(r"(坏|破|碎|裂|断|烂|化|掉|脱|开|鼓|漏)(了|掉了|开了)(?!吗|[^，。！？]{0,3}(怎么算|怎么办|算谁的|谁负责))|收到(就|的时候就)|发错|少发|漏发|错发|没收到|"
+                         r"过敏了|起疹|不能用|用不了|充不进|打不开|没反应|没声|又|第二次|还是不行|就有|[？?]{2,}|是不是(卖|给我|拿|发)")
+
+
 def negative_from(message: str, emotion: str, stage: str, message_intent: str) -> bool:
     """``reads_negative`` from readings already made (the analyzer passes its own)."""
     if not message:
         return False
-    if emotion in ("angry", "anxious"):
+    if emotion == "angry":
         return True
+    if emotion in ("neutral", "positive") and (_ASKS_ABOUT.search(message) or _ORDER_CHANGE.search(message)) \
+            and not STRONG_NEGATIVE.search(message) and not _FAULT_TOLD.search(message):
+        return False  # 「这件会起球吗」「表面白白的是发霉吗」: a calm question about the goods, not a complaint
+    if emotion == "anxious" and (stage != "pre_sale" or message_intent in COMPLAINT_INTENTS):
+        return True  # worry about an order or the goods; a worried question before buying wants an answer first
     if PRAISE.search(message) and not STRONG_NEGATIVE.search(message) and emotion != "angry":
         return False  # 「收到了很喜欢 质量很好」: the quality is praised, nothing is complained about
     if message_intent in COMPLAINT_INTENTS and stage == "after_sale":

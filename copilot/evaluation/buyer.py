@@ -25,7 +25,7 @@ from ..schema import Turn
 from ..text.cleaning import simplify_buyer_text, to_simplified
 from . import load_jsonl
 
-SPLITS = ("dev", "test", "test2", "test3", "test4")
+SPLITS = ("dev", "test", "test2", "test3", "test4", "test5")
 
 
 class BuyerCase(BaseModel):
@@ -54,7 +54,7 @@ class NoticeCase(BaseModel):
 
 
 def _split_files(folder: Path, split: str) -> list[Path]:
-    """``test.jsonl`` … ``test4.jsonl`` are frozen splits (``test2``, ``test3`` and ``test4`` by new authors,
+    """``test.jsonl`` … ``test5.jsonl`` are frozen splits (``test2`` … ``test5`` by new authors,
     written after the reader was tuned); the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
     return sorted(folder.glob("dev*.jsonl")) if split == "dev" else [folder / f"{split}.jsonl"]
 

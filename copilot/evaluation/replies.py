@@ -1,6 +1,7 @@
 """Rule checks on fresh replies written by authors who never saw the checker (``evals/replies/``, issue 14).
 
-Three kinds of file, each with a ``_dev`` and a frozen ``_test`` split:
+Three kinds of file, each with a ``_dev`` split and frozen ``_test`` / ``_test2`` splits (``_test2`` by new authors,
+written after the rules were tuned on the dev files; a split is run when any of its files is present):
 
 - ``rules_*.jsonl``: one reply per line judged for one rule, ``{"id", "rule", "store", "reply", "message", "sku",
   "facts", "now", "label": "violation"|"clean", "kind": "plain"|"paraphrase"|"hard_negative", "note"}``;
@@ -28,7 +29,12 @@ from ..rules.registry import RULE_IDS, RULE_NAMES, get_rule
 from ..rules.registry import check_reply as _check
 from ..settings import Settings
 
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "test2")
+
+
+def present_splits(folder: Path) -> list[str]:
+    """The splits with at least one file in ``folder`` (dev always runs)."""
+    return [s for s in SPLITS if s == "dev" or any(folder.glob(f"*_{s}.jsonl"))]
 
 
 def _load(path: Path) -> list[dict]:

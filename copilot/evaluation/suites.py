@@ -44,7 +44,7 @@ from .results import (
     SuiteResult,
 )
 from .retrieval import format_table, run_retrieval_eval
-from .replies import format_replies, run_replies_eval
+from .replies import format_replies, present_splits, run_replies_eval
 from .rules import format_rules, run_rules_eval
 from .sendable import load_cases as load_sendable
 from .sendable import run_sendable_eval
@@ -173,7 +173,8 @@ class RulesSuite(Suite):
 
 
 class RepliesSuite(Suite):
-    """Rule checks on fresh replies (issue 14): ``replies`` is the dev split, ``replies_test`` the frozen one."""
+    """Rule checks on fresh replies (issue 14): ``replies`` is the dev split, ``replies_test`` and ``replies_test2``
+    the frozen ones."""
 
     name = "replies"
     data = "replies"
@@ -181,7 +182,7 @@ class RepliesSuite(Suite):
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         folder = env.settings.evals_dir / self.data
         return {(self.name if split == "dev" else f"{self.name}_{split}"): RepliesResult.model_validate(
-            run_replies_eval(folder, env.settings, split, list_failures=split == "dev")) for split in ("dev", "test")}
+            run_replies_eval(folder, env.settings, split, list_failures=split == "dev")) for split in present_splits(folder)}
 
     def failing(self, name: str, result: RepliesResult) -> set[str]:
         if name != self.name:
@@ -292,7 +293,7 @@ class SendableSuite(Suite):
 
 
 def _split_label(name: str) -> str:
-    return "第四份冻结测试集" if "_test4" in name else "第三份冻结测试集" if "_test3" in name else "第二份冻结测试集" if "_test2" in name \
+    return "第五份冻结测试集" if "_test5" in name else "第四份冻结测试集" if "_test4" in name else "第三份冻结测试集" if "_test3" in name else "第二份冻结测试集" if "_test2" in name \
         else "冻结测试集" if "_test" in name else "开发集"
 
 

@@ -116,6 +116,15 @@ def from_store(sentence: str, knowledge: str) -> bool:
     return body in plain
 
 
+def clause_from_store(text: str, start: int, end: int, knowledge: str) -> bool:
+    """Is the clause of ``text`` holding ``start:end`` (between commas or stops, 5 characters at least) a stretch of
+    the store's own text, word for word?"""
+    left = max(text.rfind(p, 0, start) for p in "。！？\n，,；;") + 1
+    ends = [i for i in (text.find(p, end) for p in "。！？\n，,；;") if i >= 0]
+    clause = _plain(text[left : min(ends) if ends else len(text)])
+    return len(clause) >= 5 and bool(knowledge) and clause in _plain(knowledge)
+
+
 def last_clause_denies(span: str) -> bool:
     """A match that runs over a comma into a clause denying it: "不以好评返现…评价，也不会要求您…来换取退款"."""
     parts = re.split(r"[，,；;]", span)
@@ -127,7 +136,7 @@ def sentences(text: str) -> list[str]:
 
 
 _OPEN_QUOTES, _CLOSE_QUOTES = "「“\"‘『", "」”\"’』"
-_DENIAL_AFTER = re.compile(r"^[^。！？]{0,4}(不了|不行|不能|不敢|不可以|不支持|做不到|没法|没办法|无法|办不到|不会|不是)")
+_DENIAL_AFTER = re.compile(r"^[^。！？]{0,4}(不了|不行|不能|不敢|不可以|不支持|做不到|没法|没办法|无法|办不到|不会|不是|没有|不做|不搞)")
 
 
 def quoted_and_denied(text: str, start: int, end: int) -> bool:
@@ -139,9 +148,28 @@ def quoted_and_denied(text: str, start: int, end: int) -> bool:
     return bool(closes) and bool(_DENIAL_AFTER.search(text[min(closes) + 1:]))
 
 
+def inside_quotes(text: str, start: int) -> bool:
+    """The phrase sits inside quotation marks opened shortly before it (someone's words repeated, 「您说的“是不是快递压坏的”」)."""
+    opened = max(text.rfind(q, max(0, start - 20), start + 1) for q in _OPEN_QUOTES)
+    return opened >= 0 and not any(q in text[opened + 1:start] for q in _CLOSE_QUOTES)
+
+
+_BUYER_SAID = re.compile(r"(您|你|买家|亲)(刚才|刚刚|上面)?(说|问|提到|讲|看到)的?[^，。！？]{0,3}$")
+
+
+def quotes_the_buyer(text: str, start: int, message: str = "") -> bool:
+    """The phrase is inside quotation marks that repeat the buyer: 「您说的“最好”要看口味」, or quoted words the buyer wrote."""
+    if not inside_quotes(text, start):
+        return False
+    opened = max(text.rfind(q, max(0, start - 20), start + 1) for q in _OPEN_QUOTES)
+    closes = [i for i in (text.find(q, start) for q in _CLOSE_QUOTES) if i >= 0]
+    quoted = _plain(text[opened + 1 : min(closes)]) if closes else ""
+    return bool(_BUYER_SAID.search(text[max(0, opened - 10):opened])) or (len(quoted) >= 2 and quoted in _plain(message))
+
+
 # the claim refused right after it: 「抹零这个真做不了哈」「额外加送这个我做不了主」
 _REFUSED_AFTER = re.compile(r"^(这个|这种|这样|的话|的事|这事)?[^，。！？]{0,3}(真|确实|实在|是)?"
-                            r"(做不了|不行|办不到|没法(做|办|给)|不可以|没有(这个)?权限|不支持|给不了)")
+                            r"(做不了|不行|办不到|没法(做|办|给)|不可以|没有?(这个)?权限|不支持|给不了)")
 
 
 def refused_after(text: str, end: int) -> bool:
@@ -190,8 +218,21 @@ def product_unit(ctx: "CheckContext", default: str = "件") -> str:
 CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
 
 
+# a number in digits or spelled in Chinese up to the thousands (「一百九十九」「四十」「三百六十八」)
+NUMBER = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+)"
+
+
 def to_number(token: str) -> float | None:
     token = token.strip()
+    if len(token) > 2 and re.fullmatch(r"[零一二两三四五六七八九十百千]+", token):
+        total, unit_value, digit = 0, {"千": 1000, "百": 100, "十": 10}, 0
+        for ch in token:
+            if ch in unit_value:
+                total += (digit or 1) * unit_value[ch]
+                digit = 0
+            elif ch != "零":
+                digit = CN_DIGITS.get(ch, 0)
+        return float(total + digit)
     try:
         return float(token)
     except ValueError:

@@ -53,7 +53,8 @@ def count_pattern(extra: frozenset[str] = frozenset()) -> re.Pattern:
     return _count_pattern(unit_alternation(extra)) if extra else COUNT
 SCARCITY = re.compile(
     r"库存(比较|很|有点|已经|也)?(紧张|不多|告急|有限)|快(要)?(卖完|卖光|没货|断货|售罄|抢光|没了)|随时(可能)?(断货|售罄|卖完|没货)|"
-    r"手慢无|抢不到|卖得(特别|很|非常|超|太)?快|数量有限|送完(就)?(即止|为止|没有|没了)|限量|所剩无几|(?<!差)不多了|"
+    r"手慢无|抢不到|最后一批|最后一波|走得飞快|卖得飞快|手慢(了)?(可能|怕是)?就(断|没|抢不到)|剩(得|的)不多|所剩不多|(仅|只|就)剩(下)?(最后)?(几|一点|一些|没几)(?!个?小时|天|分钟|个月)|最后几(件|个(?!小时|钟头|月)|双|套|盒|罐|台|条|支|瓶|袋|份)|"
+    r"(被)?(领|抢|拿)完(了|啦)?|抢着(走|买|要)|(估计|怕是|可能)[^，。！？]{0,2}悬|卖得(特别|很|非常|超|太)?快|数量有限|送完(就)?(即止|为止|没有|没了)|限量|所剩无几|(?<!差)不多了|"
     r"错过(就|了)?(没有|再等|要等)|最后的机会|晚(了|点|一点)(下单)?(就|可能)?(就)?(没|抢不到|买不到|拍不到)|"
     r"走得(特别|很|非常|超|太)?快|(可能|怕|就)(就)?(拍|买|抢)不到了?|没(剩)?几" + UNIT + r"了|快被抢光|"
     # the same pressure in other words: 抢着买、一天比一天少、就剩一点尾货、剩下的也就够几位、卖完就得等明年
@@ -73,7 +74,7 @@ SCARCITY = re.compile(
 DEADLINE = re.compile(
     r"(今天|今日)(是)?(最后一天|结束|截止|截至|就结束|就截止|最后)|(?:今晚|今天晚上)(\d{1,2}点)?(就|前)?(结束|截止|截至|恢复)|仅限(今天|今日|(?:今晚|今天晚上))|"
     r"(今天|(?:今晚|今天晚上))(\d{1,2}[:：]\d{2}(:\d{2})?|\d{1,2}点)(前)?(就)?(结束|截止)|"
-    r"(明天|明日)(就|便)?(结束|截止|恢复原价|恢复|没有了|不减|涨)|(马上|即将|很快|快要?)(就)?(结束|截止|恢复原价)|"
+    r"(明天|明日)(就|便)?(结束|截止|恢复原价|恢复|没有了|不减|涨)|(只)?(挂|持续|维持|保持|留|撑)到(今晚|今天|明天|明早)|(今晚|今天|明天)[^，。！？]{0,8}(一过|过后|以后)[^，。！？]{0,3}(就)?(收回|撤|没了|取消|结束|截止|恢复|涨)|(能|可以|还能)?用到(今天|今晚|明天|明晚|后天)|(明早|明天早上)[^，。！？]{0,4}(就)?恢复|(今晚|今天|明天|明早|明日)(\d{1,2}点)?(就|便)?(要)?(下线|下架|停止|撤了|撤掉|取消)|(马上|即将|很快|快要?)(就)?(结束|截止|恢复原价)|"
     r"过了(今天|(?:今晚|今天晚上)|这个点|今日)就|限时|(活动|优惠)(就)?快(要)?结束|恢复原价|今天(下单|付款|拍下)(就)?(可以|能)?(享受|减|打折|优惠|送)|"
     r"(就|只)到(今天|(?:今晚|今天晚上)|今日|明天)(了|为止)?|(明天|明日)再(拍|买|下单)(就|的话)?|随时(可能)?(提前)?(下线|下架|结束|涨价|恢复)|"
     # 只有今天这一天、过了零点就没了、还有最后几个小时就截止
@@ -88,8 +89,8 @@ DATE_DEADLINE = re.compile(
     r"到(?P<m2>\d{1,2})月(?P<d2>\d{1,2})[日号]"
 )
 RISE = re.compile(
-    r"往上(调|涨)|(就|马上|会|要)(回|恢复)(到)?\s?\d+\s?(元|块)?|(肯定|一定|铁定)(得|会|要)?(贵|涨)|一直在涨|(要|会|就|马上|即将|快|再不买|下周|下个?月|明天|后天|月底|过几天|过两天).{0,3}涨价|(?<![品格])涨价(了|啦)?[！!~～]|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
-    r"(以后|之后|过几天|过两天|明天)(就|会)?(贵|涨)|不是这个价|(要|会|就|将)(调价|上调)|价格(要|会|将)?(上调|上涨)|调价|(\d{1,2})月(\d{1,2})[日号].{0,8}(起|开始).{0,6}(调|涨|售价|恢复).{0,4}(\d+)"
+    r"往上(调|涨|走)|(就|马上|会|要)(回|恢复)(到)?\s?\d+\s?(元|块)?|(肯定|一定|铁定)(得|会|要)?(贵|涨)|一直在涨|(要|会|就|马上|即将|快|再不买|下周|下个?月|明天|后天|月底|过几天|过两天).{0,3}涨价|(?<![品格])涨价(了|啦)?[！!~～]|涨到\s?(\d+)|(调|涨)(到|为|整为)\s?(\d+)|恢复到\s?(\d+)|下(个)?月.{0,8}(涨|调到|贵)|"
+    r"(以后|之后|过几天|过两天|明天)(就|会)?(贵|涨)|(会|要|将|就)(调|涨)(到|至)\s?[零一二两三四五六七八九十百千\d]|(年前|过年前|节前|节后|月底|下周)[^，。！？]{0,6}(会|要|就)?(调|涨)|不是这个价|(要|会|就|将)(调价|上调)|价格(要|会|将)?(上调|上涨)|调价|(\d{1,2})月(\d{1,2})[日号].{0,8}(起|开始).{0,6}(调|涨|售价|恢复).{0,4}(\d+)"
 )
 
 
@@ -148,8 +149,8 @@ def _window_ok(text: str, promos: list[Promotion], now: datetime) -> tuple[bool,
     if m and label == "今天":
         hour = int(m.group(1) or m.group(3))
         minute = int(m.group(2) or m.group(4) or 0)
-        if "晚" in text and hour <= 12:
-            hour += 12  # 今晚8点 is 20:00, 今晚12点 is midnight
+        if ("晚" in text or "夜" in text or "过了" in text or "一过" in text or hour < now.hour - 12) and hour <= 12:
+            hour += 12  # 今晚8点 is 20:00, 今晚12点 and 「过了12点」 said in the evening are midnight
         claimed = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(hours=hour, minutes=minute)
         if not any(abs((p.ends_at - claimed).total_seconds()) <= 3600 for p in ending):
             return False, f"活动结束时间不是{m.group(0)}"
@@ -187,12 +188,15 @@ def _named_product(ctx, clause: str):
 def _stock_of(ctx: CheckContext, reply: str, m: re.Match, total: int) -> tuple[int, str]:
     """The stock a claim is about: of the variants its sentence names (「125g罐装只剩9罐」), else the product's."""
     p = ctx.product
-    if p is None or not p.variants:
-        return total, ""
+    if p is None or not p.variants or (ctx.facts is not None and ctx.facts.stock is not None and ctx.facts.stock != p.stock):
+        return total, ""  # no variants, or the stock given for this check overrides the catalog's breakdown
     start = max(reply.rfind(c, 0, m.start()) for c in "。！？!?\n") + 1
     clause = max(reply.rfind(c, 0, m.start()) for c in "，,；;。！？!?\n") + 1
     # the clause first (「雪山白129元，薄荷绿135元但只剩9个了」 is about 薄荷绿), else the whole sentence
     named = variants_named(p.variants, reply[clause:m.end()]) or variants_named(p.variants, reply[start:m.end()])
+    if not named and start == 0 and ctx.message:
+        # 「就剩4个了」 answering 「100W的深空灰有货吗」: the reply names no variant, the buyer's question did
+        named = variants_named(p.variants, ctx.message)
     if not named or len(named) == len(p.variants):
         return total, ""
     return sum(v.stock for v in named), "、".join("/".join(v.options.values()) for v in named) + "的"
@@ -204,6 +208,8 @@ class HonestUrgency(Rule):
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         f: Facts | None = ctx.facts
+        if f is None and ctx.catalog is not None:  # no product page: the shop's own promotions still date a deadline
+            f = ctx.catalog.facts(None, ctx.now)
         threshold = ctx.low_stock_threshold
         now = ctx.now
         # counts
@@ -284,7 +290,9 @@ class HonestUrgency(Rule):
             if nums and nums[-1] > 31 and abs(nums[-1] - nxt.price) > 0.01:
                 return self.fail(f"「{m.group(0)}」与已确定的调价 {nxt.price:g} 元不符", m.group(0))
             window = re.split(r"[，,。；;！!？?]", reply[: m.start()])[-1][-12:] + m.group(0)  # this clause only
-            if re.search(r"明天|明日", window) and nxt.effective_at.date() != (now + timedelta(days=1)).date():
+            if re.search(r"今晚|今天|今日", window) and not (now < nxt.effective_at <= _end_of_day(now, 0) + timedelta(seconds=1)):
+                return self.fail(f"「{m.group(0)}」说今天涨价，但调价在 {nxt.effective_at:%m-%d} 生效", m.group(0))
+            if re.search(r"明天|明日|明儿|明早", window) and nxt.effective_at.date() != (now + timedelta(days=1)).date():
                 return self.fail(f"「{m.group(0)}」说明天涨价，但调价在 {nxt.effective_at:%m-%d} 生效", m.group(0))
             if re.search(r"下(个)?月", window) and (nxt.effective_at.month - now.month) % 12 != 1:
                 return self.fail(f"「{m.group(0)}」与调价生效时间 {nxt.effective_at:%m-%d} 不符", m.group(0))

@@ -24,9 +24,11 @@ from functools import lru_cache
 
 from .base import (
     NUM_DAYS,
+    NUMBER,
     CheckContext,
     Rule,
     RuleResult,
+    clause_from_store,
     find,
     from_store,
     matches,
@@ -46,17 +48,17 @@ from .policy import (
 )
 
 PRICE_CHANGE = re.compile(
-    r"改价(?!权限)|改(成|到)\s?\d+|抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
+    r"改价(?!权限)|改(成|到)\s?\d+|(?<!比)抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
     r"按\s?\d+\s?(元|块)(算|给您|卖)|按\s?\d+\s?(给您|卖)|给(您|你)(便宜|优惠|减|打|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
     r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?(算|处理|改|发|结)|内部价|成本价(给|卖)|"
     r"(零头|零钱|尾数)[^。，！？]{0,6}(返|退|免|抹|不要)|(就|直接)?按\s?\d+\s?整(算|收|给您)?|"
     r"(给|帮)(您|你)(备注)?(减|免)(掉)?\d+|锁价|锁住价格|把\s?\d+\s?(元|块)?(的价|的价格)?锁(住|定)|(照|按)\s?\d+\s?((元|块)(给您|帮您|给你)?|给您|帮您|给你)(发|算|卖|拍|结)"
 )
-GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给|塞|装)(您|你)?|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|加)")
+GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给|塞|装|补)(您|你)?|赔礼|赔罪|(偷偷|悄悄|私下)(地)?(给|帮)?(您|你)?(塞|送|放|加|多)|(给|帮)(您|你)塞|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|塞|加(?!急|快|个备注|热|紧|班|一下备注))")
 EXTRA_GIFT = re.compile(r"额外|多送|多放|多寄|多给|多塞|多装|再送|加送|一共送|多两|多一")
 COMPENSATION = re.compile(
     r"(补偿|赔偿|赔|返)(您|你)\s?(\d+|一些|点|一张|个)|(给|发)(您|你)?\s?\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|补偿)|"
-    r"(申请|发)了.{0,12}(券|补偿|红包|赔付)|作为补偿|补偿您|(固定)?赔(您|你)\s?\d+|"
+    r"(申请|发)了.{0,12}(券|补偿|红包|赔付)|作为补偿|补偿您|(给|帮)(您|你)补偿|补偿(您|你)?一部分|(给|帮)(您|你)补(个|点)?[^，。！？]{0,4}(红包|券)|(每天|每日)[^，。！？]{0,4}(\d+|[一二两三四五六七八九十百]+)\s?(块|元)(钱)?[^，。！？]{0,2}(补|赔|返)|打到(您|你)的(账户|卡|银行卡|支付宝|微信)|(固定)?赔(您|你)\s?\d+|"
     r"(给|帮)(您|你)(直接)?(返|补|赔)\s?\d+\s?(元|块)|(退|返|补)(您|你)\s?\d+\s?(元|块)|"
     # 「按资料损失给您补偿」「收货后联系我，我从售后那边给您退100块」
     r"\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|代金券)[^。，！？]{0,6}(已经|已)?(发|放|打|充)(到|给|进)(您|你)|"
@@ -79,7 +81,11 @@ SPECIAL = re.compile(r"特殊(给您|帮您)?处理|特批|破例|开(个)?例�
                      r"(本来|原本)?(不参加|不参与|不享受|不包括|不在)[^。！？]{0,12}(不过|但是?|可是)[^。！？]{0,12}(算进去|也算|一样|照样|给您算)|"
                      # 不管检测结果如何都全额退款: a result promised before anyone checked
                      r"(免费|不收钱)(帮|给)(您|你)[^。，！？]{0,8}(恢复|维修|修好|修|翻新)|"
-                     r"(不管|无论|不论)[^。！？]{0,12}(都|也|照样)(给您)?(全额)?(退款|退钱|赔|包退|包换|退差价|补差价|保价)")
+                     r"(不管|无论|不论)[^。！？]{0,12}(都|也|照样)(给您)?(全额)?(退款|退钱|赔|包退|包换|退差价|补差价|保价)|"
+                     r"(不管|无论|不论)[^。！？]{0,20}(都|也|照样)[^。！？]{0,8}(补|退|赔)(给)?(您|你)|"
+                     # a term no policy has: no time limit, a price held against a rise, goods put aside
+                     r"没有期限|没有时间限制|不限时间|没有时限|不限(时|期)(?!间)|差价[^。！？]{0,8}随时|永久价保|涨价也不影响|(还是|照样|仍然?)按[^，。！？]{0,10}(给您|卖您|给你)|"
+                     r"(先)?(替|给|帮)您(记下|预)?留(着|一罐|一份|一件|一盒|一个)|(给|帮|替)您(保留|留着|锁定|锁)[^，。！？]{0,12}(价|优惠|活动|立减|折)")
 RESTOCK = re.compile(r"\d{1,2}月\d{1,2}[日号](就|会|能)?(到货|补货|有货|上架)|(明天|后天|下周)(就|会|能)?(到货|补货|有货)")
 NO_PROOF = re.compile(r"不(需要|用)(任何)?(证明|凭证|诊断|照片|视频|理由|寄回)|直接(给您)?退(款|钱)?[，,]?不(用|需要)|不用寄回.{0,4}退")
 REGIONS = r"新疆|西藏|青海|甘肃|宁夏|内蒙古?|海南|港澳台"
@@ -120,11 +126,24 @@ MONEY_IN_PROMISE = re.compile(r"(运费险|赔付?|补偿|红包|返|券)[^。�
 # money and codes are denied by default: each claim below needs the store's own data to say the same
 CODE = re.compile(
     r"(优惠码|券码|口令|兑换码|折扣码|暗号|邀请码|红包码|内部码|专属码|福利码|立减码|抵扣码|(?i:coupon|promo ?code|code))[是为：:\s]*[“\"'「]?(?P<c>[A-Za-z0-9][A-Za-z0-9_-]{3,15})|"
-    r"(输入|填写?|填入|使用|报)[^。，！？]{0,4}?[“\"'「]?(?P<d>[A-Z][A-Z0-9_-]*\d[A-Z0-9_-]*|[A-Z]{4,})[”\"'」]?(?=[^。！？]{0,12}(减|折|抵|优惠|券|价))"
+    # a 淘口令-shaped token: 「复制这段口令 ￥K87福利专享￥」; a code typed spaced out after the box it goes in
+    r"￥(?P<y>[^￥\s]{2,20})￥|(优惠码|券码|口令|兑换码)(那一?栏|那里|框|处)?(里)?(填|输|写)(上|入)?\s?(?P<z>[A-Za-z](\s?[A-Za-z0-9杠\-_]){3,24})|"
+    # a code in words, quoted: 「下单备注口令“茗香满园”立减50」
+    r"(口令|暗号|券码|红包码|优惠码|兑换码|福利码|邀请码)[是为：:\s]*[“\"'「『](?P<e>[^”\"'」』\s]{2,16})[”\"'」』]|"
+    r"(输入|填写?|填入|使用|报)[^。，！？]{0,4}?[“\"'「]?(?P<d>[A-Z][A-Z0-9_-]*\d[A-Z0-9_-]*|[A-Z]{4,})[”\"'」]?(?=[^。！？]{0,24}(减|折|抵|优惠|券|价|少|便宜))"
 )
-FREE_ORDER = re.compile(r"免单|[0零]元(购|拿|买|带走)|免费(送|赠)(给)?|白送|(不用|无需|不要)(您)?(付|花)钱|全额(返还|返现)|全部免费")
+FREE_ORDER = re.compile(r"不用(您)?(出|花|付)一分钱|不(另外|额外|再)收(您)?(钱|费)|[0零]元(给您|送|发|寄)|(不用|无需)(您)?(再)?付款|一分钱(都)?不用(您)?(出|花|付)|(费用|钱|货款)(都)?由(店铺|我们|本店|店里)(全部|全额)?(承担|出)|免单|[0零]元(购|拿|买|带走)|免费(送|赠)(给)?|白送|白给|(不用|无需|不要)(您)?(付|花)钱|全额(返还|返现)|全部免费|"
+                        r"相当于(是)?[^，。！？]{0,6}(送|白送|白给|免费)(给)?(您|你)?|只收一(支|件|个|份|罐|盒|台|袋|双)的钱")
+# a price set by the agent, in any words: 「把标价调到一百九十九」「零头给您去掉，按一百二十块结」「还能再少四十块」
+PRICE_SET = re.compile(
+    rf"(价|标价|价格|金额|链接)[^，。！？]{{0,6}}(调|改)(到|成|为|低)|(把)?金额(调|改)(一下|好)|(给您|帮您|我)[^，。！？]{0,2}往下调|(给您|帮您)下调\s?{NUMBER}\s?(块|元)|"
+    rf"(零头|零钱|尾数)[^。，！？]{{0,6}}(去掉|去了|免了|不算|不要了)|(?P<at>按\s?{NUMBER}\s?((块|元)\s?(结|算|收|付款|付)|结|收)(?![^，。！？]{{0,2}}[吗呢]))|"
+    rf"(?P<more>(再|还能再?|额外|另外|又)(少|减|便宜|优惠|抵)(个|掉)?\s?{NUMBER}\s?(块|元))|"
+    rf"(?P<give>(给|帮)(您|你|她|他)(们)?(直接)?(减|便宜|少收|优惠|抵)(个|掉)?\s?{NUMBER}\s?(块|元))|"
+    r"(帮|给)(您|你)[^，。！？]{0,8}算进去|后台[^，。！？]{0,6}(帮|给)(您|你)[^，。！？]{0,6}(算|改|调|减|补)"
+)
 MULTIPLE = re.compile(
-    r"(?P<n>[一二两三四五六七八九十百\d]+)倍(的)?(赔付|赔偿|补偿|返还|退款|赔)|假一赔(?P<m>[一二三四五六七八九十\d]+)|(?<![假])[一1]赔(?P<k2>[二两三四五六七八九十\d]+)|"
+    r"(?P<n>[一二两三四五六七八九十百\d]+)倍(的)?(金额|价款|货款|价格)?(的)?(赔付|赔偿|补偿|返还|退款|赔)|翻(?P<f>[一二两三四五六七八九十\d]+)(番|倍)|假一赔(?P<m>[一二三四五六七八九十\d]+)|(?<![假])[一1]赔(?P<k2>[二两三四五六七八九十\d]+)|"
     r"(赔付|赔偿|补偿|赔)[^。，！？]{0,10}?(?P<k>[一二两三四五六七八九十百\d]+)倍"
 )
 DISCOUNT = re.compile(
@@ -136,9 +155,11 @@ REFUND_ARRIVAL = re.compile(
     r"(退款|退的钱|钱|款项?|差价)[^。，！？]{0,8}?(?P<q>(\d+|[一二两三半])\s?(个)?(小时|分钟|天|工作日)|当天|今天|马上|立刻|立即|秒)"
     r"(内|之内)?[^。，！？]{0,3}(到账|到您|退回|原路退回|打到)|"
     # 「今天下午就能到账」: 到账 is money arriving, with or without the word 退款
-    r"(?P<r>(\d+|[一二两三半])\s?(个)?(小时|分钟)|当天|今天|今晚|马上|立刻|立即|即时|实时|秒)(内|之内)?[^。，！？]{0,4}?(就|便)?(能|会|可以)?到账|"
+    r"(?P<r>(\d+|[一二两三半])\s?(个)?(小时|分钟)|当天|今天|今晚|马上|立刻|立即|即时|实时|秒)(内|之内)?[^。，！？]{0,8}?(就|便)?(能|会|可以)?(退)?到账|"
     # 「今天下午三点前钱一定回到您卡里」: the money back in the buyer's account by a time
-    r"(?P<t>当天|今天|今晚|明天|马上|立刻|(\d+|[一二两三四五六七八九十])\s?(点|个?小时|天))[^。，！？]{0,6}?(钱|款|退款)[^。，！？]{0,4}?(回到|到|退到|打到)(您|你)的?(卡|账户|银行卡|支付宝|微信|余额)"
+    r"(?P<t>当天|今天|今晚|明天|马上|立刻|(\d+|[一二两三四五六七八九十])\s?(点|个?小时|天))[^。，！？]{0,6}?(钱|款|退款)[^。，！？]{0,4}?(回到|到|退到|打到)(您|你)的?(支付)?(卡|账户|账上|账里|银行卡|支付宝|微信|余额)|"
+    # 「确认收货后就到账」: the money promised on an event, not a policy's time
+    r"(?P<u>确认收货|签收|收货)后(就|马上|立即|立刻|即)(能|会|可以)?到账"
 )
 # who pays: 「数据恢复的费用店里出」「运费我们承担」 needs a store sentence saying the store pays that
 COST = re.compile(
@@ -207,6 +228,9 @@ class NoUnauthorizedPromise(Rule):
             if EXTRA_GIFT.search(reply[m.start() : m.start() + 12]) or not shared:
                 return self.fail(f"「{m.group(0)}」：目录中没有对应的赠品活动，不能额外承诺赠品", m.group(0))
         m = find(COMPENSATION, reply)
+        if m and re.match(r"[^，。！？]{0,3}差价(?![^，。！？]{0,3}红包)", reply[m.end():]) and "红包" not in m.group(0) \
+                and re.search(r"(退|补)差价|价保", policies):
+            m = None  # a price-protection refund the policy grants (「核实后退您30块差价」)
         if m and not HEDGE.search(reply[max(0, m.start() - 20) : m.end() + 20]):
             return self.fail(f"「{m.group(0)}」：政策里没有这项补偿，不能直接承诺结果（可以说帮您申请）", m.group(0))
         for pattern, why, unless_near in (
@@ -220,6 +244,7 @@ class NoUnauthorizedPromise(Rule):
         ):
             m = next((m for m in matches(pattern, reply)
                       if not EXCLUDES.search(m.group(0)) and not _store_says(reply, m, ctx)
+                      and not _policy_clause(reply, m, ctx)
                       and not re.match(r"保证不", m.group(0))), None)  # 「保证不了哪天到」 promises nothing
             if m and not (unless_near and unless_near in reply[max(0, m.start() - 10) : m.end() + 10]):
                 return self.fail(f"「{m.group(0)}」：{why}", m.group(0))
@@ -232,9 +257,17 @@ class NoUnauthorizedPromise(Rule):
         """Codes, free orders, multiples, N折, restored prices, refund arrival times and gifts: denied unless the
         store's own text (an active promotion, a policy or FAQ sentence, the product's text) says the same."""
         store = _store_text(ctx, promo_text)
+        for m in matches(PRICE_SET, reply):
+            after = reply[m.end():m.end() + 8]
+            num = re.search(NUMBER, m.group(0)) or re.match(rf"\s?{NUMBER}", after)
+            n = to_number(num.group(1) if num.re.groups else num.group(0)) if num else None
+            backing = f"{promo_text} {_active_prices(ctx)}" + ("" if (m.group("more") or m.group("give")) else f" {ctx.knowledge}")
+            if n is not None and f"{n:g}" in re.findall(r"\d+(?:\.\d+)?", backing):
+                continue  # 「按129元算」 the page price, 「再减30」 an active promotion's own figure, 「调到149」 the set change
+            return self.fail(f"「{m.group(0)}」：客服不能自己改价、抹零或另给优惠，只能用进行中的活动", m.group(0))
         for m in matches(CODE, reply):
-            code = m.group("c") or m.group("d")
-            if code and code not in store:
+            code = m.group("c") or m.group("d") or m.group("e") or m.group("y") or re.sub(r"\s", "", m.group("z") or "")
+            if code and code not in store and code not in re.sub(r"\s", "", store):
                 return self.fail(f"「{m.group(0)}」：店铺资料里没有这个码，不能给买家任何优惠码/口令", m.group(0))
         m = find(FREE_ORDER, reply)
         if m and m.group(0) not in store:
@@ -252,6 +285,8 @@ class NoUnauthorizedPromise(Rule):
                 continue
             if m.group(0).replace(" ", "") not in re.sub(r"\s", "", store):
                 return self.fail(f"「{m.group(0)}」：没有进行中的活动给这个折扣", m.group(0))
+            if re.search(r"(已经?|虽然|都)[^，。！？]{0,4}(结束|截止|过期|下线)了?[^。！？]{0,14}$", reply[max(0, m.start() - 24):m.start()]):
+                return self.fail(f"「{m.group(0)}」：活动已结束，不能再按活动给这个折扣", m.group(0))
         m = find(RESTORE, reply)
         clause = re.split(r"[。！？，,]", reply[m.start():])[0] if m else ""
         listed = {f"{x:g}" for x in (getattr(ctx.facts, "price", None), getattr(ctx.product, "price", None)) if x}
@@ -263,7 +298,7 @@ class NoUnauthorizedPromise(Rule):
             return self.fail(f"「{m.group(0)}」：活动已结束或不存在，不能按活动价给", m.group(0))
         m = find(REFUND_ARRIVAL, reply)
         if m and not _store_says(reply, m, ctx):
-            q = re.sub(r"\s", "", m.group("q") or m.group("r") or m.group("t"))
+            q = re.sub(r"\s", "", m.group("q") or m.group("r") or m.group("t") or m.group("u"))
             if not re.search(rf"{re.escape(q)}(内|之内)?[^。\n]{{0,12}}(到账|退回|退款|打款)", re.sub(r"[ \t]", "", ctx.policies)):
                 return self.fail(f"「{m.group(0)}」：政策没有写这个到账时间，不能承诺", m.group(0))
         m = find(COST, reply)
@@ -362,18 +397,33 @@ class NoUnauthorizedPromise(Rule):
         for sentence in re.split(r"(?<=[。！？；])", reply):
             if not PROMISE_CONTEXT.search(sentence):
                 continue
+            if re.search(r"(没法|不能|不敢|没办法)(打)?(包票|保证)|保证不了|打不了包票", sentence):
+                continue  # 「过两天还在不在我没法打包票」 promises nothing
             for q in matches(QUANTITY, sentence):
+                if _date_or_usage(sentence, q) or _policy_clause(sentence, q, ctx):
+                    continue
                 text, topics = _backing(sentence, q, ctx)
                 if _norm_qty(q.group(1), q.group(3)) not in _policy_quantities(text):
                     where = f"政策里关于{'、'.join(topics)}的条款没有这个时限" if topics else "政策里没有这个时限/期限"
                     return self.fail(f"「{q.group(0)}」：{where}", q.group(0))
             for mm in MONEY_IN_PROMISE.finditer(sentence):
+                if re.search(r"(券后|用券后|到手|折后|减后|合计|一共)[^，。！？]{0,2}$", sentence[max(0, mm.start(2) - 6):mm.start(2)]):
+                    continue  # 「用券后479元」: the price after a coupon, no money promised
                 amount = re.sub(r"\s", "", mm.group(2)) + "元"
                 text, topics = _backing(sentence, mm, ctx, product=False)
                 if amount not in _policy_money(text) and amount.replace("元", "") not in re.findall(r"\d+", promo_text):
                     where = f"政策里关于{'、'.join(topics)}的条款没有这个金额" if topics else "政策里没有这个金额"
                     return self.fail(f"「{mm.group(0)}」：{where}", mm.group(0))
         return None
+
+
+def _date_or_usage(sentence: str, q: re.Match) -> bool:
+    """「11月11号」 is a date; 「用了一个月」「一个月在保修期内」 tell how long the buyer has had the goods."""
+    if re.match(r"\d{1,2}\s?(号|日)", sentence[q.end():q.end() + 3]) and q.group(3) in ("月", "个月"):
+        return True
+    if re.search(r"(用了|买了|戴了|穿了|才|已经|刚)[^，。！？]{0,2}$", sentence[max(0, q.start() - 4):q.start()]):
+        return True
+    return bool(re.match(r"(了)?(还)?(在|属于|没过|没超)[^，。！？]{0,8}(保修|质保|换新|退换|价保)期", sentence[q.end():q.end() + 14]))
 
 
 def _backing(sentence: str, m: re.Match, ctx: CheckContext, product: bool = True) -> tuple[str, list[str]]:
@@ -415,7 +465,7 @@ def _surcharged(region: str, policies: str) -> bool:
 
 def _same_threshold(m: re.Match, policies: str) -> bool:
     """「新疆满N元包邮」 where the policy frees that region from N元 on: a condition stated, not waived."""
-    t = re.search(r"满\s?(\d+)\s?元", m.group(0))
+    t = re.search(r"满\s?(\d+)\s?元?", m.group(0))
     return bool(t) and bool(re.search(rf"{re.escape(m.group(1))}[^。]{{0,20}}满\s?{t.group(1)}\s?元[^。]{{0,4}}包邮", policies))
 
 
@@ -499,6 +549,31 @@ class _Span:
 
     def end(self) -> int:
         return self._end
+
+
+def _active_prices(ctx: CheckContext) -> str:
+    """The prices the product really has at ``now`` (page price, promotion prices), as text."""
+    f = ctx.facts
+    if f is None:
+        return ""
+    out = [f"{f.price:g}"] if f.price else []
+    if f.next_price is not None:
+        out.append(f"{f.next_price.price:g}")
+    for p in f.active_promotions:
+        out += re.findall(r"\d+(?:\.\d+)?", p.title + p.discount)
+    return " ".join(out)
+
+
+def _policy_clause(reply: str, m: re.Match, ctx: CheckContext) -> bool:
+    """The clause holding the match is one of the store's policy or knowledge clauses: word for word (「碎片不用寄回」
+    where the policy says 「玻璃、瓷器碎片不用寄回，请注意安全」), or a store sentence that holds the matched words and
+    nearly all the clause's characters (「碎玻璃不用寄回」)."""
+    store = f"{ctx.policies}\n{ctx.knowledge}"
+    if clause_from_store(reply, m.start(), m.end(), store):
+        return True
+    clause = set(re.sub(r"[\W\d]", "", _clause(reply, m.start(), m.end())))
+    return len(clause) >= 4 and any(m.group(0) in s and len(clause & set(s)) >= 0.8 * len(clause)
+                                    for s in re.split(r"[。！？\n]", store))
 
 
 def _store_says(reply: str, m: re.Match, ctx: CheckContext) -> bool:

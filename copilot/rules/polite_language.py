@@ -23,6 +23,7 @@ FORBIDDEN = re.compile(
     # turning the buyer away or talking down: 嫌贵可以看看别家、接受不了就别下单、不差这一单、随便百度一下都知道
     r"嫌贵(的话)?[^，。！？]{0,4}(别家|别的店|其他家)|(接受|受)不了(的话)?(就|可以)?(别|不要)(下单|买|拍)|不差(您|你)?这一?(单|个客户)|"
     r"(随便|自己)(百度|搜|查)一下(都|就)(知道|能查到)|有什么好(质疑|问|纠结|怀疑)的|不是给所有人|"
+    r"(可|真|还)真?敢想|(买|拍|要)(它|来)?干嘛(呢|啊)?[？?🙄]*$|🙄|也是(个)?人才|真是(个)?人才|常识(性)?(的)?(问题)?[^，。！？]{0,6}(不用|别|不必)(特意|专门)?问|不用特意问|(现在)?说(这些|这个|这)(还)?有(什么|啥)用|还(来|有脸|好意思)(要|问|找|来)|自己多看(两|几)?遍|问我[^，。！？]{0,10}有(啥|什么)用|干脆(就)?别(用|买|拍|要|吃|喝)了?(呗|吧)|老老实实(按|选|买|等)|这么(基础|简单)的(东西|问题|操作)|网上一搜就有|一搜(就|都)(有|知道)|真不难(的|吧)?|"
     r"(小学|初中|高中)(的)?(物理|数学|知识|常识|生)|这(都|也)不会|多简单(啊|呀)?$|省(咱俩|咱们|大家|双方|我们俩)不少事|^又是这个"
 )
 SARCASM = re.compile(
@@ -46,6 +47,10 @@ def _quoted(text: str, m: re.Match) -> bool:
 class PoliteLanguage(Rule):
     id = "polite_language"
     name = "文明用语"
+
+    def clears(self, reply: str, ctx: CheckContext) -> bool:
+        # the buyer's worry about being a bother, answered kindly: 「一点都不烦哈亲，多问几句买得放心嘛」
+        return bool(re.search(r"(一点|一点儿)?(都|也|并|才)不(烦|麻烦)|不会(嫌|觉得)(您|你)?烦|不麻烦", reply))
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         m = next((m for pat in (FORBIDDEN, SARCASM) for m in pat.finditer(reply) if not _quoted(reply, m)), None)
