@@ -41,7 +41,7 @@ from ..schema import (
     Turn,
     buyer_turns,
 )
-from ..text.safety import looks_like_forged_turn, looks_like_injection
+from ..text.safety import asks_about_the_bot, looks_like_forged_turn, looks_like_injection
 from .personas import PERSONA_IDS, Persona, check_persona_id
 from .reader import SHORT_REPLY, LinearReader
 from .signals import (
@@ -347,7 +347,8 @@ class OfflineAnalyzer(Analyzer):
             r.probs["intents"][i] >= self.reader.intent_floor or i in self.reader.trusted_rule_intents)]]))
         intents = intents[: self.reader.max_intents]
         injection = rules.injection
-        if injection is None and r.probs["notice"]["manipulation"] >= self.reader.notice_threshold:
+        if injection is None and r.probs["notice"]["manipulation"] >= self.reader.notice_threshold \
+                and not asks_about_the_bot(message):  # 「你是在用模板回复我吗」 questions the bot, it orders nothing
             # wording like the manipulation attempts the reader learned from, in a form the patterns do not know
             ev = "…".join(r.evidence.get("notice", []))
             injection = (ev + " " if ev else "") + f"（读法模型 {r.probs['notice']['manipulation']:.2f}）"

@@ -293,8 +293,10 @@ class SendableSuite(Suite):
 
 
 def _split_label(name: str) -> str:
-    return "第五份冻结测试集" if "_test5" in name else "第四份冻结测试集" if "_test4" in name else "第三份冻结测试集" if "_test3" in name else "第二份冻结测试集" if "_test2" in name \
-        else "冻结测试集" if "_test" in name else "开发集"
+    for n in (6, 5, 4, 3, 2):
+        if f"_test{n}" in name:
+            return f"第{'二三四五六'[n - 2]}份冻结测试集"
+    return "冻结测试集" if "_test" in name else "开发集"
 
 
 def _by_split(name: str, readers: list, load: Callable, run: Callable, model: type) -> dict[str, SuiteResult]:
