@@ -80,7 +80,9 @@ def test_knowledge_and_eval_tabs(server):
         page.get_by_text("七天无理由退换货").first.wait_for(timeout=30_000)
         page.get_by_role("tab", name="评测").click()
         page.get_by_role("button", name="运行离线评测").click()
-        page.get_by_text("评测完成").wait_for(timeout=120_000)
+        # the whole offline eval runs behind this button (about 90 s on an idle machine with this session's dev
+        # sets); the test waits for it to finish, it does not time it (speed is in benchmarks/)
+        page.get_by_text("评测完成").wait_for(timeout=300_000)
         assert "对话" in page.content()
         browser.close()
     import httpx
