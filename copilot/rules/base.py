@@ -116,12 +116,17 @@ def from_store(sentence: str, knowledge: str) -> bool:
     return body in plain
 
 
+def clause_around(text: str, start: int, end: int, stops: str = "。！？\n，,；;") -> str:
+    """The stretch of ``text`` holding ``start:end`` between the nearest ``stops`` on either side."""
+    left = max(text.rfind(p, 0, start) for p in stops) + 1
+    ends = [i for i in (text.find(p, end) for p in stops) if i >= 0]
+    return text[left : min(ends) if ends else len(text)]
+
+
 def clause_from_store(text: str, start: int, end: int, knowledge: str) -> bool:
     """Is the clause of ``text`` holding ``start:end`` (between commas or stops, 5 characters at least) a stretch of
     the store's own text, word for word?"""
-    left = max(text.rfind(p, 0, start) for p in "。！？\n，,；;") + 1
-    ends = [i for i in (text.find(p, end) for p in "。！？\n，,；;") if i >= 0]
-    clause = _plain(text[left : min(ends) if ends else len(text)])
+    clause = _plain(clause_around(text, start, end))
     return len(clause) >= 5 and bool(knowledge) and clause in _plain(knowledge)
 
 
@@ -148,10 +153,15 @@ def quoted_and_denied(text: str, start: int, end: int) -> bool:
     return bool(closes) and bool(_DENIAL_AFTER.search(text[min(closes) + 1:]))
 
 
+def _quote_opened(text: str, start: int) -> int:
+    """Where the quotation holding ``start`` opens (at most 20 characters back), or -1 when it is not quoted."""
+    opened = max(text.rfind(q, max(0, start - 20), start + 1) for q in _OPEN_QUOTES)
+    return opened if opened >= 0 and not any(q in text[opened + 1:start] for q in _CLOSE_QUOTES) else -1
+
+
 def inside_quotes(text: str, start: int) -> bool:
     """The phrase sits inside quotation marks opened shortly before it (someone's words repeated, 「您说的“是不是快递压坏的”」)."""
-    opened = max(text.rfind(q, max(0, start - 20), start + 1) for q in _OPEN_QUOTES)
-    return opened >= 0 and not any(q in text[opened + 1:start] for q in _CLOSE_QUOTES)
+    return _quote_opened(text, start) >= 0
 
 
 _BUYER_SAID = re.compile(r"(您|你|买家|亲)(刚才|刚刚|上面)?(说|问|提到|讲|看到)的?[^，。！？]{0,3}$")
@@ -159,9 +169,9 @@ _BUYER_SAID = re.compile(r"(您|你|买家|亲)(刚才|刚刚|上面)?(说|问|�
 
 def quotes_the_buyer(text: str, start: int, message: str = "") -> bool:
     """The phrase is inside quotation marks that repeat the buyer: 「您说的“最好”要看口味」, or quoted words the buyer wrote."""
-    if not inside_quotes(text, start):
+    opened = _quote_opened(text, start)
+    if opened < 0:
         return False
-    opened = max(text.rfind(q, max(0, start - 20), start + 1) for q in _OPEN_QUOTES)
     closes = [i for i in (text.find(q, start) for q in _CLOSE_QUOTES) if i >= 0]
     quoted = _plain(text[opened + 1 : min(closes)]) if closes else ""
     return bool(_BUYER_SAID.search(text[max(0, opened - 10):opened])) or (len(quoted) >= 2 and quoted in _plain(message))

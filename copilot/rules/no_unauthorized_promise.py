@@ -28,6 +28,7 @@ from .base import (
     CheckContext,
     Rule,
     RuleResult,
+    clause_around,
     clause_from_store,
     find,
     from_store,
@@ -258,9 +259,8 @@ class NoUnauthorizedPromise(Rule):
         store's own text (an active promotion, a policy or FAQ sentence, the product's text) says the same."""
         store = _store_text(ctx, promo_text)
         for m in matches(PRICE_SET, reply):
-            after = reply[m.end():m.end() + 8]
-            num = re.search(NUMBER, m.group(0)) or re.match(rf"\s?{NUMBER}", after)
-            n = to_number(num.group(1) if num.re.groups else num.group(0)) if num else None
+            num = re.search(NUMBER, m.group(0)) or re.match(rf"\s?{NUMBER}", reply[m.end():m.end() + 8])
+            n = to_number(num.group(1)) if num else None
             backing = f"{promo_text} {_active_prices(ctx)}" + ("" if (m.group("more") or m.group("give")) else f" {ctx.knowledge}")
             if n is not None and f"{n:g}" in re.findall(r"\d+(?:\.\d+)?", backing):
                 continue  # 「按129元算」 the page price, 「再减30」 an active promotion's own figure, 「调到149」 the set change
@@ -474,9 +474,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def _clause(text: str, start: int, end: int) -> str:
-    a = max(text.rfind(c, 0, start) for c in "，,。；;！!？?：:\n") + 1
-    ends = [i for i in (text.find(c, end) for c in "，,。；;！!？?：:\n") if i >= 0]
-    return text[a : min(ends) if ends else len(text)]
+    return clause_around(text, start, end, "，,。；;！!？?：:\n")
 
 
 def _is_question(text: str, m: re.Match) -> bool:
