@@ -1,5 +1,7 @@
 """The reading-the-buyer eval on fresh sets: what counts as right, and the frozen split lists no failures."""
 
+import re
+
 from copilot.drafting.pipeline import Copilot
 from copilot.evaluation.buyer import (
     BuyerCase,
@@ -54,7 +56,7 @@ def test_notices_count_attempts_caught_and_ordinary_messages_flagged(real_index)
 def test_the_shipped_buyer_sets_cover_three_stores_with_a_frozen_half():
     dev, test = load_buyer_cases(EVALS / "buyer", "dev"), load_buyer_cases(EVALS / "buyer", "test")
     assert {c.store for c in dev} == {c.store for c in test} == {"sample", "tea", "gadgets"}
-    first_round = [c for c in dev if "-d" in c.id]  # dev2 (ids …-e…) was written later, as more tuning data
+    first_round = [c for c in dev if re.search(r"-d\d{3}$", c.id)]  # later rounds (…-e…, …-d20-…) came after
     assert len(first_round) + len(test) >= 250 and len(test) >= len(first_round)  # a frozen half of the set
     assert not {c.id for c in dev} & {c.id for c in test}
 

@@ -7,10 +7,11 @@ weighed most, and gives way where the reply itself shows the rule is kept (ownin
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from copilot.rules.checking import Checker
-from copilot.rules.registry import check_reply
+from copilot.rules.registry import check_reply, get_rule
 from copilot.rules.reply_reader import (
     DEFAULT_PATH,
     MODEL_RULES,
@@ -21,7 +22,7 @@ from copilot.rules.reply_reader import (
     file_digest,
     train,
 )
-from copilot.settings import Settings
+from copilot.settings import PACKAGED_PROMPTS, Settings
 
 EVALS = Path(__file__).resolve().parents[1] / "evals"
 
@@ -36,6 +37,8 @@ def test_the_shipped_reply_reader_is_trained_on_the_current_dev_replies_and_neve
     assert trained == file_digest([f.relative_to(EVALS) for f in dev_files(EVALS)], EVALS), (
         "a dev reply set changed: run `copilot rules train`")
     assert not any("test" in name for name in trained)
+    assert reader.meta["phrases"] == file_digest([Path("composer.yaml")], PACKAGED_PROMPTS), (
+        "the composer's phrases changed: run `copilot rules train`")
     assert reader.rules == list(MODEL_RULES)
 
 
@@ -56,11 +59,26 @@ def test_owning_the_problem_overrules_the_models_doubt():
     assert blame.passed, blame.detail
 
 
-def test_rules_that_depend_on_facts_or_the_buyer_are_never_read_by_the_model():
-    assert not {"honest_urgency", "no_unauthorized_promise", "empathy_first"} & set(MODEL_RULES)
+def test_rules_that_depend_on_stock_dates_or_the_buyer_are_never_read_by_the_model():
+    assert not {"honest_urgency", "empathy_first"} & set(MODEL_RULES)
     reader = builtin_reply_reader()
     assert reader is not None
     assert reader.flags("仅剩最后3件，今晚12点结束", ["honest_urgency"]) == {}
+
+
+def test_money_promised_in_new_words_is_failed_by_the_model_but_a_policy_sentence_is_not_read():
+    ck = checker()
+    ctx = ck.context(message="收到的东西坏了")
+    reply = "放心，我私人给您发个二十块的红包压压惊"  # no pattern has this wording
+    assert next(c for c in check_reply(reply, ctx, reader=None).checks if c.rule == "no_unauthorized_promise").passed
+    report = check_reply(reply, ctx)
+    promise = next(c for c in report.checks if c.rule == "no_unauthorized_promise")
+    assert not promise.passed and promise.by == "model", promise.detail
+    # a sentence the store's policy says (nearly word for word) is left out of what the model reads
+    own = replace(ctx, policies="仓库签收退货后48小时内退款，运费由本店承担。")
+    rule = get_rule("no_unauthorized_promise")
+    assert rule.readable("亲，仓库签收退货后48小时内就退款哦。", own) == []
+    assert rule.readable("亲，仓库签收退货后2小时内就退款哦。", own) != []  # another figure: not the store's sentence
 
 
 def test_training_is_deterministic_and_learns_from_the_labels():

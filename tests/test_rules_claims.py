@@ -41,6 +41,8 @@ def failed(checker, reply, **kw):
     "可以的老板，付款后我把零头给您返回去，就按1800整算～",  # 抹零 in other words
     "我后台单独给您弄个40的抵扣，拍了结算自动减",
     "今天下午三点前钱一定回到您卡里，放心～",  # a refund arrival time without the word 到账
+    "您别急，我跟财务说好了，今晚之前把钱全打给您",  # the same in another verb
+    "不用退回来了，钱照退，东西您留着用",  # a refund with the return waived
 ])
 def test_money_the_store_does_not_back_is_an_unauthorised_promise(sample, reply):
     assert "no_unauthorized_promise" in failed(sample, reply, sku="DJ-2301")
@@ -51,6 +53,7 @@ def test_money_the_store_does_not_back_is_an_unauthorised_promise(sample, reply)
     "「抹个零」这个真做不了哈亲，客服没有改价权限，价格以页面为准",  # the buyer's words, quoted and denied
     "没拆封的签收7天内可以退，拆开密封袋就不支持七天无理由了哦",  # a grant for unopened goods only
     "这个保证不了具体哪天到哈，以物流实际为准",
+    "审核通过后钱会原路退回您的支付账户",  # a refund with no time promised
 ])
 def test_what_the_policy_says_or_a_denied_claim_passes(sample, reply):
     assert "no_unauthorized_promise" not in failed(sample, reply)
@@ -369,3 +372,11 @@ def test_indirect_claims_are_caught(sample, reply, rule):
 ])
 def test_refusals_masks_and_warnings_keep_the_rule(sample, reply, rule, message):
     assert rule not in failed(sample, reply, message=message, sku="DJ-2301" if rule == "honest_urgency" else None)
+
+
+@pytest.mark.parametrize("reply", [
+    "是不是仓库的原因我不好乱说，但签收15天内开胶我们直接换新，您拍下开胶位置发我就行",
+    "会不会是快递的问题还不确定，您拍个照片发我，我先帮您登记",
+])
+def test_a_cause_asked_or_left_open_is_not_blame(sample, reply):
+    assert "no_blame_shifting" not in failed(sample, reply, message="鞋子开胶了")

@@ -1,7 +1,8 @@
 """Rule checks on fresh replies written by authors who never saw the checker (``evals/replies/``, issue 14).
 
-Three kinds of file, each with a ``_dev`` split and frozen ``_test`` / ``_test2`` splits (``_test2`` by new authors,
-written after the rules were tuned on the dev files; a split is run when any of its files is present):
+Three kinds of file, each with a ``_dev`` split and frozen ``_test`` / ``_test2`` / ``_test3`` splits (``_test2`` and
+``_test3`` by new authors, written after the rules were tuned on the dev files; a split is run when any of its files
+is present):
 
 - ``rules_*.jsonl``: one reply per line judged for one rule, ``{"id", "rule", "store", "reply", "message", "sku",
   "facts", "now", "label": "violation"|"clean", "kind": "plain"|"paraphrase"|"hard_negative", "note"}``;
@@ -29,7 +30,7 @@ from ..rules.registry import RULE_IDS, RULE_NAMES, get_rule
 from ..rules.registry import check_reply as _check
 from ..settings import Settings
 
-SPLITS = ("dev", "test", "test2")
+SPLITS = ("dev", "test", "test2", "test3")
 
 
 def present_splits(folder: Path) -> list[str]:

@@ -173,8 +173,8 @@ class RulesSuite(Suite):
 
 
 class RepliesSuite(Suite):
-    """Rule checks on fresh replies (issue 14): ``replies`` is the dev split, ``replies_test`` and ``replies_test2``
-    the frozen ones."""
+    """Rule checks on fresh replies (issue 14): ``replies`` is the dev split, ``replies_test``, ``replies_test2`` and
+    ``replies_test3`` the frozen ones."""
 
     name = "replies"
     data = "replies"
@@ -293,9 +293,9 @@ class SendableSuite(Suite):
 
 
 def _split_label(name: str) -> str:
-    for n in (6, 5, 4, 3, 2):
+    for n in (9, 8, 7, 6, 5, 4, 3, 2):
         if f"_test{n}" in name:
-            return f"第{'二三四五六'[n - 2]}份冻结测试集"
+            return f"第{'二三四五六七八九'[n - 2]}份冻结测试集"
     return "冻结测试集" if "_test" in name else "开发集"
 
 

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from ..buyer.signals import reads_negative
 from ..knowledge.catalog import Catalog, Facts, Product
@@ -76,6 +77,11 @@ class Rule(ABC):
         """Does the reply itself show it keeps this rule (so the reply reader's doubt is overruled)? By default no."""
         return False
 
+    def readable(self, reply: str, ctx: CheckContext) -> list[str]:
+        """The parts of the reply the reply reader judges for this rule, each on its own: by default the whole reply
+        (a rule whose claims the store's own text can back gives the sentences it does not back)."""
+        return [reply]
+
 
 def negated(text: str, start: int, window: int = 8) -> bool:
     """Is the phrase starting at ``start`` negated by a word shortly before it (same clause)?
@@ -108,12 +114,16 @@ def from_store(sentence: str, knowledge: str) -> bool:
     body = _plain(re.sub(r"^(亲|您好|在的)[～~，,！!]*", "", sentence.strip()))
     if len(body) < 8 or not knowledge:
         return False
-    plain = _plain(knowledge)
-    if body in plain:
-        return True
+    return any(body in plain for plain in _plain_store(knowledge))
+
+
+@lru_cache(maxsize=32)
+def _plain_store(knowledge: str) -> tuple[str, str]:
+    """The store's text without punctuation, as written and in the shop's voice (computed once per store text)."""
+    plain = voiced = _plain(knowledge)
     for a, b in SHOP_VOICE:
-        plain = plain.replace(_plain(a), _plain(b))
-    return body in plain
+        voiced = voiced.replace(_plain(a), _plain(b))
+    return plain, voiced
 
 
 def clause_around(text: str, start: int, end: int, stops: str = "。！？\n，,；;") -> str:

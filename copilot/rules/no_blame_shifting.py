@@ -98,7 +98,14 @@ class NoBlameShifting(Rule):
         m = next((m for m in matches(CAUSE, reply) if not inside_quotes(reply, m.start())), None)
         if m:
             return self.fail(f"把出错的原因归到别人或买家身上：「{m.group(0)}」", m.group(0))
-        m = find(BLAME, reply)
+        m = next((m for m in matches(BLAME, reply) if not _left_open(reply, m)), None)
         if m and not RESPONSIBLE.search(reply):
             return self.fail(f"把问题归咎于他人或买家：「{m.group(0)}」，且没有承担跟进责任", m.group(0))
         return self.ok()
+
+
+def _left_open(reply: str, m) -> bool:
+    """The cause is asked or left open, not told: 「是不是仓库的原因我不好乱说」「会不会是快递的问题，我去查」."""
+    before = reply[max(0, m.start() - 3) : m.start() + 1]
+    return bool(re.search(r"是不是$|是否$|会不会$|是不$|是不是是$", before)) or bool(
+        re.search(r"(不好|不敢|没法|不能)(乱说|说|断定|确定|下结论)|还(不|没)(确定|清楚)", reply[m.end() : m.end() + 10]))

@@ -88,7 +88,10 @@ SPECIAL = re.compile(r"特殊(给您|帮您)?处理|特批|破例|开(个)?例�
                      r"没有期限|没有时间限制|不限时间|没有时限|不限(时|期)(?!间)|差价[^。！？]{0,8}随时|永久价保|涨价也不影响|(还是|照样|仍然?)按[^，。！？]{0,10}(给您|卖您|给你)|"
                      r"(先)?(替|给|帮)您(记下|预)?留(着|一罐|一份|一件|一盒|一个)|(给|帮|替)您(保留|留着|锁定|锁)[^，。！？]{0,12}(价|优惠|活动|立减|折)")
 RESTOCK = re.compile(r"\d{1,2}月\d{1,2}[日号](就|会|能)?(到货|补货|有货|上架)|(明天|后天|下周)(就|会|能)?(到货|补货|有货)")
-NO_PROOF = re.compile(r"不(需要|用)(任何)?(证明|凭证|诊断|照片|视频|理由|寄回)|直接(给您)?退(款|钱)?[，,]?不(用|需要)|不用寄回.{0,4}退")
+NO_PROOF = re.compile(r"不(需要|用)(任何)?(证明|凭证|诊断|照片|视频|理由|寄回)|直接(给您)?退(款|钱)?[，,]?不(用|需要)|不用寄回.{0,4}退|"
+                      # a refund without the goods coming back: 「钱照退，东西您留着用」「货您留着，钱一样退」
+                      r"(钱|款)(照|也|一样|还是)(给您)?退[^。！？]{0,8}(留着|不用(寄|退)回|不用退了|自己留)|"
+                      r"(东西|货|商品|宝贝)(您|你)?(就)?留着[^。！？]{0,8}(钱|款)(照|也|一样|还是)(给您)?退")
 REGIONS = r"新疆|西藏|青海|甘肃|宁夏|内蒙古?|海南|港澳台"
 REGION = rf"({REGIONS}|偏远(地区)?)"
 REMOTE_FREE = re.compile(rf"{REGION}[^。]{{0,14}}(包邮|免运费|不用(另外|额外|再)?补|补运费就不用|不收(运费)?|也一样)")
@@ -159,6 +162,9 @@ REFUND_ARRIVAL = re.compile(
     r"(?P<r>(\d+|[一二两三半])\s?(个)?(小时|分钟)|当天|今天|今晚|马上|立刻|立即|即时|实时|秒)(内|之内)?[^。，！？]{0,8}?(就|便)?(能|会|可以)?(退)?到账|"
     # 「今天下午三点前钱一定回到您卡里」: the money back in the buyer's account by a time
     r"(?P<t>当天|今天|今晚|明天|马上|立刻|(\d+|[一二两三四五六七八九十])\s?(点|个?小时|天))[^。，！？]{0,6}?(钱|款|退款)[^。，！？]{0,4}?(回到|到|退到|打到)(您|你)的?(支付)?(卡|账户|账上|账里|银行卡|支付宝|微信|余额)|"
+    # 「今晚之前把钱全打给您」「钱今天下午就能回到您卡上」: money handed back by a time, in other verbs or word orders
+    r"(?P<s>当天|今天|今晚|明天|马上|立刻)[^。，！？]{0,6}?(把)?(钱|款|退款)[^。，！？]{0,3}?(打给|退给|转给|打回给|退回给)(您|你)|"
+    r"(钱|款|退款)(?P<v>当天|今天|今晚|明天|马上|立刻)[^。，！？]{0,6}?(回到|到|退到|打到|打回)(您|你)的?(支付)?(卡|账户|账上|账里|银行卡|支付宝|微信|余额)|"
     # 「确认收货后就到账」: the money promised on an event, not a policy's time
     r"(?P<u>确认收货|签收|收货)后(就|马上|立即|立刻|即)(能|会|可以)?到账"
 )
@@ -205,6 +211,18 @@ def _policy_money(text: str) -> set[str]:
 class NoUnauthorizedPromise(Rule):
     id = "no_unauthorized_promise"
     name = "不越权承诺"
+
+    def readable(self, reply: str, ctx: CheckContext) -> list[str]:
+        """The reply reader judges, sentence by sentence, what the store does not back: a sentence naming a promotion
+        that runs now with its own figures, a policy or FAQ sentence or clause told nearly word for word are left
+        out. What is left and reads as a promise fails (money denies by default)."""
+        out = []
+        for sentence in _sentences(reply):
+            clauses = [c for c in re.split(r"(?<=[，,；;])", sentence) if c.strip()]
+            if _backed(sentence, ctx) or all(_backed(c, ctx) or not _amounts(c) and _opener(c) for c in clauses):
+                continue  # the store's own sentence, or its clauses after an opener such as 「亲，非常抱歉…，」
+            out.append(sentence)
+        return out
 
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:
         f = ctx.facts
@@ -298,7 +316,7 @@ class NoUnauthorizedPromise(Rule):
             return self.fail(f"「{m.group(0)}」：活动已结束或不存在，不能按活动价给", m.group(0))
         m = find(REFUND_ARRIVAL, reply)
         if m and not _store_says(reply, m, ctx):
-            q = re.sub(r"\s", "", m.group("q") or m.group("r") or m.group("t") or m.group("u"))
+            q = re.sub(r"\s", "", next(m.group(g) for g in ("q", "r", "t", "s", "v", "u") if m.group(g)))
             if not re.search(rf"{re.escape(q)}(内|之内)?[^。\n]{{0,12}}(到账|退回|退款|打款)", re.sub(r"[ \t]", "", ctx.policies)):
                 return self.fail(f"「{m.group(0)}」：政策没有写这个到账时间，不能承诺", m.group(0))
         m = find(COST, reply)
@@ -598,3 +616,65 @@ def _store_pays(m: re.Match, store: str) -> bool:
 def _shares(a: str, b: str) -> bool:
     grams = {a[i : i + 2] for i in range(len(a) - 1)}
     return any(g in b for g in grams if re.match(r"[\u4e00-\u9fff]{2}", g) and g not in ("活动", "赠送", "送您"))
+
+
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]{2,}|[一二两三四五六七八九十](?=\s?(元|块|折|倍|天|张|个|件|小时))")
+
+
+# times, dates and event names hold numbers that are no amount: 「到今天23:59」「12月12日」「双12」
+_NOT_AMOUNT = re.compile(r"\d{1,2}[:：]\d{2}(:\d{2})?|\d{2,4}年|\d{1,2}月\d{1,2}(日|号)?|双\s?\d{1,2}|\d{1,2}(日|号)")
+
+
+def _amounts(text: str) -> set[float]:
+    text = _NOT_AMOUNT.sub(" ", text)
+    return {n for n in (to_number(m.group(0)) for m in _AMOUNT.finditer(text)) if n is not None}
+
+
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _grams(text: str) -> set[str]:
+    """The text's two-character runs of Chinese."""
+    return {run[i : i + 2] for run in _HAN_RUN.findall(text) for i in range(len(run) - 1)}
+
+
+@lru_cache(maxsize=32)
+def _store_sentences(store: str) -> tuple[tuple[frozenset[str], frozenset[float]], ...]:
+    """Each store sentence's grams and amounts, computed once per store text (the policy and knowledge of a request)."""
+    return tuple((frozenset(_grams(t)), frozenset(_amounts(t))) for t in re.split(r"[。！？\n]", store) if t.strip())
+
+
+def _opener(clause: str) -> bool:
+    """A greeting or an apology that promises nothing: 「亲，」「非常抱歉给您带来不好的体验，」「您先别着急，」."""
+    return bool(re.fullmatch(r"[\s亲您好的在～~！!，,]*|[^，。！？]{0,12}(抱歉|对不起|不好意思|别着急|别担心|理解您|心情)[^，。！？]{0,12}[，,]", clause))
+
+
+def _backed(sentence: str, ctx: CheckContext, by_promotion: bool = True) -> bool:
+    """Does the store back this sentence (or clause)? It names a running promotion (its title, or its kind of offer
+    when it has no figures) and its amounts are that promotion's or the product's prices; or it is nearly a policy,
+    knowledge or product sentence with the same amounts."""
+    amounts = _amounts(sentence)
+    for p in (ctx.facts.active_promotions if by_promotion and ctx.facts else []):
+        offer = f"{p.title}{p.discount}{p.condition}"
+        own = _amounts(offer) | _amounts(_active_prices(ctx)) | _promotion_prices(ctx, offer)
+        if amounts and amounts <= own:
+            return True
+        if (p.title in sentence or not amounts) and \
+                len(_grams(sentence) & _grams(offer) - {"活动", "赠送", "送您", "优惠"}) >= 1 and amounts <= own:
+            return True
+    grams = _grams(sentence)
+    if len(grams) < 3:
+        return False
+    store = f"{ctx.policies}\n{ctx.knowledge}\n{ctx.product.statements() if ctx.product else ''}"
+    if from_store(sentence, store):
+        return True
+    need = 0.6 * len(grams)
+    return any(len(grams & g) >= need and amounts <= a for g, a in _store_sentences(store))
+
+
+def _promotion_prices(ctx: CheckContext, offer: str) -> set[float]:
+    """The price a promotion leaves (「立减100元」 on a 899 page price: 799), so 「到手799元」 is the promotion's own."""
+    prices = {ctx.facts.price} if ctx.facts and ctx.facts.price else set()
+    if ctx.product is not None:
+        prices |= {v.price for v in ctx.product.variants if v.price}
+    return {price - n for price in prices for n in _amounts(offer) if 0 < n < price}

@@ -78,14 +78,20 @@ def check_reply(reply: str, ctx: CheckContext, rules: list[Rule] | None = None,
     model = builtin_reply_reader() if reader is _DEFAULT else reader
     if model is not None:
         by_id = {r.id: r for r in rules or RULES}
-        flagged = {r: p for r, p in model.flags(reply, [c.rule for c in checks if c.passed]).items()
-                   if not by_id[r].clears(reply, ctx)}  # the reply itself may show the rule kept
+        parts = {c.rule: by_id[c.rule].readable(reply, ctx) for c in checks if c.passed and c.rule in model.rules}
+        read: dict[str, tuple[float, str]] = {}  # rule -> the most violating part's probability, and that part
+        for text in {t for ts in parts.values() for t in ts}:
+            for r, p in model.flags(text, [r for r, ts in parts.items() if text in ts]).items():
+                if p > read.get(r, (0.0, ""))[0]:
+                    read[r] = (p, text)
+        flagged = {r: v for r, v in read.items() if not by_id[r].clears(reply, ctx)}  # the reply may show it kept
         for i, c in enumerate(checks):
             if c.rule in flagged:
-                words = "」「".join(model.evidence(reply, c.rule))
+                p, text = flagged[c.rule]
+                words = "」「".join(model.evidence(text, c.rule))
                 checks[i] = c.model_copy(update={
                     "passed": False, "by": "model", "span": None,
-                    "detail": f"规则没有命中，但这句话读起来像「{c.name}」的违规（模型把握 {flagged[c.rule]:.2f}"
+                    "detail": f"规则没有命中，但这句话读起来像「{c.name}」的违规（模型把握 {p:.2f}"
                               + (f"，依据「{words}」" if words else "") + "）：请核对后再发"})
     return CheckReport(passed=all(c.passed for c in checks), checks=checks)
 

@@ -8,8 +8,10 @@ logistic regression per rule over the reply's character n-grams, trained on the 
 the patterns pass fails when the reader gives its violation at least ``threshold``; the badge then says it is the
 model's reading, with the n-grams that weighed most, so the agent can judge it.
 
-Rules that depend on facts (honest urgency, promises: the catalog decides) or on the buyer (empathy first) are not
-read here: the same words are right or wrong depending on the stock, the policy or the buyer's mood.
+Promises are read too, but only in the sentences the store does not back (``Rule.readable``: a running
+promotion's amounts, a policy or FAQ sentence told nearly word for word are left out), so money in new words is
+denied by default while the store's own offers pass. Honest urgency (the stock and the dates decide) and empathy first
+(the buyer's mood decides) are not read here: the same words are right or wrong depending on facts the words lack.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import yaml
 from scipy.sparse import csr_matrix
 
+from ..settings import PACKAGED_PROMPTS
 from ..text.linear import HashedLinear, char_grams, file_digest, fit_linear, hash_key, sigmoid_loss
 
 MODEL_RULES = ("no_blame_shifting", "polite_language", "prompt_leak", "ad_law_words", "no_sensitive_request",
-               "platform_rules")
+               "platform_rules", "no_unauthorized_promise")
 DEFAULT_PATH = Path(__file__).with_name("reply_reader.npz")
 N_MAX = 3
 # chosen by training on the other authors and scoring each held-out author (the rule cases for recall, the realistic
@@ -156,10 +160,28 @@ def examples_from(evals_dir: Path) -> list[ReplyExample]:
     return out
 
 
+def stock_phrases(prompts_dir: Path = PACKAGED_PROMPTS) -> list[ReplyExample]:
+    """The offline composer's own lines (``prompts/composer.yaml``, placeholders left out) as clean replies: reviewed
+    package data that keeps every rule, so an apology opener or 「我帮您核实一下」 is not read as a promise."""
+    def strings(node) -> Iterable[str]:
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from strings(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from strings(v)
+    data = yaml.safe_load((prompts_dir / "composer.yaml").read_text(encoding="utf-8"))
+    texts = {re.sub(r"\{\w+\}", "", t).strip() for t in strings(data)}
+    return [ReplyExample(reply=t, violations=frozenset()) for t in sorted(texts) if len(t) >= 4]
+
+
 def train_from_evals(evals_dir: Path) -> ReplyReader:
     files = dev_files(evals_dir)
-    return train(examples_from(evals_dir), meta={"trained_on": file_digest([f.relative_to(evals_dir) for f in files],
-                                                                             evals_dir)})
+    return train(examples_from(evals_dir) + stock_phrases(),
+                 meta={"trained_on": file_digest([f.relative_to(evals_dir) for f in files], evals_dir),
+                       "phrases": file_digest([Path("composer.yaml")], PACKAGED_PROMPTS)})
 
 
 @lru_cache(maxsize=4)
