@@ -113,8 +113,12 @@ _REACTION = re.compile(
     r"(喝|吃|用|泡)(了|完)[^。！？]{0,24}(心慌|心里头?慌|心跳[^，。！？\s]{0,3}快|手[^，。！？\s]{0,2}抖|想吐|头晕|拉了好几|往厕所跑|跑了?[^，。！？\s]{0,2}趟厕所)|头晕[^。！？]{0,6}(想吐|恶心|手麻)|(想吐|恶心)[^。！？]{0,6}(头晕|手麻)|痕到爆|痕痒|(吃|喝|尝|咬)了?[^。！？差]{0,8}就?吐了|"
     # told without the goods' verb: 「脸蛋还一块一块红」「热辣辣的」「喉咙好痕」「半夜都吐了」「跑了四五趟厕所」
     r"(脸|脸蛋|皮肤|嘴唇|手臂|胳膊)[^，。！？\s]{0,8}(一块一块|一片一片|一粒粒)[^，。！？\s]{0,2}(红|肿)|(脸|皮肤)[^，。！？\s]{0,4}热辣辣|"
-    r"(喉咙|皮肤|身上|脸|手)[^，。！？\s]{0,2}(好|很|有点)?痕|一粒粒红|(半夜|夜里|晚上|回来)[^，。！？\s]{0,4}(都|就|全)?吐了|又吐又拉|"
-    r"跑了?[一二两三四五六七八九十几\d]+趟厕所|拉得[^，。！？\s]{0,4}(腿软|腿都软|虚脱|不行)|肚子[^，。！？\s]{0,4}(一阵阵|绞着|绞)(疼|痛)"
+    r"(喉咙|皮肤|身上|脸)[^，。！？\s]{0,2}(好|很|有点)?痕|一粒粒红|(半夜|夜里|晚上|回来)[^，。！？\s]{0,4}(都|就|全)?吐了|又吐又拉|"
+    r"跑了?[一二两三四五六七八九十几\d]+趟厕所|拉得[^，。！？\s]{0,4}(腿软|腿都软|虚脱|不行)|肚子[^，。！？\s]{0,4}(一阵阵|绞着|绞)(疼|痛)|"
+    # breathing, mouth, eyes, stomach, skin and pets (a blind safety round, dev21)
+    r"红诊子|湿疹|荨麻疹|嗓子(疼|痛|痒|发紧)|喉咙(发紧|肿|痒|疼)|喘(气|不上气)[^，。！？\s]{0,4}(费劲|困难|呼呼|不上)|打喷嚏|鼻子(也)?堵|一直咳|"
+    r"(嘴|舌头|嘴唇|嘴巴)[^，。！？\s]{0,3}(麻|起泡|起皮|肿)|嘴里[^，。！？\s]{0,4}(起|长)[^，。！？\s]{0,3}泡|眼睛[^，。！？\s]{0,4}(辣|睁不开)|"
+    r"拉了一(宿|晚|夜|天)(的)?肚子|胃(疼|痛)|(刚|又|还)吐了|吐了[一两二三几\d]+次|猴屁股|(脸|皮肤|肚皮)[^，。！？\s]{0,6}(红彤彤|通红)|舔秃"
 )
 _INJURY = re.compile(
     r"烫伤|烫到|烫红|烫得[^，。！？]{0,8}(红|疼|起泡)|鼓了?起来|(滑|摔|跌)了?[^，。！？\s]{0,2}(一跤|一下|倒)|摔伤|摔倒|跌倒|烫起|起(水)?泡|烫了手|割伤|割破|割到|划伤|划破|划了道?口子|扎到|扎伤|扎破|流血|出血|受伤|伤到|跟烫了似的|红印子[^，。！？]{0,6}疼|冒烟|起火|着火|爆炸|炸了|烧焦|"
@@ -122,7 +126,14 @@ _INJURY = re.compile(
     r"烧(坏|黑|着)|电到|触电|漏电|鼓包|鼓得|鼓起来|烫手|烫得[^，。！？\s]{0,2}拿不住|焦糊味|被[^，。！？\s]{0,4}划[^，。！？\s]{0,2}手|划了手|起了?个?(水)?泡|(划|割|扎|刮)的[^，。！？]{0,8}血|血(都)?(滴|流|渗|冒)|被汤(了|到|伤)|汤(伤|红)了|(摸|碰|拿|握)了?一下[^，。！？]{0,4}手(指|心|背)?[^，。！？\s]{0,3}(红|疼|烫)|(充|电|插|机|线|头)[^，。！？]{0,10}焦味|焦味[^，。！？]{0,6}(冒烟|发烫|烫)|"
     # 「手指有少少灼伤」「爆火花」「膝盖青了一大片」「整个人坐地上了」「说烫 手指头红了一小块」
     r"灼伤|(爆|冒|打)火花|膝盖[^，。！？\s]{0,4}(青|肿|破|磕)|青了一(大)?(片|块)|淤青|乌青|(一滑|滑倒|摔)[^。！？]{0,8}坐(到)?地上|"
-    r"烫[^。！？]{0,8}(手指|手心|手背|手)[^，。！？\s]{0,4}红了"
+    r"烫[^。！？]{0,8}(手指|手心|手背|手)[^，。！？\s]{0,4}红了|"
+    # fire, shocks, blows, cuts, scalds and choking in other words (a blind safety round, dev21)
+    r"冒火星|火星子|燎(了|到|着|起)|烧了个洞|烧穿|被电(着|到|了|得)|电得[^，。！？\s]{0,2}麻|电了一下|烫亲|痛亲|"
+    r"砸(到|在|我)[^，。！？\s]{0,4}(脚|手|头)|肿得[^，。！？\s]{0,6}(穿不进|走不了|握不住|动不了)|血哗哗|血直流|"
+    r"(划|割|拉)[^，。！？\s]{0,3}(老深|很深|好深)?一道口子|扎进(了)?(掌心|手|肉)|(牙|门牙|槽牙)[^，。！？\s]{0,3}(崩|磕|断|裂)|"
+    r"卡(在)?(嗓子眼|喉咙)|破伤风|缝了[^，。！？\s]{0,2}针|(起|大|个|俩|两|几|一)(个)?水泡|燎泡|"
+    r"(开水|热水|汤|茶水)[^。！？]{0,8}(淌|浇|泼|扣|溅|洒|喷)[^。！？]{0,6}(手|脚|腿|身上|脸|胳膊|手臂)|头皮[^，。！？\s]{0,3}红|"
+    r"(喷|溅|进)[^，。！？]{0,6}(眼睛|脸上)[^。！？]{0,8}(疼|痛|睁不开|红)"
 )
 
 
@@ -153,30 +164,45 @@ _POWERED = re.compile(r"充电|电池|电源|电芯|尿袋|机身|插座|电器|
 
 @lru_cache(maxsize=1024)  # stage, emotion and the analysis itself each ask about the same newest message
 def _harm_in(text: str) -> tuple[str | None, str | None]:
-    """An injury or a reaction the text reports (not one it worries about or heard of), with its words."""
+    """An injury or a reaction the text reports (not one it worries about, heard of, or knows from before), with its
+    words. Each mention is weighed on its own; the first that reports a harm decides."""
+    known = _KNOWN_ALLERGY.search(text)
     for kind, pattern in (("injury", _INJURY), ("reaction", _REACTION)):
-        # 「差点划破」「还好没过敏」: a danger escaped, not a harm (a later mention may still report one), unless the
-        # danger is still there: 「碎成渣了 差点割到手」 leaves shards to handle
         found = list(pattern.finditer(text))
-        m = next((m for m in found if not _NEAR_MISS.search(text[max(0, m.start() - 5):m.start()])), None)
-        if m is None and found and kind == "injury" and _SHARDS.search(text):
-            m = found[0]
-        if m and m.group(0) == "过敏" and re.search(r"对[^，。！？\s]{1,12}$|过敏体质$|^过敏体质|(孩子|宝宝|小孩|我|本人|他|她|老公|老婆|家人|老人|女儿|儿子|闺女)(对)?[^，。！？\s吃喝用敷涂戴穿抹擦了过]{1,4}$",
-                                                   text[max(0, m.start() - 13):m.start()]
-                                                   ) and not pattern.search(text, m.end()):
-            continue  # 「我对甲基异噻唑啉酮过敏」 tells a known allergy before buying, not a reaction to the goods
-        if not m:
-            continue
-        if kind == "injury" and m.group(0).startswith("鼓") and not _POWERED.search(text):
-            continue  # 「小泡袋有点鼓起来了」: a food bag's air, not a swollen battery
-        worry = {w.group(0) for w in _ASKS_BEFORE.finditer(text[max(0, m.start() - 8):m.end() + 8])}
-        if worry == {"敏感肌"} and re.search(r"(用|敷|抹|涂|擦)了", text[max(0, m.start() - 4):m.end()]):
-            worry = set()  # 「敏感肌用了烂脸」 reports what happened to a sensitive skin; 「敏感肌能用吗」 asks first
-        heard = re.search(r"评价|评论|有人说|听说|别人|别家|新闻|网上|视频|听[^，。！？]{0,10}(说|讲)",
-                          text[max(0, m.start() - 20):m.start()])  # 「听我同事说她买的别家那个…冒烟了」
-        if not worry and not heard:
-            return kind, m.group(0)
+        for m in found:
+            if _NEAR_MISS.search(text[max(0, m.start() - 5):m.start()]) or re.search(r"一点(都)?没|都没|没有?(心慌|拉|吐|头晕|难受)", m.group(0)):
+                # 「差点划破」「还好没过敏」「一点没心慌」: a danger escaped, not a harm, unless it is still there:
+                # 「碎成渣了 差点割到手」 leaves shards to handle
+                if not (kind == "injury" and _SHARDS.search(text) and m is found[0]):
+                    continue
+            if m.group(0) == "过敏" and _known_allergy_before(text, m.start()):
+                continue  # 「我对甲基异噻唑啉酮过敏」 tells a known allergy before buying, not a reaction to the goods
+            if known and re.search(r"(就|会|容易)[起长]?$", text[max(0, m.start() - 3):m.start()]):
+                continue  # 「羊毛过敏 沾上就起疹子」「沾一点就喘」: what the known allergy does, not what happened
+            if kind == "injury" and m.group(0).startswith("鼓") and not _POWERED.search(text):
+                continue  # 「小泡袋有点鼓起来了」: a food bag's air, not a swollen battery
+            worry = {w.group(0) for w in _ASKS_BEFORE.finditer(text[max(0, m.start() - 8):m.end() + 8])}
+            before = text[max(0, m.start() - 16):m.end()]
+            used = list(_USED_BEFORE.finditer(before))
+            if worry and used and not re.search(r"会不会|会不|容易|怕|担心|是否|能不能|可不可以",
+                                                before[max(0, used[-1].start() - 6):used[-1].start()]):
+                worry = set()  # 「敏感肌用了烂脸」 reports what happened; 「怕用了过敏」 is still a worry  # 「直接敷了…下巴一片红疹子 痒 会不会影响宝宝」: it happened, the worry is what comes next
+            heard = re.search(r"评价|评论|有人说|听说|别人|别家|新闻|网上|视频|听[^，。！？]{0,10}(说|讲)|(朋友|闺蜜|同事|邻居|网友)[^，。！？\s]{0,2}说",
+                              text[max(0, m.start() - 20):m.start()])  # 「听我同事说她买的别家那个…冒烟了」
+            if not worry and not heard:
+                return kind, m.group(0)
     return None, None
+
+
+_PERSON = r"(孩子|宝宝|小孩|娃|我|本人|他|她|老公|老婆|家人|老人|女儿|儿子|闺女|我家|老大|老二|老三|婆婆|公公|我妈|我爸)"
+_KNOWN_ALLERGY = re.compile(
+    rf"对[^，。！？\s]{{1,12}}过敏|过敏体质|{_PERSON}(对)?[^，。！？\s吃喝用敷涂戴穿抹擦了过]{{1,4}}过敏|^[^，。！？\s了过]{{1,4}}过敏|"
+    r"(穿|用|吃|喝|戴|碰)[^了过，。！？\s]{1,6}(的|就)过敏")
+_USED_BEFORE = re.compile(r"(用|敷|抹|涂|擦|吃|喝|穿|戴)(了|完|过)")
+
+
+def _known_allergy_before(text: str, at: int) -> bool:
+    return any(k.end() == at + 2 for k in _KNOWN_ALLERGY.finditer(text))
 
 
 # 「会不会过敏」「孕妇能用吗 会不会起痘」: a worry before buying, not a reaction
