@@ -219,6 +219,8 @@ class NoUnauthorizedPromise(Rule):
         out = []
         for sentence in _sentences(reply):
             clauses = [c for c in re.split(r"(?<=[，,；;])", sentence) if c.strip()]
+            if not _CLAIM_CUE.search(sentence):
+                continue  # 「亲，有货的，您放心下单哦」 names no money, gift, exception or time: nothing to promise
             if _backed(sentence, ctx) or all(_backed(c, ctx) or not _amounts(c) and _opener(c) for c in clauses):
                 continue  # the store's own sentence, or its clauses after an opener such as 「亲，非常抱歉…，」
             out.append(sentence)
@@ -642,6 +644,11 @@ def _grams(text: str) -> set[str]:
 def _store_sentences(store: str) -> tuple[tuple[frozenset[str], frozenset[float]], ...]:
     """Each store sentence's grams and amounts, computed once per store text (the policy and knowledge of a request)."""
     return tuple((frozenset(_grams(t)), frozenset(_amounts(t))) for t in re.split(r"[。！？\n]", store) if t.strip())
+
+
+# what a promise beyond the store's authority is made of: money, a price, a gift, an exception, a guarantee or a time
+_CLAIM_CUE = re.compile(r"钱|元|块|券|红包|折|减|免|送|赠|赔|补|返|退|换|到账|包邮|运费|邮费|保证|包您|一定|肯定|终身|永久|特殊|破例|"
+                        r"做主|价|优惠|码|\d|[一二两三四五六七八九十百]+(天|小时|倍)|今天|今晚|明天|当天|马上|立刻")
 
 
 def _opener(clause: str) -> bool:
