@@ -184,9 +184,10 @@ def _harm_in(text: str) -> tuple[str | None, str | None]:
             worry = {w.group(0) for w in _ASKS_BEFORE.finditer(text[max(0, m.start() - 8):m.end() + 8])}
             before = text[max(0, m.start() - 16):m.end()]
             used = list(_USED_BEFORE.finditer(before))
-            if worry and used and not re.search(r"会不会|会不|容易|怕|担心|是否|能不能|可不可以",
-                                                before[max(0, used[-1].start() - 6):used[-1].start()]):
-                worry = set()  # 「敏感肌用了烂脸」 reports what happened; 「怕用了过敏」 is still a worry  # 「直接敷了…下巴一片红疹子 痒 会不会影响宝宝」: it happened, the worry is what comes next
+            if worry and used and not _WORRY.search(before[max(0, used[-1].start() - 6):used[-1].start()]):
+                # 「敏感肌用了烂脸」「直接敷了…下巴一片红疹子 痒 会不会影响宝宝」: it happened, the worry comes after;
+                # 「怕用了过敏」 is still a worry
+                worry = set()
             heard = re.search(r"评价|评论|有人说|听说|别人|别家|新闻|网上|视频|听[^，。！？]{0,10}(说|讲)|(朋友|闺蜜|同事|邻居|网友)[^，。！？\s]{0,2}说",
                               text[max(0, m.start() - 20):m.start()])  # 「听我同事说她买的别家那个…冒烟了」
             if not worry and not heard:
@@ -206,7 +207,8 @@ def _known_allergy_before(text: str, at: int) -> bool:
 
 
 # 「会不会过敏」「孕妇能用吗 会不会起痘」: a worry before buying, not a reaction
-_ASKS_BEFORE = re.compile(r"会不会|会不|容易|怕|担心|是否|能不能|可不可以|敏感肌")
+_WORRY = re.compile(r"会不会|会不|容易|怕|担心|是否|能不能|可不可以")
+_ASKS_BEFORE = re.compile(rf"{_WORRY.pattern}|敏感肌")
 
 
 # ------------------------------------------------------------------- stage ---

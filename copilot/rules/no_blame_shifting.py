@@ -105,7 +105,7 @@ class NoBlameShifting(Rule):
 
 
 def _left_open(reply: str, m) -> bool:
-    """The cause is asked or left open, not told: 「是不是仓库的原因我不好乱说」「会不会是快递的问题，我去查」."""
-    before = reply[max(0, m.start() - 3) : m.start() + 1]
-    return bool(re.search(r"是不是$|是否$|会不会$|是不$|是不是是$", before)) or bool(
+    """The cause is asked (「是不是仓库的原因」: the match starts at the last 是) or left open right after it
+    (「…我不好乱说」「会不会是快递的问题还不确定」), not told."""
+    return reply[max(0, m.start() - 2) : m.start() + 1] == "是不是" or bool(
         re.search(r"(不好|不敢|没法|不能)(乱说|说|断定|确定|下结论)|还(不|没)(确定|清楚)", reply[m.end() : m.end() + 10]))

@@ -216,12 +216,15 @@ class NoUnauthorizedPromise(Rule):
         """The reply reader judges, sentence by sentence, what the store does not back: a sentence naming a promotion
         that runs now with its own figures, a policy or FAQ sentence or clause told nearly word for word are left
         out. What is left and reads as a promise fails (money denies by default)."""
-        out = []
+        out, store = [], None
         for sentence in _sentences(reply):
-            clauses = [c for c in re.split(r"(?<=[，,；;])", sentence) if c.strip()]
             if not _CLAIM_CUE.search(sentence):
                 continue  # 「亲，有货的，您放心下单哦」 names no money, gift, exception or time: nothing to promise
-            if _backed(sentence, ctx) or all(_backed(c, ctx) or not _amounts(c) and _opener(c) for c in clauses):
+            if store is None:  # the store's own text, once per reply
+                store = f"{ctx.policies}\n{ctx.knowledge}\n{ctx.product.statements() if ctx.product else ''}"
+            clauses = [c for c in re.split(r"(?<=[，,；;])", sentence) if c.strip()]
+            if _backed(sentence, ctx, store) or \
+                    all(_backed(c, ctx, store) or not _amounts(c) and _opener(c) for c in clauses):
                 continue  # the store's own sentence, or its clauses after an opener such as 「亲，非常抱歉…，」
             out.append(sentence)
         return out
@@ -616,8 +619,7 @@ def _store_pays(m: re.Match, store: str) -> bool:
 
 
 def _shares(a: str, b: str) -> bool:
-    grams = {a[i : i + 2] for i in range(len(a) - 1)}
-    return any(g in b for g in grams if re.match(r"[\u4e00-\u9fff]{2}", g) and g not in ("活动", "赠送", "送您"))
+    return any(g in b for g in _grams(a) - {"活动", "赠送", "送您"})
 
 
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]{2,}|[一二两三四五六七八九十](?=\s?(元|块|折|倍|天|张|个|件|小时))")
@@ -656,23 +658,22 @@ def _opener(clause: str) -> bool:
     return bool(re.fullmatch(r"[\s亲您好的在～~！!，,]*|[^，。！？]{0,12}(抱歉|对不起|不好意思|别着急|别担心|理解您|心情)[^，。！？]{0,12}[，,]", clause))
 
 
-def _backed(sentence: str, ctx: CheckContext, by_promotion: bool = True) -> bool:
-    """Does the store back this sentence (or clause)? It names a running promotion (its title, or its kind of offer
-    when it has no figures) and its amounts are that promotion's or the product's prices; or it is nearly a policy,
-    knowledge or product sentence with the same amounts."""
+def _backed(sentence: str, ctx: CheckContext, store: str) -> bool:
+    """Does the store back this sentence (or clause)? Its amounts are all a running promotion's or the product's
+    prices, or it has no amount and names that promotion's kind of offer; or it is nearly a sentence of ``store`` (the
+    policy, knowledge and product text) with the same amounts."""
     amounts = _amounts(sentence)
-    for p in (ctx.facts.active_promotions if by_promotion and ctx.facts else []):
+    active = ctx.facts.active_promotions if ctx.facts else []
+    prices = _amounts(_active_prices(ctx)) if active else set()
+    for p in active:
         offer = f"{p.title}{p.discount}{p.condition}"
-        own = _amounts(offer) | _amounts(_active_prices(ctx)) | _promotion_prices(ctx, offer)
-        if amounts and amounts <= own:
+        if amounts and amounts <= _amounts(offer) | prices | _promotion_prices(ctx, offer):
             return True
-        if (p.title in sentence or not amounts) and \
-                len(_grams(sentence) & _grams(offer) - {"活动", "赠送", "送您", "优惠"}) >= 1 and amounts <= own:
+        if not amounts and _grams(sentence) & (_grams(offer) - {"活动", "赠送", "送您", "优惠"}):
             return True
     grams = _grams(sentence)
     if len(grams) < 3:
         return False
-    store = f"{ctx.policies}\n{ctx.knowledge}\n{ctx.product.statements() if ctx.product else ''}"
     if from_store(sentence, store):
         return True
     need = 0.6 * len(grams)
