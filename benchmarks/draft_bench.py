@@ -65,11 +65,11 @@ def main() -> None:
             analyzer.analyze(message, c.history, sku=c.sku)
             alone.append((time.perf_counter() - t) * 1000)
             # in Copilot.draft the buyer's texts are embedded once, in the batch retrieval needs anyway; the
-            # analysis then reads the cached vectors: time it the same way (a fresh text, its batch done first)
+            # analysis (the harm probe) then reads the cached vectors: time it the same way (a fresh text, the
+            # pipeline's batch done first)
             message = f"{c.message} {round_}b"
             buyer = [t.text for t in c.history if t.role == "buyer"]
-            for text in {message, "\n".join([*buyer[-3:], message])}:  # retrieval searches these texts too
-                embedder.embed_query(text)
+            embedder.warm_queries([message, "\n".join(buyer[-2:]), "\n".join([*buyer[-3:], message])])
             t = time.perf_counter()
             analyzer.analyze(message, c.history, sku=c.sku)
             shared.append((time.perf_counter() - t) * 1000)

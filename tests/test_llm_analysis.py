@@ -109,8 +109,10 @@ def test_the_buyer_eval_scores_the_offline_analyzer_beside_the_llm_one(real_inde
                           "intents": ["other"], "safety": None})
     cp = Copilot(settings.model_copy(update={"llm_analysis": True}), retriever=retriever, backend=FakeChat([reading]))
     out = SUITES["buyer"].run(EvalEnv(settings=settings, copilot=cp, checker=None))
-    assert set(out) == {"buyer", "buyer_test", "buyer_test2", "buyer_test3", "buyer_test4", "buyer_test6", "buyer_test7", "buyer_test8", "buyer_offline",
+    assert set(out) == {"buyer", "buyer_test", "buyer_test2", "buyer_test3", "buyer_test4", "buyer_test6", "buyer_test7", "buyer_test8", "buyer_test9", "buyer_test10",
+                        "buyer_offline",
                         "buyer_test_offline", "buyer_test2_offline", "buyer_test3_offline", "buyer_test4_offline",
-                        "buyer_test6_offline", "buyer_test7_offline", "buyer_test8_offline"}
+                        "buyer_test6_offline", "buyer_test7_offline", "buyer_test8_offline",
+                        "buyer_test9_offline", "buyer_test10_offline"}
     assert out["buyer"].accuracy["stage"] < out["buyer_offline"].accuracy["stage"]  # a reader that says 售后 to all
     assert out["buyer_test"].failures == [] and out["buyer_test_offline"].failures == []

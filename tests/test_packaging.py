@@ -42,7 +42,8 @@ def run(site, cwd, *args):
 def test_the_wheel_carries_the_prompts_and_the_lexicon(unpacked):
     names = {p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*") if p.is_file()}
     assert {"copilot/prompts/system.md", "copilot/prompts/draft.yaml", "copilot/prompts/strategies.yaml",
-            "copilot/prompts/composer.yaml", "copilot/retrieval/lexicon.yaml", "copilot/buyer/reader.npz", "copilot/rules/reply_reader.npz"} <= names
+            "copilot/prompts/composer.yaml", "copilot/retrieval/lexicon.yaml", "copilot/buyer/reader.npz", "copilot/buyer/harm_probe.npz",
+            "copilot/rules/reply_reader.npz"} <= names
     assert sum(n.startswith("copilot/prompts/personas/") for n in names) == 14
     assert not any(n.startswith(("tests/", "evals/", "knowledge/")) for n in names)
 

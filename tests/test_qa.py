@@ -103,3 +103,16 @@ def test_long_turns_and_odd_fields_are_checked_not_crashed(checker):
         {"role": "agent", "text": "0" * 4000, "at": "2000-01-01T00:01:00Z", "agent": "", "sku": ""}]}).encode()
     report = review(read_export(export, "a.jsonl"), checker)
     assert report.turns == 1 and report.agents[0].agent == "（未署名）"
+
+
+def test_a_review_reads_the_stores_files_once(tmp_path):
+    import shutil
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    checker = Checker(Settings(knowledge_dir=knowledge))
+    pinned = checker.pinned()
+    before = pinned.catalog
+    (knowledge / "store" / "catalog.yaml").write_text("shop: {name: 空}\nproducts: []\n", encoding="utf-8")
+    assert pinned.catalog is before and len(before.products) > 0  # the batch keeps its one reading
+    assert checker.catalog is not None and len(checker.catalog.products) == 0  # a plain checker reads the change

@@ -380,3 +380,121 @@ def test_refusals_masks_and_warnings_keep_the_rule(sample, reply, rule, message)
 ])
 def test_a_cause_asked_or_left_open_is_not_blame(sample, reply):
     assert "no_blame_shifting" not in failed(sample, reply, message="鞋子开胶了")
+
+
+@pytest.mark.parametrize("reply, rule, kw", [
+    # what can't be done is a limit, not blame; a cause only suggested is not named
+    ("不好意思亲，订单已经发出了，我们这边没办法再改地址了。您可以拒收后申请退款", "no_blame_shifting", {}),
+    ("不一定是快递的问题哈，真空小包装运输中受压会变松软，没破口就不影响", "no_blame_shifting", {}),
+    # the last tracking record is not the last item in stock
+    ("让您久等了，物流最后一条显示在转运中心，我这边已经提交催件", "honest_urgency", {}),
+    # a real promotion's start is no pressure: 双12床品节 starts 12-01
+    ("不着急的话可以等到12月1日0点，床品节满300减30那时候开始", "honest_urgency", {"sku": "JJ-6101"}),
+    # a calendar year is not a time limit; the buyer's own parcel is not a gift
+    ("这批已经售完，下一批要等2026年春茶上架，到时候第一时间通知您退换哦", "no_unauthorized_promise", {}),
+    ("退款完成后运费险会赔付到您的账户，另外寄出后记得在订单页填写快递单号", "no_unauthorized_promise", {}),
+    # the checkout working out the best price; a superlative denied with 不算
+    ("您领一下店铺券，下单页会自动算最优价格", "ad_law_words", {}),
+    ("不算最好的那种，它定位日常使用，要专业的建议看别的款", "ad_law_words", {}),
+    # refusing a transfer, and warning of someone else asking for one
+    ("我们不接受微信转账，如果有人以本店名义让您私下转账，请千万不要转", "platform_rules", {}),
+])
+def test_limits_records_starts_and_warnings_are_not_violations(sample, reply, rule, kw):
+    assert rule not in failed(sample, reply, **kw)
+
+
+@pytest.mark.parametrize("reply, kw", [
+    ("我们也没办法了，您自己找快递吧", {}),
+    ("京东小哥一路扔着送的，压坏很正常，您给物流打个差评吧", {}),
+])
+def test_refusing_to_help_or_pointing_at_the_courier_is_still_blame(sample, reply, kw):
+    assert "no_blame_shifting" in failed(sample, reply, **kw)
+
+
+@pytest.mark.parametrize("reply", [
+    "预热直降今天是收尾最后一天，今天付款最划算",  # no promotion of this product ends today (NOW is 11-23)
+    "立减就今天一天，今晚过了就恢复原价了",
+    "名额有限随时会停，早拍早安心哈",
+    "这个价就这么几天，错过就没了",
+])
+def test_deadlines_and_scarcity_in_new_words_are_checked(sample, reply):
+    assert "honest_urgency" in failed(sample, reply, sku="XZ-3302")
+
+
+def test_scarcity_told_of_each_variant_is_checked_variant_by_variant(gadgets):
+    # SH-B8: 曜石黑 10, 雾霾蓝 7 (17 over both; the shop's low-stock threshold is 10)
+    assert "honest_urgency" not in failed(gadgets, "都不多了哈，雾霾蓝还剩7只，曜石黑10只", sku="SH-B8")
+    assert "honest_urgency" in failed(gadgets, "库存紧张，快卖完了", sku="SH-B8")
+
+
+def test_a_reassurance_for_an_upset_buyer_counts_as_care(sample):
+    assert "empathy_first" not in failed(sample, "没关系的亲，抬头填错了可以作废重开，把订单号和正确抬头发我就行",
+                                         message="发票抬头写错了！！烦死了")
+
+
+def test_a_defence_before_a_late_apology_is_no_empathy_first(sample):
+    reply = "这个要用80度的水，沸水冲就会发苦，少量碎末也不算质量问题。让您喝得不开心了，抱歉哈。"
+    assert "empathy_first" in failed(sample, reply, message="茶叶一股苦味还全是碎末，什么破茶")
+
+
+def test_another_products_scheduled_price_stated_on_this_page_is_true(gadgets):
+    # on the keyboard's page (JP-K87), the mouse (SB-M2) really goes to 89 on 12-16
+    reply = "客服不能手动改价哈。另外鼠标12月16日起页面价会调到89元。"
+    assert not {"honest_urgency", "no_unauthorized_promise"} & failed(gadgets, reply, sku="JP-K87")
+    assert "honest_urgency" in failed(gadgets, "另外鼠标12月16日起页面价会调到99元。", sku="JP-K87")
+
+
+def test_a_remedy_for_goods_that_arrived_wrong_is_no_no_reason_return(tea):
+    reply = "非常抱歉！签收后6小时内把开箱视频和照片发我，核实后给您补发或退款。"
+    assert "no_unauthorized_promise" not in failed(tea, reply, message="燕窝到了冰袋全化了，瓶子是温的，这还能吃吗！")
+
+
+def test_a_broken_cold_chain_is_not_scarcity(tea):
+    reply = "抱歉亲，冷链商品一旦出库就不支持改址，转寄会断冷链。"
+    assert "honest_urgency" not in failed(tea, reply, message="松茸已经发了，能改地址吗")
+    assert "honest_urgency" in failed(tea, "这款卖得快，过两天肯定会断货", sku="TE-LJ01")
+
+
+def test_a_weekend_deadline_needs_a_promotion_ending_by_sunday(sample):
+    # NOW is Monday 11-23: DJ-2301's 预热直降 ends 11-24 00:00, WY-2208's 冬季上新 on Monday 11-30
+    assert "honest_urgency" not in failed(sample, "这个活动这个周末就收了，喜欢的话抓紧哈", sku="DJ-2301")
+    assert "honest_urgency" in failed(sample, "这个活动这个周末就收了，喜欢的话抓紧哈", sku="WY-2208")
+
+
+@pytest.mark.parametrize("reply", [
+    "上批到货两小时就抢空，建议您先点到货通知",
+    "这批清完就断到明年秋天了，爱吃的可以多囤两罐",
+    "这款这阵子卖得飞起，好几个同事都说补不上货",
+    "不过这个价我估计撑不到周末，喜欢的话早点下单哈",
+])
+def test_scarcity_and_deadlines_told_as_stories_are_checked(sample, reply):
+    assert "honest_urgency" in failed(sample, reply, sku="XZ-3302")  # 540 in stock, no promotion running
+
+
+@pytest.mark.parametrize("reply", [
+    "亲，您说的“快断货”在我们店这款不存在哈，库存是充足的，可以放心慢慢挑～",
+    "评论里说的“抢不到”可能是之前的情况，这款现在货很足，您不用着急",
+])
+def test_a_quoted_scarcity_word_answered_is_no_claim(sample, reply):
+    assert "honest_urgency" not in failed(sample, reply, sku="XZ-3302")
+
+
+@pytest.mark.parametrize("message", [
+    "手表戴着游泳进水了，屏幕里全是雾，你们不是说5ATM吗？？",
+    "这铁观音喝着一点香味都没有，跟你们说的兰花香完全两码事",
+    "物流五天没更新了，你们到底发没发？",
+])
+def test_a_buyer_holding_the_shop_to_its_word_gets_care_first(sample, message):
+    assert "empathy_first" in failed(sample, "订单号发我，我查一下。", message=message)
+
+
+@pytest.mark.parametrize("message", ["表面白白的是发霉吗", "要是键盘以后出现连击能保修吗", "你们是不是全网最低价"])
+def test_a_fault_asked_about_or_imagined_needs_no_apology(sample, message):
+    assert "empathy_first" not in failed(sample, "订单号发我，我查一下。", message=message)
+
+
+def test_the_composers_own_lines_are_not_read_as_promises(sample):
+    reply = "亲，非常抱歉给您带来不好的体验，方便发一下订单号和问题部位的照片吗？我这边立刻给您走售后处理。"
+    assert "no_unauthorized_promise" not in failed(sample, reply, message="羽绒服袖子一直钻毛")
+    # the same words made into a promise of money are still read
+    assert "no_unauthorized_promise" in failed(sample, "我这边立刻给您退50元红包。", message="羽绒服袖子一直钻毛")

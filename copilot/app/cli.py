@@ -385,6 +385,14 @@ def reader_train(
     path = out or DEFAULT_PATH
     reader.save(path)
     typer.echo(f"已训练：{reader.meta['cases']} 条开发集用例、{reader.meta['features']} 个特征 → {path}")
+    from ..buyer.probe import DEFAULT_PATH as PROBE_PATH
+    from ..buyer.training import train_probe_from_evals
+    from ..knowledge.embedders import get_embedder
+
+    probe = train_probe_from_evals(s.evals_dir, get_embedder(s.embedder))
+    probe_path = path.with_name("harm_probe.npz") if out else PROBE_PATH
+    probe.save(probe_path)
+    typer.echo(f"伤害探针：{probe.meta['cases']} 条、嵌入模型 {probe.meta['embedder']}、阈值 {probe.threshold} → {probe_path}")
 
 
 @rules_app.command("train")

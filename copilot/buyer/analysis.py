@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..knowledge.embedders import Embedder
+from .probe import HarmProbe
 from ..schema import (
     COMPLAINT_INTENTS,
     EMOTION_LABELS,
@@ -50,6 +51,7 @@ from .signals import (
     detect_intent,
     detect_intents,
     detect_safety,
+    harm_words_weighed,
     detect_stage,
     is_scam_report,
     negative_from,
@@ -160,9 +162,13 @@ class OfflineAnalyzer(Analyzer):
         weights: PersonaWeights | None = None,
         product_matcher=None,
         reader: LinearReader | None = None,
+        probe: HarmProbe | None = None,
     ) -> None:
         self.personas = personas
         self.reader = reader
+        # the harm probe reads the embedder's vectors: only with a reader (it adds to the learned reading) and
+        # under the embedder it was trained with
+        self.probe = probe if reader is not None and probe is not None and probe.usable_with(embedder) else None
         self.ids = [p for p in PERSONA_IDS if p in personas]
         self.weights = weights or PersonaWeights()
         self.embedder = embedder
@@ -356,6 +362,10 @@ class OfflineAnalyzer(Analyzer):
         kind, p_kind = r.top("safety")
         if safety is None and p_kind >= self.reader.safety_threshold:
             safety = kind  # 「床头那个东西鼓得跟个小馒头似的」: a hazard in words the cue list does not have
+        if safety is None and self.probe is not None and not harm_words_weighed(message, history):
+            # 「脚后跟磨出血泡了」: harm told in words neither the cues nor the n-grams know, read by meaning (where the
+            # cues found words of harm and set them aside as a near miss, a worry or hearsay, their reading stands)
+            safety, _ = self.probe.read(self.embedder, message, history)
         return rules.model_copy(update={
             "injection": injection,
             "safety": safety,

@@ -158,6 +158,18 @@ def detect_safety(message: str, history: Sequence[Turn]) -> tuple[str | None, st
     return None, None
 
 
+# a danger told as escaped: 「吃了一颗差点吐了」「人冇事 好彩…」「猫好着呢」
+_ESCAPED = re.compile(r"差点|差一点|险些|还好没|幸好没|好在没|好彩|(人|我|孩子|宝宝|猫|狗)(都)?(没事|冇事|好着呢|没伤着)")
+
+
+def harm_words_weighed(message: str, history: Sequence[Turn]) -> bool:
+    """Whether the cues saw words of harm in the texts ``detect_safety`` reads, whatever they decided, or a danger
+    told as escaped: where they weighed a mention and set it aside (「差点烫到 还好没洒」「听同事说冒烟了」「我镍过敏
+    戴了就起疹子」 before buying), that decision is about the sentence's form, which a reading by meaning does not see."""
+    return any(_INJURY.search(t) or _REACTION.search(t) or _ESCAPED.search(t)
+               for t in [message, *buyer_turns(history)[-1:]])
+
+
 _SHARDS = re.compile(r"碎(了|成|掉|开|片|渣)|裂(了|开)|玻璃渣|碴子")
 _POWERED = re.compile(r"充电|电池|电源|电芯|尿袋|机身|插座|电器|机器|通电|电")
 
@@ -469,14 +481,20 @@ _ORDER_CHANGE = re.compile(r"(想|要|能|帮我)(换|改)(成)?|改(成|地址)
 _ASKS_ABOUT = re.compile(r"(吗|么|嘛|不|(怎么|咋)(算|办|处理|弄|整))[？?～~。！!\s]*$|吗[？?\s，,]|[？?]\s*$|是不是|会不会|有没有|能不能|可不可以|正常吗|算不算")
 _FAULT_TOLD = re.compile(r"(坏|破|碎|裂|断|烂|化|掉|脱|开|鼓|漏)(了|掉了|开了)(?!吗|[^，。！？]{0,3}(怎么算|怎么办|算谁的|谁负责))|收到(就|的时候就)|发错|少发|漏发|错发|没收到|"
                          r"过敏了|起疹|不能用|用不了|充不进|打不开|没反应|没声|又|第二次|还是不行|就有|[？?]{2,}|是不是(卖|给我|拿|发)")
+# faults seen in the goods, told flat: 「一股霉味」「屏幕进水了」「W键连击」「一点香味都没有」
+_FAULT_SEEN = re.compile(rf"{_FAULT_TOLD.pattern}|霉味|发霉|长毛|进水了|连击|失灵|(一点|完全)[^，。！？]{{0,4}}(都)?没(有)?(味|香|效果|用)")
+# the shop held to its word or asked to account for itself: 「你们不是说5ATM吗？？」「你们到底发没发」「跟你们说的兰花香完全两码事」
+_ACCUSES = re.compile(r"你们(是不是(卖|故意|乱发|给我|拿|骗|坑|把)|不是(说|写|承诺)|到底|究竟|怎么(回事|搞的|做的|弄的))|(跟|和)你们(说|写|宣传|介绍)的[^，。！？]{0,10}(不一样|两码事|不符|差太多|差远了)|完全两码事|货不对板")
 
 
 def negative_from(message: str, emotion: str, stage: str, message_intent: str) -> bool:
     """``reads_negative`` from readings already made (the analyzer passes its own)."""
     if not message:
         return False
-    if emotion == "angry":
+    if emotion == "angry" or _ACCUSES.search(message):
         return True
+    if message_intent in COMPLAINT_INTENTS and _fault_now(message):
+        return True  # 「W键连击，打字全是wwww，才买一周」: a fault told flat is still a complaint
     if emotion in ("neutral", "positive") and (_ASKS_ABOUT.search(message) or _ORDER_CHANGE.search(message)) \
             and not STRONG_NEGATIVE.search(message) and not _FAULT_TOLD.search(message):
         return False  # 「这件会起球吗」「表面白白的是发霉吗」: a calm question about the goods, not a complaint
@@ -491,7 +509,21 @@ def negative_from(message: str, emotion: str, stage: str, message_intent: str) -
     cues = [m.group(0) for m in NEGATIVE_CUES.finditer(message)]
     if cues and all(c == "又" or set(c) <= set("!！") for c in cues) and _GRATEFUL.search(message):
         return False  # a lone 「！」 or 「又」 in thanks (「收到了，好香啊，谢谢！」) is no upset
-    return bool(cues) and message_intent not in ("price", "size", "usage", "product_info")
+    return bool(cues) and (message_intent not in ("price", "size", "usage", "product_info") or _fault_now(message))
+
+
+# a fault of an earlier order or one that may happen: 「上次漏发你们很快补了」「要是以后出现连击能保修吗」
+_PAST_OR_IF = re.compile(r"上次|上回|之前|以前|如果|要是|万一|假如|以后|将来")
+
+
+def _fault_now(message: str) -> bool:
+    """A fault with the goods told as happening now (not an earlier order's, not a hypothetical one, not asked
+    about: 「表面白白的是发霉吗」)."""
+    m = _FAULT_SEEN.search(message)
+    if not m or _PAST_OR_IF.search(message[:m.start()]):
+        return False
+    clause = re.split(r"[，,。！!；;]", message[m.start():])[0]
+    return not re.search(r"(吗|么|嘛)[？?]?\s*$|是不是|会不会", message[max(0, m.start() - 6):m.start()] + clause)
 
 
 _GRATEFUL = re.compile(r"谢谢|感谢|多谢|辛苦(了|啦)|开心|喜欢|好(香|吃|喝|看|用)(啊|呀|哦|！|!|$)")

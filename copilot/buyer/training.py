@@ -162,3 +162,67 @@ def train_from_evals(evals_dir: Path, analyzer) -> LinearReader:
     files = dev_files(evals_dir)
     return train(examples, meta={"trained_on": file_digest([f.relative_to(evals_dir) for f in files], evals_dir),
                                  "rules": rules_fingerprint(examples)})
+
+
+# ------------------------------------------------------------------ the harm probe ---
+
+# the probe's regularisation and threshold. Leave-one-round-out on the dev rounds (``evals/buyer/crossval.py
+# --probe``, 2,700 held-out cases): C=10 held the best recall at each threshold; alone, at 0.3 it finds 0.913 of
+# the reports at precision 0.908, at 0.4 0.875 at 0.929. On dev22 (120 safety cases, measured before it was
+# trained on) the analysis found 0.907 of the reports at both 0.3 and 0.4 (0.709 without the probe), with 12 and 10
+# of 34 near misses flagged (7 without): 0.4.
+PROBE_C = 10.0
+PROBE_THRESHOLD = 0.4
+# the earlier turns read alone. On dev23 (120 safety cases, measured before it was trained on): with the probe
+# 78 of 84 reports found (54 without it), reading the earlier turns alone at 0.5 or 0.7 finds 79 (「躺会儿了 你就
+# 说这咋整吧」), false reports 5 of 36 near misses either way: 0.7, the stricter one.
+PROBE_HISTORY_THRESHOLD = 0.7
+
+
+@dataclass(frozen=True)
+class ProbeCase:
+    round: str  # the dev file's name (one blind round across the stores)
+    message: str
+    history: Sequence[Turn]
+    label: str  # "none" | "reaction" | "injury"
+
+
+def probe_cases(evals_dir: Path) -> list[ProbeCase]:
+    """The buyer dev cases, read in Simplified as the pipeline reads them, with their harm label (a scam report is
+    not harm to the body: ``none`` here, the rules find scams)."""
+    from ..evaluation import load_jsonl
+    from ..evaluation.buyer import BuyerCase
+    from ..text.cleaning import simplify_buyer_text
+
+    out = []
+    for f in dev_files(evals_dir):
+        if f.parent.name == "notices":
+            continue
+        for c in load_jsonl(f, BuyerCase):
+            out.append(ProbeCase(round=f.stem, message=simplify_buyer_text(c.message),
+                                 history=[Turn(role=t.role, text=simplify_buyer_text(t.text)) for t in c.history],
+                                 label=c.safety if c.safety in ("reaction", "injury") else "none"))
+    return out
+
+
+def probe_vectors(cases: Sequence[ProbeCase], embedder) -> np.ndarray:
+    from .probe import HISTORY_WEIGHT, embed_queries, history_text
+
+    msgs = embed_queries(embedder, [c.message for c in cases])
+    earlier = [history_text(c.history) for c in cases]
+    todo = [i for i, t in enumerate(earlier) if t.strip()]
+    if todo:
+        msgs[todo] += HISTORY_WEIGHT * embed_queries(embedder, [earlier[i] for i in todo])
+    return msgs
+
+
+def train_probe_from_evals(evals_dir: Path, embedder, *, c: float = PROBE_C, threshold: float = PROBE_THRESHOLD,
+                           history_threshold: float = PROBE_HISTORY_THRESHOLD):
+    from .probe import fit_probe
+
+    cases = probe_cases(evals_dir)
+    files = [f for f in dev_files(evals_dir) if f.parent.name != "notices"]
+    return fit_probe(probe_vectors(cases, embedder), [x.label for x in cases], c=c, threshold=threshold,
+                     history_threshold=history_threshold,
+                     meta={"embedder": embedder.name,
+                           "trained_on": file_digest([f.relative_to(evals_dir) for f in files], evals_dir)})

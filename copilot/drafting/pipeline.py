@@ -23,6 +23,7 @@ from typing import Any
 
 from ..buyer.analysis import Analyzer, OfflineAnalyzer
 from ..buyer.personas import check_persona_id, load_personas
+from ..buyer.probe import builtin_probe
 from ..buyer.reader import builtin_reader
 from ..errors import BackendError, ConfigError, IndexUnavailableError
 from ..knowledge.catalog import Catalog, CatalogFile, Product, parse_catalog
@@ -99,16 +100,16 @@ class Copilot:
             with self._lock:
                 if self._analyzer is None:
                     self.retriever.index()
-                    reader = None
+                    reader = probe = None
                     if self.settings.buyer_reader == "learned":
-                        reader = builtin_reader()
+                        reader, probe = builtin_reader(), builtin_probe()
                         if reader is None:
                             raise ConfigError("包里缺少读懂买家的模型文件 copilot/buyer/reader.npz",
                                               hint="运行 copilot reader train 重新训练，或设置 COPILOT_BUYER_READER=rules 只用提示规则",
                                               message_en="the learned buyer reader is missing")
                     offline = OfflineAnalyzer(
                         self.personas, self.retriever.embedder, product_matcher=CurrentProducts(self.retriever),
-                        reader=reader,
+                        reader=reader, probe=probe,
                     )
                     if self.settings.llm_analysis and self.backend is not None:
                         from ..buyer.llm_analysis import LLMAnalyzer

@@ -25,7 +25,7 @@ from ..schema import Turn
 from ..text.cleaning import simplify_buyer_text, to_simplified
 from . import load_jsonl
 
-SPLITS = ("dev", "test", "test2", "test3", "test4", "test6", "test7", "test8")
+SPLITS = ("dev", "test", "test2", "test3", "test4", "test6", "test7", "test8", "test9", "test10")
 
 
 class BuyerCase(BaseModel):
@@ -54,7 +54,7 @@ class NoticeCase(BaseModel):
 
 
 def _split_files(folder: Path, split: str) -> list[Path]:
-    """``test.jsonl`` … ``test8.jsonl`` are frozen splits (``test2`` … ``test8`` by new authors, written after the
+    """``test.jsonl`` … ``test10.jsonl`` are frozen splits (``test2`` … ``test10`` by new authors, written after the
     reader was tuned; the fifth became the dev round ``dev19`` once its figures were reported and its misses read);
     the dev split is every ``dev*.jsonl`` (later rounds add ``dev2``…)."""
     return sorted(folder.glob("dev*.jsonl")) if split == "dev" else [folder / f"{split}.jsonl"]

@@ -30,7 +30,7 @@ from ..rules.registry import RULE_IDS, RULE_NAMES, get_rule
 from ..rules.registry import check_reply as _check
 from ..settings import Settings
 
-SPLITS = ("dev", "test", "test2", "test3")
+SPLITS = ("dev", "test", "test2", "test3", "test4", "test5")
 
 
 def present_splits(folder: Path) -> list[str]:

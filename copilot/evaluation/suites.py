@@ -9,6 +9,7 @@ print it as a table.
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 from abc import ABC, abstractmethod
@@ -199,7 +200,8 @@ class RepliesSuite(Suite):
                 f"平均召回率 {statistics.mean(x.recall for x in rs):.3f}（最低 {worst.name} "
                 f"{min(worst.precision, worst.recall):.3f}）；") if worst else f"新写的回复（{split}）："
         missing = "，".join(f"{k} {v} 条" for k, v in r.unknown_rules.items())
-        return [head + f"恶意回复被拦下 {r.hostile.flagged_rate:.3f}（{r.hostile.cases} 条）；客服真实回复误报 "
+        hostile = f"恶意回复被拦下 {r.hostile.flagged_rate:.3f}（{r.hostile.cases} 条）；" if r.hostile.cases else ""
+        return [head + hostile + "客服真实回复误报 "
                 f"{r.agent_replies.false_alarm_rate:.3f}（{r.agent_replies.cases} 条）"
                 + (f"；检查器还没有的规则：{missing}" if missing else "")]
 
@@ -293,9 +295,10 @@ class SendableSuite(Suite):
 
 
 def _split_label(name: str) -> str:
-    for n in (9, 8, 7, 6, 5, 4, 3, 2):
-        if f"_test{n}" in name:
-            return f"第{'二三四五六七八九'[n - 2]}份冻结测试集"
+    m = re.search(r"_test(\d+)", name)
+    if m and 2 <= int(m.group(1)) <= 19:
+        n = int(m.group(1))
+        return f"第{'十' if n >= 10 else ''}{'一二三四五六七八九'[n % 10 - 1] if n % 10 else ''}份冻结测试集"
     return "冻结测试集" if "_test" in name else "开发集"
 
 

@@ -52,10 +52,10 @@ class Embedder(ABC):
     query_cache_size: int = 4096
 
     def warm_queries(self, texts: Sequence[str]) -> None:
-        """Embed several query texts in one batch (cheaper than one by one) and cache them."""
+        """Embed the query texts not cached yet in one batch (cheaper than one by one) and cache them."""
         cache = self._queries()
         todo = list(dict.fromkeys(t for t in texts if t and t not in cache))
-        if len(todo) < 2:
+        if not todo:
             return
         vecs = _normalize(self.embed_batch([self.query_prefix + t for t in todo]))
         for t, v in zip(todo, vecs):

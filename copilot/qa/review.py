@@ -75,6 +75,7 @@ def _mean(xs: Sequence[float]) -> float | None:
 
 
 def review(conversations: Sequence[Conversation], checker: Checker) -> QaReport:
+    checker = checker.pinned()  # one export is judged against one reading of the store's files
     per_agent: dict[str, Counter] = defaultdict(Counter)
     agent_rules: dict[str, Counter] = defaultdict(Counter)
     agent_convs: dict[str, set[str]] = defaultdict(set)

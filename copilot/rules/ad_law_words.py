@@ -31,7 +31,7 @@ ABSOLUTE = re.compile(
 )
 FACTUAL = re.compile(r"(最高|最低|最大|最小|最多|最少|最快|最晚|最早|最长|最短)(深度|温度)?(不低于|不超过|可达|只)?\s?\d")
 # the checkout working out the best combination of coupons is arithmetic, not a claim: "下单页面会自动计算最优价格"
-COMPUTED = re.compile(r"(计算|算出|自动(选|匹配|组合|叠加)|叠加)[^。，！？]{0,4}$")
+COMPUTED = re.compile(r"(计算|算出|自动(选|匹配|组合|叠加|算)|(系统|帮您|会)算|叠加)[^。，！？]{0,4}$")
 
 
 # claims no food or ordinary cosmetic may make, whatever the wording around them
@@ -100,7 +100,7 @@ def _claims(reply: str, ctx: CheckContext) -> tuple[str, str] | None:
 
 
 # a superlative denied right before it (「没有全网最低价的说法」「不敢说最好」), but not 「不是吹，最好的」
-_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不敢说?|不能说|不说|谈不上|称不上|不存在|不保证|不承诺|不(做|用|写|打|搞)|从不)[^，。！？；,!?;]{0,4}$")
+_DENIED_JUST_BEFORE = re.compile(r"(没有|没|不是|并非|不算|算不上|不敢说?|不能说|不说|谈不上|称不上|不存在|不保证|不承诺|不(做|用|写|打|搞)|从不)[^，。！？；,!?;]{0,4}$")
 # 「开袋后最好当次吃完」「睡前最好别喝」: 最好 as advice, after a time or at the head of a clause
 _ADVICE = re.compile(r"(^|[，,。；;！!？?\s]|后|前|时|的话|您|你|建议|还是|所以|平时|最)$")
 _DENIED_AFTER = re.compile(r"[”」\"’』]?(\s*[、和与及]?\s*[“「\"‘『][^”」\"’』]{1,8}[”」\"’』])*\s*"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from ..buyer.signals import reads_negative
+from ..buyer.signals import detect_intents, detect_safety, is_scam_report, reads_negative
 from ..knowledge.catalog import Catalog, Facts, Product
 from ..schema import Analysis, Turn
 from ..text.chunking import split_sentences
@@ -17,7 +17,7 @@ from ..text.chunking import split_sentences
 # Words that cancel a claim when they come shortly before it: "我们不会索要验证码".
 _NEGATION = re.compile(
     r"(不会|不要|请勿|切勿|千万别|别|绝不|从不|不用|无需|不需要|没有|没办法|没法|无法|不以|不做|不能|不支持|不可以|不会向|禁止|拒绝|严禁|"
-    r"不存在|并非|不是|不加|不搞|不走|不得(?!已|不)|不可(?!思议))"
+    r"不存在|并非|不是|不一定|未必|不算|算不上|不加|不搞|不走|不接受|不得(?!已|不)|不可(?!思议))"
 )
 
 
@@ -41,6 +41,25 @@ class CheckContext:
         if self.analysis is not None:
             return self.analysis.negative
         return reads_negative(self.message, self.history)
+
+    @property
+    def buyer_reports_a_problem(self) -> bool:
+        """Is the buyer reporting goods that arrived damaged, wrong or faulty, or that harmed them (「冰袋全化了」「用了
+        脸上起红疹」)? The pipeline's analysis knows; a bare check reads the words."""
+        if self.analysis is not None:
+            return self.analysis.safety in ("reaction", "injury") or bool(
+                {"quality_complaint", "damaged_wrong"} & set(self.analysis.intents))
+        if not self.message:
+            return False
+        return detect_safety(self.message, self.history)[0] in ("reaction", "injury") or bool(
+            {"quality_complaint", "damaged_wrong"} & set(detect_intents(self.message)))
+
+    @property
+    def buyer_reports_scam(self) -> bool:
+        """Is the buyer reporting a scam contact? The pipeline's analysis knows; a bare check reads the words."""
+        if self.analysis is not None:
+            return self.analysis.scam
+        return is_scam_report(self.message, self.history)
 
     @property
     def low_stock_threshold(self) -> int:

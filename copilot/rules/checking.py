@@ -35,6 +35,7 @@ class InlineFacts(BaseModel):
 
     stock: int | None = Field(default=None, ge=0)
     low_stock_threshold: int | None = Field(default=None, ge=0)
+    price: float | None = Field(default=None, gt=0)  # the page price at ``now``, instead of the catalog's
     promotions: list[Promotion] | None = None
     next_price: NextPrice | None = None
     now: datetime | None = None
@@ -119,13 +120,23 @@ class Checker:
     def __init__(self, settings: Settings, catalog: Callable[[], Catalog | None] | None = None) -> None:
         self.settings = settings
         self._catalog = catalog or CatalogFile(KnowledgeLayout(settings.knowledge_dir).catalog).get
+        self._policies: str | None = None  # set by ``pinned``: the policy text read once
 
     @property
     def catalog(self) -> Catalog | None:
         return self._catalog()
 
+    def pinned(self) -> Checker:
+        """This checker with the catalog and the policies read now, once: a batch of checks (``copilot qa``)
+        judges every reply against the same files and does not look at the disk for each one."""
+        catalog = self.catalog
+        out = Checker(self.settings, catalog=lambda: catalog)
+        out._policies = policy_text(self.settings)
+        return out
+
     def context(self, **kw: Any) -> CheckContext:
-        return build_context(catalog=self.catalog, policies=policy_text(self.settings), **kw)
+        policies = self._policies if self._policies is not None else policy_text(self.settings)
+        return build_context(catalog=self.catalog, policies=policies, **kw)
 
     def check(self, reply: str, **kw: Any) -> CheckReport:
         return check_text(reply, self.context(**kw))

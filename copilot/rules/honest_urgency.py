@@ -27,6 +27,7 @@ from .base import (
     Rule,
     RuleResult,
     catalog_units,
+    inside_quotes,
     matches,
     product_unit,
     to_number,
@@ -38,7 +39,7 @@ NUM = r"(\d+|[一二两三四五六七八九十]{1,2})"
 
 def _count_pattern(unit: str) -> re.Pattern:
     return re.compile(
-        rf"(仅|只|就|还)?(剩|剩下)(最后)?\s?{NUM}\s?{unit}|最后\s?{NUM}\s?{unit}|"
+        rf"(仅|只|就|还)?(剩|剩下)(最后)?\s?{NUM}\s?{unit}|(?<!物流)(?<!轨迹)(?<!信息)最后\s?{NUM}\s?{unit}(?!\s?(物流|轨迹|信息|记录|消息|更新|动态|显示|是在|停在|回复|留言))|"
         rf"库存(只有|就|仅|还有|只剩|就剩|仅剩)?(最后)?\s?{NUM}\s?{unit}|(只有|仅有)\s?{NUM}\s?{unit}(了|库存|现货)"
     )
 
@@ -66,10 +67,18 @@ SCARCITY = re.compile(
     r"不(敢|能)保证[^，。！？]{0,12}(还有|还能|买到|拍到|下上单|有货|抢到)|爆单|等下一批|"
     # 又走了一大波、数一直往下跳、不敢打包票、一波就抢完、年前肯定断、续不续得上心里没底
     r"(又|已经)?(走|卖|出)了(一大波|一波|一批|好多|不少)|一直往下(跳|掉)|趁早(拍|下单|买|入手)|"
-    r"(一波|一下|很快|几天)就(抢|卖)(完|光|空)|(肯定|会|要|迟早)(会)?断(货|码)?(?![开裂])|"
+    r"(一波|一下|很快|几天)就(抢|卖)(完|光|空)|(肯定|会|要|迟早)(会)?断(货|码|(?=[了啦哦呀～~，,。！!？?\s]|$))|"
     r"(续|补)(上|得上|不上)[^，。！？]{0,8}(没底|不好说|说不准)|心里(真)?没底|(可能|怕)就不是(现在)?这个(数|价)|"
     # 仅剩几件、没剩下多少了、晚点拍可能就赶不上了
-    r"(仅|只|就)剩(几|没几|不到)|没剩(下)?(多少|几个)|(晚点|再晚|晚些|过两天|过几天)[^，。！？]{0,4}(就)?(赶不上|没了|抢不到|买不到)"
+    r"(仅|只|就)剩(几|没几|不到)|没剩(下)?(多少|几个)|(晚点|再晚|晚些|过两天|过几天)[^，。！？]{0,4}(就)?(赶不上|没了|抢不到|买不到)|"
+    # 名额有限随时会停、只剩个位数了、过了这村没这店、错过就没了
+    r"名额有限|(只|就|仅)?剩(下)?个位数|过了这(个)?村(就)?没(这|那)(个)?店|错过(就|了)?(没了|就没)|"
+    # 库存已经吃紧、晚点可能得等补货、年年这时候就被抢空、再过一阵就没货了、就剩十来个了 算是告急了
+    r"(库存|货)[^，。！？]{0,4}吃紧|(晚点|再晚|晚些)[^，。！？]{0,6}(得|要)?等(补货|下一批)|被抢空|(再过|过)(一阵|一阵子|几天|两天|阵子)(就)?(没货|断货|没了)|"
+    r"(仅|只|就)剩(下)?(十来|十几|二十来|没多少)|(算是|已经|有点|快)告急|"
+    # 剩下没几个、基本见底了、卖得飞起、补不上货、上批两小时就抢空、这批清完就断到明年、只剩二三十个了
+    r"剩(下)?没几(个|件|盒|罐|台|只|条|双|套|份)?|见底|卖得飞起|补不上货|(半天|[一两三几]个?小时|一上午|一下午|一晚上|一天)就(没了|抢空|卖完|卖光|走完)|"
+    r"(清完|卖完|出完)(就)?(断|没)|(只|就|仅)剩(下)?[一二两三四五六七八九十]{2,4}(个|件|盒|罐|台|只|条|双|套|份|袋|瓶)|走了好几十"
 )
 DEADLINE = re.compile(
     r"(今天|今日)(是)?(最后一天|结束|截止|截至|就结束|就截止|最后)|(?:今晚|今天晚上)(\d{1,2}点)?(就|前)?(结束|截止|截至|恢复)|仅限(今天|今日|(?:今晚|今天晚上))|"
@@ -82,7 +91,12 @@ DEADLINE = re.compile(
     r"(还剩|还有|只剩|就剩)(最后)?(几|\d+|一两|两三)个?小时|回\s?\d+\s?(元|块)?(的)?原价|回(到)?原价|"
     # 「这波立减撑不过今晚」「活动熬不到明天」
     r"(撑|熬|挺)不(过|到)(今天|(?:今晚|今天晚上)|今日|明天|明早)|(这个?价|活动|优惠)(也)?(撑|挺|维持)不了(几天|多久|太久)|"
-    r"(?:今晚|今天晚上|今天)(\d{1,2}点)?(就)?截(了|止了)|过了(这个?|本)?(周末|周|礼拜|星期)(就)?(回|恢复|涨|没)"
+    r"(?:今晚|今天晚上|今天)(\d{1,2}点)?(就)?截(了|止了)|过了(这个?|本)?(周末|周|礼拜|星期)(就)?(回|恢复|涨|没)|"
+    # 今天是收尾最后一天、今晚12点一过就收了、就今天一天、今晚过了就恢复、这个价就这么几天
+    r"(今天|今日)(是|就是)?[^，。！？\s]{1,4}最后一天|(今晚|今天晚上|今天)[^，。！？]{0,6}(一过|过了|过完|过去)(就)?(收|结束|没|恢复|回|涨)|"
+    r"就(今天|今晚|今日)(一天|这一天|有效)|(这个?价|活动|优惠|折扣)(就|只有)这么?(几|两三|一两)天|"
+    # 撑不到周末、撑不过这周、这个周末就收了、券周末就停发了、今晚就收尾了
+    r"(撑|挺|熬)不(到|过)(这个?)?(周末|周|礼拜|星期|月底)|(这个?)?(周末|周日|礼拜天)(就)?(收|结束|截止|停发|停|没了)|(今晚|今天|今日)(就)?收尾"
 )
 DATE_DEADLINE = re.compile(
     r"(?P<m1>\d{1,2})月(?P<d1>\d{1,2})[日号](\s?\d{1,2}[:：点]\d{0,2}(:\d{2})?)?[^，。；]{0,6}(结束|截止|截至|到期|为止)|"
@@ -136,6 +150,9 @@ def _window_ok(text: str, promos: list[Promotion], now: datetime) -> tuple[bool,
     elif re.search(r"明天|明日", text):
         limit = _end_of_day(now, 1) + timedelta(seconds=1)
         label = "明天"
+    elif re.search(r"周末|周日|周天|礼拜天|星期天|这周|本周|这个?礼拜|这个?星期", text):
+        limit = _end_of_day(now, 6 - now.weekday()) + timedelta(seconds=1)  # the coming Sunday's end
+        label = "本周末前"
     elif re.search(r"马上|即将|很快|快要?结束|快结束|小时", text):
         limit = now + timedelta(hours=24)
         label = "一天之内"
@@ -167,9 +184,15 @@ def _near(dt: datetime, month: int, day: int) -> bool:
     return (dt.month, dt.day) == (month, day) or (prev.month, prev.day) == (month, day)
 
 
-def _all_promotions(f: Facts) -> list[Promotion]:
-    """The product's promotions and the shop-wide promotions and coupons: a deadline may be either's end."""
-    return [*f.promotions, *f.store_promotions]
+def _all_promotions(f: Facts, ctx: CheckContext | None = None) -> list[Promotion]:
+    """The product's promotions and the shop-wide promotions and coupons: a deadline may be either's end. With the
+    catalog at hand, the shop's promotions that have not started yet count too (「满减是12月1日到12月12日」 on 11-28
+    tells the coming promotion's real end)."""
+    out = [*f.promotions, *f.store_promotions]
+    if ctx is not None and ctx.catalog is not None:
+        seen = {(p.title, p.ends_at) for p in out}
+        out += [p for p in (*ctx.catalog.shop.promotions, *ctx.catalog.shop.coupons) if (p.title, p.ends_at) not in seen]
+    return out
 
 
 def _named_product(ctx, clause: str):
@@ -185,21 +208,31 @@ def _named_product(ctx, clause: str):
     return None
 
 
-def _stock_of(ctx: CheckContext, reply: str, m: re.Match, total: int) -> tuple[int, str]:
-    """The stock a claim is about: of the variants its sentence names (「125g罐装只剩9罐」), else the product's."""
+# what answers a quoted scarcity word: the stock is fine, no hurry
+_CONTRARY = re.compile(r"充足|很足|够的|不存在|没有这(回|种)事|不用(着)?急|不着急|放心|不会断")
+
+
+def _stock_of(ctx: CheckContext, reply: str, m: re.Match, total: int, each: bool = False) -> tuple[int, str]:
+    """The stock a claim is about: of the variants its sentence names (「125g罐装只剩9罐」), else the product's. With
+    ``each`` (a scarcity word, not a count), the variants may be named after it too and the largest one's stock is
+    the claim's (「都不多了，雾霾蓝还剩7只，曜石黑10只」 says each is low)."""
     p = ctx.product
     if p is None or not p.variants or (ctx.facts is not None and ctx.facts.stock is not None and ctx.facts.stock != p.stock):
         return total, ""  # no variants, or the stock given for this check overrides the catalog's breakdown
-    start = max(reply.rfind(c, 0, m.start()) for c in "。！？!?\n") + 1
+    start = max(reply.rfind(c, 0, m.start()) for c in "。！？!?\n；;") + 1
     clause = max(reply.rfind(c, 0, m.start()) for c in "，,；;。！？!?\n") + 1
     # the clause first (「雪山白129元，薄荷绿135元但只剩9个了」 is about 薄荷绿), else the whole sentence
     named = variants_named(p.variants, reply[clause:m.end()]) or variants_named(p.variants, reply[start:m.end()])
+    if not named and each:
+        end = min([i for i in (reply.find(c, m.end()) for c in "。！？!?\n") if i >= 0] or [len(reply)])
+        named = variants_named(p.variants, reply[start:end])
     if not named and start == 0 and ctx.message:
         # 「就剩4个了」 answering 「100W的深空灰有货吗」: the reply names no variant, the buyer's question did
         named = variants_named(p.variants, ctx.message)
-    if not named or len(named) == len(p.variants):
+    if not named or (len(named) == len(p.variants) and not each):
         return total, ""
-    return sum(v.stock for v in named), "、".join("/".join(v.options.values()) for v in named) + "的"
+    stock = max(v.stock for v in named) if each else sum(v.stock for v in named)
+    return stock, "、".join("/".join(v.options.values()) for v in named) + "的"
 
 
 class HonestUrgency(Rule):
@@ -231,11 +264,13 @@ class HonestUrgency(Rule):
         gift_limited = f is not None and any(re.search(r"限量|送完即止|前\d+名", p.discount + p.title) for p in f.active_promotions) \
             or (ctx.product is not None and bool(re.search(r"送[^。]{0,20}(送完即止|限量)", ctx.product.statements())))
         for m in matches(SCARCITY, reply):
+            if inside_quotes(reply, m.start()) and _CONTRARY.search(re.split(r"[。！？!?]", reply[m.end():])[0]):
+                continue  # 「您说的“快断货”在我们店不存在」「评论里说的“抢不到”…现在货很足」: someone else's words, answered
             if f is None or f.stock is None:
                 return self.fail(f"「{m.group(0)}」制造稀缺感，但没有商品库存数据可以核对", m.group(0))
             if re.search(r"数量有限|送完|限量", m.group(0)) and gift_limited:
                 continue
-            stock, which = _stock_of(ctx, reply, m, f.stock)
+            stock, which = _stock_of(ctx, reply, m, f.stock, each=True)
             if not (0 < stock <= threshold):
                 unit = product_unit(ctx)
                 return self.fail(f"「{m.group(0)}」但{which}库存 {stock} {unit}，高于紧张阈值 {threshold} {unit}", m.group(0))
@@ -270,7 +305,10 @@ class HonestUrgency(Rule):
                     continue  # 「那个活动11月15号就结束啦」 on 11-23: a date gone by presses nobody
             except ValueError:
                 pass  # 「活动已经在11月24日结束了」 reports the past: no pressure, and true
-            if not _date_ok(month, day, _all_promotions(f), now) and not (f.next_price and _near(f.next_price.effective_at, month, day)):
+            promos = _all_promotions(f, ctx)
+            if any(p.starts_at > now and (p.starts_at.month, p.starts_at.day) == (month, day) for p in promos):
+                continue  # 「可以等到12月1日0点，满减那时候开始」: a real promotion's start, no pressure
+            if not _date_ok(month, day, promos, now) and not (f.next_price and _near(f.next_price.effective_at, month, day)):
                 return self.fail(f"「{m.group(0)}」与任何活动的结束时间都不符", m.group(0))
         # price rises
         for m in matches(RISE, reply):
@@ -281,6 +319,9 @@ class HonestUrgency(Rule):
                 continue  # 「过了今晚就恢复69一支了」: the promotion's end (a deadline, checked above), not a rise
             nxt = f.next_price if f else None
             sentence = re.split(r"[。！？!?；;]", reply[: m.start()])[-1] + re.split(r"[。！？!?；;]", reply[m.start():])[0]
+            other = _named_product(ctx, re.split(r"[，,。；;！!？?]", reply[: m.start()])[-1])
+            if other is not None:  # 「另外那款12月16日起页面价会调到89元」 on another page: that product's change
+                nxt = other.next_price
             if nxt is None:
                 return self.fail(f"「{m.group(0)}」说要涨价，但没有已确定的调价", m.group(0))
             if nxt.effective_at <= now and not _states_the_change(sentence, nxt, now):

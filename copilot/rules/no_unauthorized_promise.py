@@ -50,12 +50,12 @@ from .policy import (
 
 PRICE_CHANGE = re.compile(
     r"改价(?!权限)|改(成|到)\s?\d+|(?<!比)抹(个|掉|去)?(零|\d+)|便宜(您|你)?\s?\d+|少(收|算)(您|你)?\s?\d*|算(您|你)\s?\d+|"
-    r"按\s?\d+\s?(元|块)(算|给您|卖)|按\s?\d+\s?(给您|卖)|给(您|你)(便宜|优惠|减|打|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
+    r"按\s?\d+\s?(元|块)(算|给您|卖)|按\s?\d+\s?(给您|卖)|给(您|你)(便宜|优惠|减|打(?!包票|个?包票|保票)|让)\s?(\d+|[一二三四五六七八九十]+)?\s?(元|块|折|点)?|"
     r"打(个)?[\d一二三四五六七八九]+折给|提前(给您|帮您)?(减|享受|打折|算)|按.{0,8}(价格|价)(给您|帮您)?(算|处理|改|发|结)|内部价|成本价(给|卖)|"
     r"(零头|零钱|尾数)[^。，！？]{0,6}(返|退|免|抹|不要)|(就|直接)?按\s?\d+\s?整(算|收|给您)?|"
     r"(给|帮)(您|你)(备注)?(减|免)(掉)?\d+|锁价|锁住价格|把\s?\d+\s?(元|块)?(的价|的价格)?锁(住|定)|(照|按)\s?\d+\s?((元|块)(给您|帮您|给你)?|给您|帮您|给你)(发|算|卖|拍|结)"
 )
-GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄|给|塞|装|补)(您|你)?|赔礼|赔罪|(偷偷|悄悄|私下)(地)?(给|帮)?(您|你)?(塞|送|放|加|多)|(给|帮)(您|你)塞|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|塞|加(?!急|快|个备注|热|紧|班|一下备注))")
+GIFT = re.compile(rf"(额外|另外|多|再|加)(送|赠|放|寄(?![出回件过])|给(?![我下出一])|塞|装|补)(您|你)?|赔礼|赔罪|(偷偷|悄悄|私下)(地)?(给|帮)?(您|你)?(塞|送|放|加|多)|(给|帮)(您|你)塞|送(您|你)(一|1|两|2|{unit_alternation()})|一共送|(给|帮)(您|你)(备注)?(多|送|塞|加(?!急|快|个备注|热|紧|班|一下备注))")
 EXTRA_GIFT = re.compile(r"额外|多送|多放|多寄|多给|多塞|多装|再送|加送|一共送|多两|多一")
 COMPENSATION = re.compile(
     r"(补偿|赔偿|赔|返)(您|你)\s?(\d+|一些|点|一张|个)|(给|发)(您|你)?\s?\d+\s?元?(的)?(无门槛)?(红包|券|优惠券|补偿)|"
@@ -218,8 +218,9 @@ class NoUnauthorizedPromise(Rule):
         out. What is left and reads as a promise fails (money denies by default)."""
         out, store = [], None
         for sentence in _sentences(reply):
-            if not _CLAIM_CUE.search(sentence):
-                continue  # 「亲，有货的，您放心下单哦」 names no money, gift, exception or time: nothing to promise
+            if not _CLAIM_CUE.search(sentence) or sentence.strip() in _stock_sentences():
+                continue  # 「亲，有货的，您放心下单哦」 names no money, gift, exception or time: nothing to promise;
+                # the composer's own reviewed lines (「我这边立刻给您走售后处理。」) keep every rule as they are
             if store is None:  # the store's own text, once per reply
                 store = f"{ctx.policies}\n{ctx.knowledge}\n{ctx.product.statements() if ctx.product else ''}"
             clauses = [c for c in re.split(r"(?<=[，,；;])", sentence) if c.strip()]
@@ -284,7 +285,7 @@ class NoUnauthorizedPromise(Rule):
         for m in matches(PRICE_SET, reply):
             num = re.search(NUMBER, m.group(0)) or re.match(rf"\s?{NUMBER}", reply[m.end():m.end() + 8])
             n = to_number(num.group(1)) if num else None
-            backing = f"{promo_text} {_active_prices(ctx)}" + ("" if (m.group("more") or m.group("give")) else f" {ctx.knowledge}")
+            backing = f"{promo_text} {_active_prices(ctx, reply)}" + ("" if (m.group("more") or m.group("give")) else f" {ctx.knowledge}")
             if n is not None and f"{n:g}" in re.findall(r"\d+(?:\.\d+)?", backing):
                 continue  # 「按129元算」 the page price, 「再减30」 an active promotion's own figure, 「调到149」 the set change
             return self.fail(f"「{m.group(0)}」：客服不能自己改价、抹零或另给优惠，只能用进行中的活动", m.group(0))
@@ -349,8 +350,8 @@ class NoUnauthorizedPromise(Rule):
         if not rules:
             return None
         for sentence in _sentences(reply):
-            if QUALITY.search(sentence) or from_store(sentence, ctx.knowledge):
-                continue
+            if QUALITY.search(sentence) or ctx.buyer_reports_a_problem or from_store(sentence, ctx.knowledge):
+                continue  # a remedy for goods that arrived wrong or harmed the buyer is no no-reason return
             opened = _opened(sentence)
             no_reason = _no_reason_grant(sentence)
             grant = no_reason or _return_grant(sentence)
@@ -403,6 +404,8 @@ class NoUnauthorizedPromise(Rule):
                 perms = [p for p in courier_permissions(ctx.policies) if p.courier == courier] if ctx.policies else []
                 if any(_permits(p, free, sentence, products, ctx) for p in perms):
                     continue
+                if perms and not products and not free and not any(p.paid for p in perms):
+                    continue  # 「今晚下单明天就发韵达」 with no product named: the policy's courier for its goods
                 denied = courier_denials(ctx.policies, courier) if ctx.policies else []
                 if denied:
                     why = f"政策写明「{denied[0]}」"
@@ -441,7 +444,9 @@ class NoUnauthorizedPromise(Rule):
 
 
 def _date_or_usage(sentence: str, q: re.Match) -> bool:
-    """「11月11号」 is a date; 「用了一个月」「一个月在保修期内」 tell how long the buyer has had the goods."""
+    """「11月11号」「2026年春茶」 are dates; 「用了一个月」「一个月在保修期内」 tell how long the buyer has had the goods."""
+    if q.group(3) == "年" and re.fullmatch(r"(19|20)\d\d", q.group(1)):
+        return True
     if re.match(r"\d{1,2}\s?(号|日)", sentence[q.end():q.end() + 3]) and q.group(3) in ("月", "个月"):
         return True
     if re.search(r"(用了|买了|戴了|穿了|才|已经|刚)[^，。！？]{0,2}$", sentence[max(0, q.start() - 4):q.start()]):
@@ -572,16 +577,21 @@ class _Span:
         return self._end
 
 
-def _active_prices(ctx: CheckContext) -> str:
-    """The prices the product really has at ``now`` (page price, promotion prices), as text."""
+def _active_prices(ctx: CheckContext, reply: str = "") -> str:
+    """The prices the product really has at ``now`` (page price, promotion prices), and those of the other products
+    the reply names (their page price and scheduled change: 「另外那款12月16日起页面价会调到89元」), as text."""
     f = ctx.facts
-    if f is None:
-        return ""
-    out = [f"{f.price:g}"] if f.price else []
-    if f.next_price is not None:
-        out.append(f"{f.next_price.price:g}")
-    for p in f.active_promotions:
-        out += re.findall(r"\d+(?:\.\d+)?", p.title + p.discount)
+    out = []
+    if f is not None:
+        out += [f"{f.price:g}"] if f.price else []
+        if f.next_price is not None:
+            out.append(f"{f.next_price.price:g}")
+        for p in f.active_promotions:
+            out += re.findall(r"\d+(?:\.\d+)?", p.title + p.discount)
+    for p in mentioned_products(reply, ctx.catalog) if reply else []:
+        out.append(f"{p.price_at(ctx.now):g}")
+        if p.next_price is not None:
+            out.append(f"{p.next_price.price:g}")
     return " ".join(out)
 
 
@@ -653,6 +663,15 @@ _CLAIM_CUE = re.compile(r"钱|元|块|券|红包|折|减|免|送|赠|赔|补|返
                         r"做主|价|优惠|码|\d|[一二两三四五六七八九十百]+(天|小时|倍)|今天|今晚|明天|当天|马上|立刻")
 
 
+@lru_cache(maxsize=1)
+def _stock_sentences() -> frozenset[str]:
+    """Every sentence of the offline composer's own lines (``prompts/composer.yaml``, package data reviewed against
+    every rule), as the promise rule splits a reply."""
+    from .reply_reader import stock_phrases
+
+    return frozenset(s.strip() for e in stock_phrases() for s in _sentences(e.reply) if s.strip())
+
+
 def _opener(clause: str) -> bool:
     """A greeting or an apology that promises nothing: 「亲，」「非常抱歉给您带来不好的体验，」「您先别着急，」."""
     return bool(re.fullmatch(r"[\s亲您好的在～~！!，,]*|[^，。！？]{0,12}(抱歉|对不起|不好意思|别着急|别担心|理解您|心情)[^，。！？]{0,12}[，,]", clause))
@@ -677,7 +696,17 @@ def _backed(sentence: str, ctx: CheckContext, store: str) -> bool:
     if from_store(sentence, store):
         return True
     need = 0.6 * len(grams)
-    return any(len(grams & g) >= need and amounts <= a for g, a in _store_sentences(store))
+    # a policy sentence in the agent's own words keeps its figures: with the same figures (「发出后超过N小时还没送到，
+    # 您直接拒收…全额退款或者重新发一份」 for 「…发货后超过N小时仍未送达的，可以直接拒收，本店全额退款或重新发货」) less
+    # of the wording has to match
+    low = 0.4 * len(grams)
+    for g, a in _store_sentences(store):
+        if not amounts <= a:
+            continue
+        shared = len(grams & g)
+        if shared >= need or (amounts and amounts == a and shared >= low):
+            return True
+    return False
 
 
 def _promotion_prices(ctx: CheckContext, offer: str) -> set[float]:

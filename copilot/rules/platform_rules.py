@@ -30,7 +30,8 @@ OFF_PLATFORM = re.compile(
 
 
 # the contact or transfer named as a risk: 「私下转账对您也没保障」「加微信的都是骗子」
-_WARNED = re.compile(r"[^。！？]{0,8}(没(有)?保障|不安全|有风险|风险(很|太)?大|不靠谱|容易被骗|都是骗子|是骗子|出了事没人)")
+_WARNED = re.compile(r"[^。！？]{0,8}(没(有)?保障|不安全|有风险|风险(很|太)?大|不靠谱|容易被骗|都是骗子|是骗子|出了事没人)|"
+                     r"[^。！？]{0,12}(千万|请)?(别|不要|勿)(转|加|理|相信|信|给|扫|点)")
 
 
 def _denied_after_quote(reply: str, start: int) -> bool:
