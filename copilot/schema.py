@@ -137,6 +137,7 @@ class PersonaGuess(BaseModel):
     confidence: float
     signals: list[str] = Field(default_factory=list)
     overridden: bool = False
+    detected: str | None = Field(default=None, description="the persona the reading found, when the agent overrode it")
     unsure: bool = Field(default=False, description="too weak a guess to pick a type-specific strategy or phrase")
 
     @property

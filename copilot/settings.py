@@ -128,6 +128,8 @@ class Settings(BaseSettings):
                                    "and logged to <data_dir>/rule_reviews.jsonl, the rules still decide; off by default")
     llm_rule_review_budget_s: float = Field(default=4.0, gt=0, le=60,
                                             description="LLM time for the second opinions of one request (all drafts)")
+    llm_tone_budget_s: float = Field(default=8.0, gt=0, le=60,
+                                     description="LLM time for one tone rewrite in the workspace (then offline)")
     llm_breaker_failures: int = Field(
         default=3, ge=0, le=100, description="consecutive LLM failures (timeouts, 5xx, connection) that open the breaker; 0 disables it"
     )

@@ -57,6 +57,9 @@ def test_agent_can_override_the_persona(analyzer):
     a = analyzer.analyze("便宜点呗", persona="friendly")
     assert a.persona.id == "friendly" and a.persona.overridden and a.persona.confidence == 1.0
     assert a.alternatives and all(x.id != "friendly" for x in a.alternatives)
+    # what the reading found is kept next to the override, so feedback stores both (issue 15)
+    assert a.persona.detected == analyzer.analyze("便宜点呗").persona.id != "friendly"
+    assert analyzer.analyze("便宜点呗").persona.detected is None
 
 
 def test_accuracy_on_the_labelled_set(analyzer):

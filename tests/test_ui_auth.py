@@ -202,7 +202,9 @@ def test_gradio_client_needs_the_key(locked, monkeypatch, tmp_path):
     client = Client(url + "/ui/", verbose=False, analytics_enabled=False, download_files=False, headers=OK)
     try:
         out = client.predict("羽绒服能机洗吗", "DJ-2301", 1, "", "", "", api_name="/do_draft")
-        assert "已生成 1/1 份草稿" in out[1]
+        chat, texts = out[0], [o for o in out if isinstance(o, str)]
+        assert chat[-1]["content"][0]["text"] == "羽绒服能机洗吗", "the buyer's turn is in the conversation"
+        assert any("不可机洗" in t for t in texts), "a draft card holds the answer from the catalog"
         doc = tmp_path / "以旧换新.md"
         doc.write_text("# 以旧换新\n旧羽绒服寄回可抵扣30元。", encoding="utf-8")
         msg = client.predict(handle_file(str(doc)), True, api_name="/do_upload")
@@ -231,7 +233,7 @@ def test_browser_logs_in_and_uses_the_workspace(locked):
         assert "copilot_session" not in page.evaluate("document.cookie")  # HttpOnly: scripts cannot read it
         page.locator("#buyer-message textarea").fill("收到的羽绒服袖子开线了！！")
         page.locator("#draft-button").click()
-        page.locator("#card-html-0 .draft-card .badge").first.wait_for(timeout=60_000)
+        page.locator("#card-checks-0 .checks .badge").first.wait_for(timeout=60_000)
         browser.close()
 
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import CopilotError, InputError, ReadOnlyError
 from ..knowledge.store import writable
@@ -80,6 +80,14 @@ class FeedbackIn(BaseModel):
     persona_detected: str | None = Field(default=None, max_length=30)
     persona_override: str | None = Field(default=None, max_length=30)
     stage: str | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _unchanged_edit_is_adoption(self) -> "FeedbackIn":
+        """An "edit" whose text is the draft's (whitespace aside) is an adoption: it is stored and exported as one."""
+        if self.action == "edit" and self.final_text is not None and \
+                " ".join(self.final_text.split()) == " ".join(self.draft_text.split()):
+            self.action, self.final_text = "adopt", None
+        return self
 
 
 def _normalize(q: str) -> str:

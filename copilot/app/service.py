@@ -12,14 +12,18 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..buyer.personas import Persona, check_persona_id
 from ..drafting.io import DraftRequest, DraftResponse
 from ..drafting.pipeline import Copilot
+from ..drafting.budget import Budget
+from ..drafting.tone import TONES, LlmToneRewriter, ToneRewriter
 from ..errors import (
     CopilotError,
     IndexUnavailableError,
+    InputError,
     NotFoundError,
 )
 from ..evaluation.results import EvalRun
@@ -34,7 +38,7 @@ from ..qa.review import QaReport, review
 from ..rules.base import CheckContext
 from ..rules.checking import Checker, check_text
 from ..rules.registry import CheckReport
-from ..schema import Hit, SearchResult
+from ..schema import AnswerPlan, Hit, SearchResult
 from ..settings import Settings
 from .feedback import FeedbackIn, FeedbackStore
 
@@ -71,12 +75,22 @@ class LiveContexts:
         return ctx
 
 
+@dataclass(frozen=True)
+class Retoned:
+    text: str
+    changed: bool
+    note: str
+    report: CheckReport
+    backend: str = "offline-tone"
+
+
 class Workspace:
     def __init__(self, settings: Settings, copilot: Copilot | None = None) -> None:
         self.settings = settings
         self.copilot = copilot or Copilot(settings)
         self.checker = Checker(settings, catalog=self.copilot.current_catalog)
         self.live = LiveContexts()
+        self.tones = ToneRewriter(self.copilot.composer.p)
         self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
         self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
         self._reindex = threading.Lock()
@@ -121,6 +135,44 @@ class Workspace:
         """An agent's edit of a draft, checked against what that draft was checked against (the workspace's live
         badges)."""
         return check_text(reply, self.live.get(token))
+
+    def retone(self, token: str, reply: str, tone: str, plan: AnswerPlan | None = None) -> Retoned:
+        """A draft (or the agent's edit of it) in another tone — the workspace's 更亲切 / 更简短 / 更正式 / 更详细.
+
+        With an LLM configured it rewrites first (bounded by ``llm_tone_budget_s``); offline, or when the model's text
+        drops a fact or breaks a rule, the composer's wordings are swapped instead (facts stay word for word). Either
+        result is checked against what the draft was checked against: a rewrite that breaks a rule the text kept is
+        refused and the text stays."""
+        if tone not in TONES:
+            raise InputError(f"未知的语气：{tone}（可用：{'、'.join(TONES)}）", message_en=f"unknown tone {tone}")
+        ctx = self.live.get(token)
+        before = check_text(reply, ctx)
+        kept = {c.rule for c in before.failed}
+
+        def broken(report: CheckReport) -> list[str]:
+            return [c.name for c in report.failed if c.rule not in kept]
+
+        why = ""
+        backend = self.copilot.backend
+        if backend is not None:
+            names = [p.name for p in self.catalog.products]
+            text, why = LlmToneRewriter(backend, self.settings.prompts_dir).rewrite(
+                reply, tone, Budget(self.settings.llm_tone_budget_s), names)
+            if text is not None:
+                report = check_text(text, ctx)
+                if not broken(report):
+                    return Retoned(text=text, changed=True, note="", report=report, backend=backend.name)
+                why = f"大模型改写不符合「{'、'.join(broken(report))}」"
+        fallback = f"{why}，已用离线改写" if why else ""
+        out = self.tones.rewrite(reply, tone, analysis=ctx.analysis, plan=plan)
+        if not out.changed:
+            return Retoned(text=reply, changed=False, note="；".join(x for x in (fallback, out.note) if x),
+                           report=before)
+        after = check_text(out.text, ctx)
+        if broken(after):
+            return Retoned(text=reply, changed=False, report=before,
+                           note=f"改写后不再符合「{'、'.join(broken(after))}」，已保留原文")
+        return Retoned(text=out.text, changed=True, note=fallback, report=after)
 
     def check(self, reply: str, **kw) -> CheckReport:
         return self.checker.check(reply, **kw)
@@ -194,9 +246,10 @@ class Workspace:
 
     # evals -------------------------------------------------------------------
 
-    def evaluate(self) -> tuple[EvalRun, tuple[Path, Path]]:
-        """Every offline suite, written to the report the workspace serves at /reports/latest."""
-        return evaluate(self.settings, tuple(SUITES), report_dir=self.settings.latest_report_dir)
+    def evaluate(self, progress: Callable[[str, int, int], None] | None = None) -> tuple[EvalRun, tuple[Path, Path]]:
+        """Every offline suite, written to the report the workspace serves at /reports/latest; ``progress`` hears
+        (suite, done, total) as the suites run."""
+        return evaluate(self.settings, tuple(SUITES), report_dir=self.settings.latest_report_dir, progress=progress)
 
     # health ------------------------------------------------------------------
 

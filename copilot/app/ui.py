@@ -1,16 +1,25 @@
 """The Gradio workspace for agents (Chinese UI), mounted at ``/ui``.
 
-A thin edge over ``service.Workspace``: a conversation view, buyer message
-box and product picker; the detected persona/stage/emotion with overrides;
-draft cards with strategy, rule badges and expandable sources; adopt,
-edit-then-adopt and reject-with-reason (all recorded as feedback); a
-knowledge tab (search, upload, reindex with progress, the store self-check, knowledge gaps) and an
-eval tab (run the offline eval, open its report).
+A thin edge over ``service.Workspace``, laid out for a day of many conversations at 1280×720:
+
+- left, the open conversations (each keeps its own history, product, overrides and drafts);
+- middle, the conversation (the buyer on the left, the agent on the right, as in 千牛) and the message box
+  (Enter drafts, Shift+Enter is a new line), the product, 起草回复 / 重新起草 / 只记录买家消息 / 新会话;
+- right, the buyer analysis as one line of chips (overrides folded below it) and the draft cards: one editable
+  text per card, the rule checks collapsed to 「✓ 规则 9/9」 unless one fails (then the rule, its reason and the
+  repair), tone buttons (更亲切 / 更简短 / 更正式 / 更详细), 采用 (copies too) and 拒绝 with a reason, and the card's own
+  status line for what went wrong there;
+- a knowledge tab (search with the calibrated confidence, upload, reindex with progress, the store self-check,
+  knowledge gaps) and an eval tab (every offline suite with a real progress bar, its report).
+
+The page script (``workspace.js``) adds the keyboard (Alt+1…5 adopt, Alt+B edit, Alt+J reject, Alt+R redraft, Esc
+back to the message box), the copy buttons and the live badges while an agent edits a draft.
 """
 
 from __future__ import annotations
 
 from html import escape
+from importlib.resources import files
 from pathlib import Path
 
 import gradio as gr
@@ -18,114 +27,103 @@ from pydantic import ValidationError
 
 from ..buyer.personas import PERSONA_IDS
 from ..drafting.io import DraftRequest
+from ..drafting.tone import TONES
 from ..errors import CopilotError, invalid_input
 from ..evaluation.run import summary_lines
+from ..evaluation.suites import SUITES
 from ..rules.llm_review import Disagreement, notice_of
 from ..rules.registry import RULE_NAMES
-from ..schema import EMOTION_LABELS, STAGE_LABELS, Turn
+from ..schema import EMOTION_LABELS, STAGE_LABELS, AnswerPlan, Turn
 from .feedback import FeedbackIn
 from .service import Workspace
 
 MAX_CARDS = 5
-CSS = """
-.draft-card{border:1px solid #d9e2ec;border-radius:10px;padding:12px 14px;background:#fff}
-.draft-head{display:flex;justify-content:space-between;align-items:center;margin-bottom:6px}
-.strategy{font-weight:600;font-size:15px}.backend{color:#7b8794;font-size:12px}
-.draft-text{font-size:15px;line-height:1.7;white-space:pre-wrap;margin:6px 0 8px}
-.badge{display:inline-block;border-radius:10px;padding:1px 8px;margin:2px 4px 2px 0;font-size:12px}
-.badge.ok{background:#dcf5e3;color:#1b6e3a}.badge.bad{background:#fde2e2;color:#b42318;font-weight:600}
-.reason{color:#52606d;font-size:13px}.notice{color:#b54708;font-size:13px}
-.sources summary{cursor:pointer;color:#2f6feb;font-size:13px}.sources li{font-size:13px;margin:4px 0;color:#3e4c59}
-.live-note{color:#7b8794;font-size:12px;margin-left:4px}
-"""
-
-# Live badges: while the agent edits a draft (the box under its card), the card's badges show the checks of the
-# edited text. One request per pause in typing (debounced; nothing is sent while an input method is composing),
-# answered by /ui/live-check against what the draft itself was checked against; a stale answer is dropped.
-LIVE_DEBOUNCE_MS = 60
-LIVE_JS = """
-<script>
-(() => {
-  const DEBOUNCE_MS = {debounce};
-  const timers = {}, seq = {}, typedAt = {};
-  const endpoint = () => location.pathname.replace(/\\/+$/, "") + "/live-check";
-  const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls;
-                                   if (text) e.textContent = text; return e; };
-  function render(card, data, ms) {
-    const box = card.querySelector(".badges"), fails = card.querySelector(".fails");
-    box.replaceChildren(); fails.replaceChildren();
-    for (const c of data.checks) {
-      const b = el("span", "badge " + (c.passed ? "ok" : "bad"), (c.passed ? "✓ " : "✗ ") + c.name);
-      b.title = c.detail; box.append(b);
-      if (!c.passed) fails.append(el("div", "notice", "✗ " + c.name + "：" + c.detail));
-    }
-    box.append(el("span", "live-note", "按修改后的文字检查"));
-    card.dataset.livePassed = String(data.passed);
-    card.dataset.liveMs = String(Math.round(ms));
-    card.dispatchEvent(new CustomEvent("live-badges", {bubbles: true, detail: {passed: data.passed, ms}}));
-  }
-  async function run(i, text) {
-    const card = document.querySelector("#card-html-" + i + " .draft-card[data-live]");
-    if (!card || !text.trim()) return;
-    const n = (seq[i] = (seq[i] || 0) + 1);
-    try {
-      const r = await fetch(endpoint(), {method: "POST", credentials: "same-origin",
-        headers: {"Content-Type": "application/json"}, body: JSON.stringify({token: card.dataset.live, reply: text})});
-      const data = await r.json();
-      if (n !== seq[i]) return;  // the agent typed again: a newer answer is on its way
-      if (!r.ok) {
-        const f = card.querySelector(".fails"); f.replaceChildren(
-          el("div", "notice", "实时检查不可用：" + ((data.error && data.error.message) || r.status) + "（采用时仍会检查）"));
-        return;
-      }
-      render(card, data, performance.now() - typedAt[i]);
-    } catch (e) { /* offline or server restarting: the badges keep their last state */ }
-  }
-  function changed(e) {
-    const t = e.target;
-    if (!(t instanceof HTMLTextAreaElement) || e.isComposing) return;  // an input method is still composing
-    const holder = t.closest("[id^='edit-']");
-    if (!holder) return;
-    const i = holder.id.slice(5);
-    typedAt[i] = performance.now();
-    clearTimeout(timers[i]);
-    timers[i] = setTimeout(() => run(i, t.value), DEBOUNCE_MS);
-  }
-  document.addEventListener("input", changed, true);
-  document.addEventListener("compositionend", changed, true);
-})();
-</script>
-""".replace("{debounce}", str(LIVE_DEBOUNCE_MS))
+MAX_CONVERSATIONS = 30  # open at once in one browser tab; the oldest untouched one closes first
+LIVE_DEBOUNCE_MS = 60  # live badges: one re-check per pause in typing this long
+NEAR_THRESHOLD = 0.85  # search banner: a top score within 85 % of the threshold is "close, check the first hit"
+CSS = files("copilot.app").joinpath("workspace.css").read_text(encoding="utf-8")
+LIVE_JS = "<script>\n" + files("copilot.app").joinpath("workspace.js").read_text(encoding="utf-8").replace(
+    "{debounce}", str(LIVE_DEBOUNCE_MS)) + "\n</script>"
+HELP = ("快捷键：回车 起草 · Shift+回车 换行 · Alt+1…5 采用第 N 份（并复制） · Alt+B 编辑 · Alt+J 拒绝 · "
+        "Ctrl+回车 采用正在编辑的草稿 · Alt+R 重新起草 · Esc 回到消息框")
+EMPTY_ANALYSIS = "<div class='chips'><span class='chip-why'>起草后这里显示买家分析</span></div>"
 
 
-def card_html(d: dict, sources: dict[str, dict], live: str | None = None) -> str:
-    """One draft's card; ``live`` is the token the page's script re-checks edits of this draft with."""
-    badges = "".join(
-        f"<span class='badge {'ok' if c['passed'] else 'bad'}' title='{escape(c['detail'])}'>"
-        f"{'✓' if c['passed'] else '✗'} {escape(RULE_NAMES.get(c['rule'], c['rule']))}</span>"
-        for c in d["checks"]
-    )
-    failed = "".join(f"<div class='notice'>✗ {escape(RULE_NAMES.get(c['rule'], c['rule']))}：{escape(c['detail'])}</div>"
-                     for c in d["checks"] if not c["passed"])
-    repairs = "".join(f"<div class='notice'>已修正 · {escape(r)}</div>" for r in d.get("repairs") or [])
-    notice = f"<div class='notice'>{escape(d['notice'])}</div>" if d.get("notice") else ""
-    second = notice_of([Disagreement(**x) for x in d.get("review") or []])  # the LLM's second opinion, if asked
-    notice += f"<div class='notice'>{escape(second)}</div>" if second else ""
-    cited = [sources[s] for s in d["source_ids"] if s in sources]
+def checks_html(checks: list[dict], *, live: str | None = None, repairs: list[str] | None = None,
+                notes: list[str] | None = None, sources: list[dict] | None = None, edited: bool = False) -> str:
+    """A card's rule checks: one 「✓ 规则 N/N」 badge when all pass, else each failing rule with its reason; then what
+    the guard repaired, the card's notices and its sources (folded)."""
+    name = lambda c: c.get("name") or RULE_NAMES.get(c["rule"], c["rule"])  # noqa: E731
+    failed = [c for c in checks if not c["passed"]]
+    if failed:
+        badges = "".join(f"<span class='badge bad' title='{escape(c['detail'])}'>✗ {escape(name(c))}</span>"
+                         for c in failed)
+    else:
+        tip = escape("\n".join("✓ " + name(c) for c in checks))
+        badges = f"<span class='badge ok' title='{tip}'>✓ 规则 {len(checks)}/{len(checks)}</span>"
+    if edited:
+        badges += "<span class='live-note'>按修改后的文字检查</span>"
+    fails = "".join(f"<div class='notice'>✗ {escape(name(c))}：{escape(c['detail'])}</div>" for c in failed)
+    extra = "".join(f"<div class='notice'>已修正 · {escape(r)}</div>" for r in repairs or [])
+    extra += "".join(f"<div class='notice'>{escape(n)}</div>" for n in notes or [] if n)
+    cited = sources or []
     items = "".join(
         f"<li><b>{escape(s['title'])}</b>（{escape(s['source'])}，相关度 {s['score']:.2f}）<br>{escape(s['text'][:220])}</li>"
-        for s in cited
-    )
+        for s in cited)
     src = (f"<details class='sources'><summary>引用来源（{len(cited)}）</summary><ul>{items}</ul></details>"
-           if cited else "<div class='reason'>未引用知识库（例如寒暄或需核实的问题）</div>")
+           if cited else "<span class='reason'>未引用知识库</span>")
     attr = f" data-live='{escape(live)}'" if live else ""
-    return (
-        f"<div class='draft-card'{attr}><div class='draft-head'><span class='strategy'>【{escape(d['strategy_label'])}】</span>"
-        f"<span class='backend'>{escape(d['backend'])}</span></div>"
-        f"<div class='draft-text'>{escape(d['text'])}</div><div class='badges'>{badges}</div><div class='fails'>{failed}</div>"
-        f"{repairs}{notice}"
-        f"<div class='reason'>理由：{escape(d['reason'])}</div>{src}</div>"
-    )
+    return (f"<div class='checks'{attr}><span class='badges'>{badges}</span> {src}"
+            f"<div class='fails'>{fails}</div>{extra}</div>")
+
+
+def card_head(d: dict | None, i: int) -> str:
+    """The card's one header line: strategy, backend, its shortcut and the copy button."""
+    if d is None:
+        return f"<div class='card-head'><span class='strategy'>草稿 {i + 1} · 起草中…</span></div>"
+    why = escape(d.get("reason") or "")
+    return (f"<div class='card-head'><span class='strategy' title='{why}'>{i + 1}.【{escape(d['strategy_label'])}】</span>"
+            f"<span><span class='backend'>{escape(d['backend'])}</span> <span class='key'>Alt+{i + 1}</span> "
+            f"<button class='copy-btn' data-card='{i}' type='button'>复制</button></span></div>")
+
+
+def card_checks(d: dict, sources: dict[str, dict], live: str | None) -> str:
+    second = notice_of([Disagreement(**x) for x in d.get("review") or []])  # the LLM's second opinion, if asked
+    return checks_html(d["checks"], live=live, repairs=d.get("repairs"), notes=[d.get("notice") or "", second],
+                       sources=[sources[s] for s in d["source_ids"] if s in sources])
+
+
+def analysis_chips(a: dict | None, notes: list[str] | None = None) -> str:
+    """The buyer analysis as one line of chips (what it read from in the tooltips), then the request's warnings."""
+    if not a:
+        return EMPTY_ANALYSIS
+    p = a["persona"]
+    why = escape("依据：" + "；".join(p["signals"][:4])) if p["signals"] else ""
+    tag = " · 手动指定" if p.get("overridden") else (" · 把握不大" if p.get("unsure") else "")
+    alts = "、".join(f"{x['label']} {x['confidence']:.2f}" for x in a.get("alternatives") or [])
+    chips = [
+        f"<span class='chip' title='{why}'><b>{escape(p['label'])}</b> {p['confidence']:.2f}{tag}</span>",
+        f"<span class='chip'>{STAGE_LABELS[a['stage']]}</span>",
+        f"<span class='chip'>{EMOTION_LABELS[a['emotion']]}</span>",
+        f"<span class='chip'>{escape(a.get('intent_label') or a['intent'])}</span>",
+    ]
+    if alts:
+        chips.append(f"<span class='chip-why'>也可能：{escape(alts)}</span>")
+    chips += [f"<span class='chip warn'>⚠️ {escape(n)}</span>" for n in notes or []]
+    return "<div class='chips'>" + "".join(chips) + "</div>"
+
+
+def search_banner(grounded: bool, top: float | None, threshold: float) -> str:
+    """How sure the search is, against the threshold calibrated for this store."""
+    if top is None:
+        return "<div class='search-band none'>知识库里没有找到相关内容</div>"
+    if grounded:
+        return (f"<div class='search-band ok'>有可靠答案：最高分 {top:.3f} ≥ 本店阈值 {threshold:.3f}</div>")
+    if top >= threshold * NEAR_THRESHOLD:
+        return (f"<div class='search-band low'>接近阈值：最高分 {top:.3f}，本店阈值 {threshold:.3f}，"
+                "请核对第一条是否答到了问题</div>")
+    return (f"<div class='search-band none'>知识库中没有可靠答案：最高分 {top:.3f}，远低于本店阈值 {threshold:.3f}"
+            "（可在「知识缺口」里看到，补充资料后重建索引）</div>")
 
 
 def preview_md(p: dict | None) -> str:
@@ -143,18 +141,23 @@ def doctor_md(report) -> str:
     return report.markdown()
 
 
-def analysis_md(a: dict) -> str:
-    p = a["persona"]
-    lines = [
-        f"**买家类型**：{p['label']}（{p['id']}，置信 {p['confidence']:.2f}）" + ("  · 已手动指定" if p.get("overridden") else "")
-        + ("  · 把握不大：草稿按适合任何类型的方式写，可手动指定" if p.get("unsure") else ""),
-        f"**阶段**：{STAGE_LABELS[a['stage']]}　**情绪**：{EMOTION_LABELS[a['emotion']]}　**意图**：{a.get('intent_label') or a['intent']}",
-    ]
-    if p["signals"]:
-        lines.append("依据：" + "；".join(p["signals"][:3]))
-    if a.get("alternatives"):
-        lines.append("也可能是：" + "、".join(f"{x['label']} {x['confidence']:.2f}" for x in a["alternatives"]))
-    return "\n\n".join(lines)
+def _new_conversation(n: int) -> dict:
+    return {"id": str(n), "n": n, "history": [], "sku": "", "persona": "", "stage": "", "emotion": "", "last": {}}
+
+
+def conversation_label(c: dict) -> str:
+    first = next((t["text"] for t in c["history"] if t["role"] == "buyer"), "")
+    first = first.replace("\n", " ")
+    return f"会话 {c['n']}" + (f" · {first[:10]}{'…' if len(first) > 10 else ''}" if first else " · 新")
+
+
+def messages(h: list[dict]) -> list[dict]:
+    """The conversation for the chat view: the agent on the right (Gradio's "user" side), the buyer on the left."""
+    return [{"role": "assistant" if t["role"] == "buyer" else "user", "content": t["text"]} for t in h]
+
+
+def last_buyer_turn(h: list[dict]) -> int | None:
+    return next((j for j in range(len(h) - 1, -1, -1) if h[j]["role"] == "buyer"), None)
 
 
 def build_ui(ws: Workspace) -> gr.Blocks:
@@ -164,157 +167,309 @@ def build_ui(ws: Workspace) -> gr.Blocks:
     persona_choices = [("自动识别", "")] + [(f"{personas[i].label}（{i}）", i) for i in PERSONA_IDS]
     stage_choices = [("自动识别", "")] + [(v, k) for k, v in STAGE_LABELS.items()]
     emotion_choices = [("自动识别", "")] + [(v, k) for k, v in EMOTION_LABELS.items()]
+    focus_message = "() => { window.copilotFocusMessage && window.copilotFocusMessage(); }"
 
     with gr.Blocks(title="网店客服回复助手") as demo:
-        gr.Markdown("## 网店客服回复助手 · 工作台")
-        history = gr.State([])  # [{"role": "buyer"|"agent", "text": ...}]
-        last = gr.State({})  # the last draft response, as a dict
+        # every open conversation: {"current": id, "next": n, "convs": {id: conversation}}
+        convs = gr.State({"current": "1", "next": 2, "convs": {"1": _new_conversation(1)}})
 
         with gr.Tab("接待"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    chat = gr.Chatbot(label="对话", height=360, elem_id="chat")
-                    message = gr.Textbox(label="买家消息", placeholder="粘贴或输入买家的最新一条消息，回车起草", lines=2,
-                                         elem_id="buyer-message")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=2, min_width=150):
+                    conv_list = gr.Radio([(conversation_label(_new_conversation(1)), "1")], value="1",
+                                         label="会话", elem_id="conversations", elem_classes="convs")
+                    new_conv = gr.Button("新会话", size="sm", elem_id="new-conversation")
+                    close_conv = gr.Button("关闭当前会话", size="sm", elem_id="close-conversation")
+                with gr.Column(scale=7, min_width=360):
+                    chat = gr.Chatbot(label="对话（买家在左，客服在右）", height=330, elem_id="chat",
+                                      feedback_options=None, buttons=None, placeholder="还没有消息")
+                    message = gr.Textbox(show_label=False, lines=1, max_lines=6, elem_id="buyer-message",
+                                         placeholder="粘贴或输入买家的最新一条消息，回车起草（Shift+回车换行）")
+                    status = gr.HTML("", elem_id="status", elem_classes="box-status", container=False, padding=False,
+                                     min_height=0)
+                    with gr.Row(elem_classes="box-actions"):
+                        send = gr.Button("起草回复", variant="primary", size="sm", min_width=0, elem_id="draft-button")
+                        redraft = gr.Button("重新起草", size="sm", min_width=0, elem_id="redraft-button")
+                        buyer_only = gr.Button("只记录买家消息", size="sm", min_width=0, elem_id="buyer-only")
+                    gr.Markdown(HELP, elem_classes="help")
                     with gr.Row():
                         product = gr.Dropdown(products, value="", label="商品", scale=3, elem_id="product")
-                        n = gr.Slider(1, MAX_CARDS, value=3, step=1, label="草稿数", scale=2)
-                    with gr.Row():
-                        send = gr.Button("起草回复", variant="primary", elem_id="draft-button")
-                        buyer_only = gr.Button("只记录买家消息")
-                        reset = gr.Button("新会话")
-                with gr.Column(scale=2):
-                    analysis_box = gr.Markdown("起草后这里显示买家分析。", elem_id="analysis")
-                    persona = gr.Dropdown(persona_choices, value="", label="买家类型（可改）", elem_id="persona-override")
-                    stage = gr.Dropdown(stage_choices, value="", label="阶段（可改）")
-                    emotion = gr.Dropdown(emotion_choices, value="", label="情绪（可改）")
-                    status = gr.Markdown("", elem_id="status")
-            cards, htmls, edits, adopts, edit_adopts, reasons, rejects = [], [], [], [], [], [], []
+                        n = gr.Slider(1, MAX_CARDS, value=3, step=1, label="草稿数", scale=1, elem_id="draft-count")
+                with gr.Column(scale=9, min_width=420):
+                    analysis_box = gr.HTML(EMPTY_ANALYSIS, elem_id="analysis", container=False, padding=False, min_height=0)
+                    with gr.Accordion("调整识别（买家类型 / 阶段 / 情绪），改后点「重新起草」", open=False,
+                                      elem_id="overrides"):
+                        with gr.Row():
+                            persona = gr.Dropdown(persona_choices, value="", label="买家类型", elem_id="persona-override")
+                            stage = gr.Dropdown(stage_choices, value="", label="阶段", elem_id="stage-override")
+                            emotion = gr.Dropdown(emotion_choices, value="", label="情绪", elem_id="emotion-override")
+                    groups, heads, edits, checks, reasons, cstatus = [], [], [], [], [], []
+                    tone_buttons: list[list[gr.Button]] = []
+                    adopts, rejects = [], []
+                    for i in range(MAX_CARDS):
+                        with gr.Group(visible=False, elem_id=f"card-{i}", elem_classes="draft-group") as g:
+                            heads.append(gr.HTML(elem_id=f"card-head-{i}", container=False, padding=False, min_height=0))
+                            edits.append(gr.Textbox(show_label=False, lines=2, max_lines=8, elem_id=f"edit-{i}"))
+                            checks.append(gr.HTML(elem_id=f"card-checks-{i}", container=False, padding=False, min_height=0))
+                            with gr.Row(elem_classes="card-actions"):
+                                adopts.append(gr.Button("采用", variant="primary", size="sm", scale=0, min_width=64,
+                                                        elem_id=f"adopt-{i}"))
+                                tone_buttons.append([gr.Button(label, size="sm", scale=0, min_width=58,
+                                                               elem_id=f"tone-{key}-{i}", elem_classes="tone-btn")
+                                                     for key, label in TONES.items()])
+                                reasons.append(gr.Textbox(placeholder="拒绝原因，回车提交", show_label=False, lines=1,
+                                                          max_lines=1, container=False, scale=1, min_width=110,
+                                                          elem_id=f"reason-{i}"))
+                                rejects.append(gr.Button("拒绝", variant="stop", size="sm", scale=0, min_width=56,
+                                                         elem_id=f"reject-{i}"))
+                            cstatus.append(gr.HTML("", elem_id=f"card-status-{i}", elem_classes="card-status", container=False,
+                                                   padding=False, min_height=0))
+                        groups.append(g)
+        card_outs = [*groups, *heads, *edits, *checks, *reasons, *cstatus]
+
+        # ------------------------------------------------------------ rendering
+
+        def keep_cards() -> list:
+            return [gr.update() for _ in card_outs]
+
+        def render_cards(last: dict, *, partial: dict[int, str] | None = None, count: int | None = None,
+                         clear_reasons: bool = True) -> list:
+            """Every card from a conversation's last drafts (and the pieces still streaming in)."""
+            drafts, sources, token = last.get("drafts") or [], last.get("sources") or {}, last.get("token")
+            done = set(last.get("handled") or [])
+            partial = partial or {}
+            shown = count if count is not None else len(drafts)
+            vis, hd, ed, ck = [], [], [], []
             for i in range(MAX_CARDS):
-                with gr.Group(visible=False, elem_id=f"card-{i}") as card:
-                    htmls.append(gr.HTML(elem_id=f"card-html-{i}"))
-                    edits.append(gr.Textbox(label="修改后发送（可编辑）", lines=2, elem_id=f"edit-{i}"))
-                    with gr.Row():
-                        adopts.append(gr.Button("采用", variant="primary", elem_id=f"adopt-{i}"))
-                        edit_adopts.append(gr.Button("修改后采用", elem_id=f"edit-adopt-{i}"))
-                        reasons.append(gr.Textbox(placeholder="拒绝原因（必填）", show_label=False, scale=2, elem_id=f"reason-{i}"))
-                        rejects.append(gr.Button("拒绝", variant="stop", elem_id=f"reject-{i}"))
-                cards.append(card)
+                d = drafts[i] if i < len(drafts) else None
+                visible = i < shown and i not in done and (d is not None or i in partial)
+                vis.append(gr.update(visible=visible))
+                hd.append(card_head(d, i) if visible else "")
+                ed.append(d["text"] if d else (partial.get(i, "") + "▌" if i in partial else ""))
+                ck.append(card_checks(d, sources, token) if d else "")
+            reasons_up = [gr.update(value="") if clear_reasons else gr.update() for _ in range(MAX_CARDS)]
+            return [*vis, *hd, *ed, *ck, *reasons_up, *["" for _ in range(MAX_CARDS)]]
 
-        def messages(h: list[dict]) -> list[dict]:
-            return [{"role": "user" if t["role"] == "buyer" else "assistant", "content": t["text"]} for t in h]
+        def conv_radio(state: dict):
+            cs = state["convs"]
+            return gr.update(choices=[(conversation_label(c), c["id"]) for c in cs.values()], value=state["current"])
 
-        def hidden_cards():
-            return [gr.update(visible=False) for _ in cards] + [gr.update(value="") for _ in htmls] + \
-                [gr.update(value="") for _ in edits]
+        def box(text: str, kind: str = "error") -> str:
+            return f"<div class='{kind}'>{escape(text)}</div>" if text else ""
 
-        def do_draft(msg, h, sku, count, p_over, s_over, e_over):
-            msg = (msg or "").strip()
-            if not msg:
-                yield (h, messages(h), {}, "请先输入买家消息。", gr.update(), gr.update(), *hidden_cards())
-                return
+        # ------------------------------------------------------------ drafting
+
+        def run_draft(msg: str, state: dict, sku, count, p_over, s_over, e_over, *, redo: bool):
+            c = state["convs"][state["current"]]
+            h = list(c["history"])
+            if redo:
+                j = last_buyer_turn(h)
+                if j is None:
+                    yield state, gr.update(), gr.update(), box("还没有买家消息，无法重新起草"), gr.update(), \
+                        *keep_cards(), gr.update()
+                    return
+                msg, context, h2 = h[j]["text"], h[:j], h  # the buyer turn stays where it is: never twice
+            else:
+                msg = (msg or "").strip()
+                if not msg:  # the drafts on screen stay as they are
+                    yield state, gr.update(), gr.update(), box("请先输入买家消息（或点「重新起草」重写上一条）"), \
+                        gr.update(), *keep_cards(), gr.update()
+                    return
+                context, h2 = h, h + [{"role": "buyer", "text": msg}]
             try:
-                req = DraftRequest(message=msg, history=[Turn(**t) for t in h][-50:], product_sku=sku or None,
+                req = DraftRequest(message=msg, history=[Turn(**t) for t in context][-50:], product_sku=sku or None,
                                    persona=p_over or None, stage=s_over or None, emotion=e_over or None, n=int(count))
                 events = ws.stream(req, live=True)
-                live = next(events)["data"]["token"]
+                token = next(events)["data"]["token"]
                 analysis = next(events)["data"]
-                sources = {s["id"]: s for s in next(events)["data"]}
+                sources = {x["id"]: x for x in next(events)["data"]}
             except ValidationError as exc:
-                yield (h, messages(h), {}, f"**输入有误**：{invalid_input(exc).message}", gr.update(), gr.update(),
-                       *hidden_cards())
-                return
+                error = f"输入有误：{invalid_input(exc).message}"
             except CopilotError as exc:
-                yield (h, messages(h), {}, f"**错误**：{exc.message}", gr.update(), gr.update(), *hidden_cards())
-                return
+                error = f"出错了：{exc.message}"
             except ValueError as exc:
-                yield (h, messages(h), {}, f"**输入有误**：{exc}", gr.update(), gr.update(), *hidden_cards())
+                error = f"输入有误：{exc}"
+            else:
+                error = ""
+            if error:  # the message stays in the box to fix; the drafts on screen stay as they are
+                yield state, gr.update(), gr.update(), box(error), gr.update(), *keep_cards(), gr.update()
                 return
-            h2 = h + [{"role": "buyer", "text": msg}]
-            drafts: list[dict] = []
+            c.update(history=h2, sku=sku or "", persona=p_over or "", stage=s_over or "", emotion=e_over or "")
+            last = {"token": token, "analysis": analysis, "sources": sources, "drafts": [], "message": msg,
+                    "sku": sku or None, "plan": None, "notes": [], "handled": []}
+            c["last"] = last
             partial: dict[int, str] = {}
-            notes: list[str] = []  # scam or manipulation warnings and LLM fallbacks, from the final event
-            vis = [gr.update(visible=i < int(count)) for i in range(MAX_CARDS)]
             for ev in events:
                 if ev["event"] == "delta":
                     i = ev["data"]["index"]
                     partial[i] = ev["data"]["text"] if ev["data"].get("replace") else partial.get(i, "") + ev["data"]["text"]
                 elif ev["event"] == "draft":
-                    drafts.append(ev["data"])
+                    last["drafts"].append(ev["data"])
                 elif ev["event"] == "done":
-                    notes = list(ev["data"]["notices"])
-                    if not ev["data"]["grounded"]:
-                        notes.append("知识库中没有可靠答案（最高分低于阈值），发送前请核实草稿")
+                    last["notes"] = list(ev["data"]["notices"])
+                    if not ev["data"]["grounded"] and analysis["intent"] != "greeting":  # 在吗 needs no knowledge
+                        last["notes"].append("知识库中没有可靠答案，发送前请核实草稿")
+                    last["plan"] = ev["data"].get("plan")
                 else:
                     continue
-                html_updates = []
-                for i in range(MAX_CARDS):
-                    if i < len(drafts):
-                        html_updates.append(card_html(drafts[i], sources, live))
-                    elif i in partial:
-                        html_updates.append(f"<div class='draft-card'><div class='draft-text'>{escape(partial[i])}▌</div></div>")
-                    else:
-                        html_updates.append("")
-                edit_updates = [drafts[i]["text"] if i < len(drafts) else "" for i in range(MAX_CARDS)]
-                state = {"analysis": analysis, "drafts": drafts, "message": msg, "sku": sku or None}
-                status_md = f"已生成 {len(drafts)}/{int(count)} 份草稿" + "".join(f"\n\n⚠️ {escape(x)}" for x in notes)
-                yield (h2, messages(h2), state, status_md, analysis_md(analysis), "",
-                       *vis, *html_updates, *edit_updates)
+                yield (state, messages(h2), "" if not redo else gr.update(), "", analysis_chips(analysis, last["notes"]),
+                       *render_cards(last, partial=partial, count=int(count)), conv_radio(state))
 
-        draft_outputs = [history, chat, last, status, analysis_box, message, *cards, *htmls, *edits]
-        draft_inputs = [message, history, product, n, persona, stage, emotion]
-        send.click(do_draft, draft_inputs, draft_outputs, concurrency_limit=4)
+        draft_inputs = [message, convs, product, n, persona, stage, emotion]
+        draft_outputs = [convs, chat, message, status, analysis_box, *card_outs, conv_list]
+
+        def do_draft(msg, state, sku, count, p_over, s_over, e_over):
+            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, redo=False)
+
+        def do_redraft(msg, state, sku, count, p_over, s_over, e_over):
+            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, redo=True)
+
+        send.click(do_draft, draft_inputs, draft_outputs, concurrency_limit=4).then(None, js=focus_message)
         message.submit(do_draft, draft_inputs, draft_outputs, concurrency_limit=4)
+        redraft.click(do_redraft, draft_inputs, draft_outputs, concurrency_limit=4).then(None, js=focus_message)
 
-        def record_buyer(msg, h):
+        def record_buyer(msg, state):
             msg = (msg or "").strip()
+            c = state["convs"][state["current"]]
             if not msg:
-                return h, messages(h), ""
-            h2 = h + [{"role": "buyer", "text": msg}]
-            return h2, messages(h2), ""
+                return state, gr.update(), gr.update(), box("请先输入买家消息"), gr.update()
+            c["history"] = c["history"] + [{"role": "buyer", "text": msg}]
+            return state, messages(c["history"]), "", "", conv_radio(state)
 
-        buyer_only.click(record_buyer, [message, history], [history, chat, message])
+        buyer_only.click(record_buyer, [message, convs], [convs, chat, message, status, conv_list]) \
+            .then(None, js=focus_message)
 
-        def new_session():
-            return ([], [], {}, "", "起草后这里显示买家分析。", "", "", "", *hidden_cards())
+        # ------------------------------------------------------------ conversations
 
-        reset.click(new_session, None, [history, chat, last, status, analysis_box, persona, stage, emotion, *cards, *htmls, *edits])
+        def show(state: dict):
+            """Everything the screen shows of the current conversation."""
+            c = state["convs"][state["current"]]
+            last = c["last"]
+            return (state, conv_radio(state), messages(c["history"]), "", "",
+                    analysis_chips(last.get("analysis"), last.get("notes")), c["sku"], c["persona"], c["stage"],
+                    c["emotion"], *render_cards(last))
+
+        switch_outputs = [convs, conv_list, chat, message, status, analysis_box, product, persona, stage, emotion,
+                          *card_outs]
+
+        def save_current(state: dict, sku, p_over, s_over, e_over) -> None:
+            state["convs"][state["current"]].update(sku=sku or "", persona=p_over or "", stage=s_over or "",
+                                                    emotion=e_over or "")
+
+        def switch(target, state, sku, p_over, s_over, e_over):
+            if target not in state["convs"]:
+                return show(state)
+            save_current(state, sku, p_over, s_over, e_over)
+            state["current"] = target
+            return show(state)
+
+        def open_new(state, sku, p_over, s_over, e_over):
+            save_current(state, sku, p_over, s_over, e_over)
+            while len(state["convs"]) >= MAX_CONVERSATIONS:  # the oldest goes (dicts keep opening order)
+                state["convs"].pop(next(iter(state["convs"])))
+            c = _new_conversation(state["next"])  # a new buyer: no product, no overrides, no drafts
+            state["next"] += 1
+            state["convs"][c["id"]] = c
+            state["current"] = c["id"]
+            return show(state)
+
+        def close_current(state, sku, p_over, s_over, e_over):
+            state["convs"].pop(state["current"], None)
+            if not state["convs"]:
+                c = _new_conversation(state["next"])
+                state["next"] += 1
+                state["convs"][c["id"]] = c
+            state["current"] = list(state["convs"])[-1]
+            return show(state)
+
+        keep_inputs = [convs, product, persona, stage, emotion]
+        conv_list.input(switch, [conv_list, *keep_inputs], switch_outputs).then(None, js=focus_message)
+        new_conv.click(open_new, keep_inputs, switch_outputs).then(None, js=focus_message)
+        close_conv.click(close_current, keep_inputs, switch_outputs).then(None, js=focus_message)
+
+        # ------------------------------------------------------------ feedback
 
         def feedback_for(i: int, action: str):
-            def handler(h, state, edited, reason, p_over):
-                drafts = (state or {}).get("drafts") or []
-                if i >= len(drafts):
-                    return h, messages(h), "这张草稿已失效，请重新起草。", *[gr.update() for _ in cards]
+            def handler(state, edited, reason, p_over):
+                c = state["convs"][state["current"]]
+                last = c["last"]
+                drafts = last.get("drafts") or []
+                if i >= len(drafts) or i in (last.get("handled") or []):
+                    return state, gr.update(), gr.update(), *_card_status(i, "这份草稿已失效，请重新起草")
                 d = drafts[i]
-                a = state["analysis"]
+                reason = (reason or "").strip()
+                if action == "reject" and not reason:
+                    return state, gr.update(), gr.update(), *_card_status(i, "请先填写拒绝原因（回车提交）")
+                edited = (edited or "").strip()
+                kind = action
+                if action == "adopt" and edited and " ".join(edited.split()) != " ".join(d["text"].split()):
+                    kind = "edit"  # the agent changed the text (by hand or with a tone button) before adopting
+                a = last["analysis"]
                 try:
                     _, saved = ws.add_feedback(FeedbackIn(
-                        action=action, message=state["message"], draft_text=d["text"],
-                        final_text=(edited if action == "edit" else None), reason=(reason or None),
-                        strategy=d["strategy"], sku=state.get("sku"), persona_detected=a["persona"]["id"],
+                        action=kind, message=last["message"], draft_text=d["text"],
+                        final_text=edited if kind == "edit" else None, reason=reason or None,
+                        strategy=d["strategy"], sku=last.get("sku"),
+                        persona_detected=a["persona"].get("detected") or a["persona"]["id"],
                         persona_override=p_over or None, stage=a["stage"],
                     ))
                 except ValidationError as exc:
-                    return h, messages(h), f"**未保存**：{invalid_input(exc).message}", *[gr.update() for _ in cards]
-                except CopilotError as exc:
-                    return h, messages(h), f"**未保存**：{exc.message}", *[gr.update() for _ in cards]
-                except ValueError as exc:
-                    return h, messages(h), f"**未保存**：{exc}", *[gr.update() for _ in cards]
+                    return state, gr.update(), gr.update(), *_card_status(i, f"未保存：{invalid_input(exc).message}")
+                except (CopilotError, ValueError) as exc:
+                    return state, gr.update(), gr.update(), *_card_status(
+                        i, f"未保存：{getattr(exc, 'message', None) or exc}")
                 warn = "" if saved else "（磁盘已满：反馈暂存内存，恢复后自动保存）"
                 if action == "reject":
-                    return h, messages(h), f"已记录：拒绝草稿 {i + 1}（{reason}）{warn}", *[
-                        gr.update(visible=False) if j == i else gr.update() for j in range(MAX_CARDS)]
-                text = edited if action == "edit" else d["text"]
-                h2 = h + [{"role": "agent", "text": text}]
-                done = "已采用并记录" if action == "adopt" else "已按修改后的文本采用并记录"
-                return h2, messages(h2), f"{done}（草稿 {i + 1}）{warn}", *[gr.update(visible=False) for _ in cards]
+                    last["handled"] = [*(last.get("handled") or []), i]
+                    return (state, gr.update(), box(f"已记录：拒绝草稿 {i + 1}（{reason}）{warn}", "ok"),
+                            *render_cards(last, clear_reasons=False))
+                text = edited if kind == "edit" else d["text"]
+                c["history"] = c["history"] + [{"role": "agent", "text": text}]
+                last["handled"] = list(range(len(drafts)))  # one reply per turn: the other drafts are done
+                done = "已采用并复制" if kind == "adopt" else "已按修改后的文字采用并复制"
+                return (state, messages(c["history"]), box(f"{done}（草稿 {i + 1}），可以粘贴到千牛发送{warn}", "ok"),
+                        *render_cards(last))
+            return handler
+
+        def _card_status(i: int, text: str) -> list:
+            out = [gr.update() for _ in card_outs]
+            out[5 * MAX_CARDS + i] = box(text)
+            return out
+
+        for i in range(MAX_CARDS):
+            outs = [convs, chat, status, *card_outs]
+            ins = [convs, edits[i], reasons[i], persona]
+            adopts[i].click(feedback_for(i, "adopt"), ins, outs).then(None, js=focus_message)
+            rejects[i].click(feedback_for(i, "reject"), ins, outs).then(None, js=focus_message)
+            reasons[i].submit(feedback_for(i, "reject"), ins, outs).then(None, js=focus_message)
+
+        # ------------------------------------------------------------ tone tools
+
+        def tone_for(i: int, tone: str):
+            def handler(state, text):
+                last = state["convs"][state["current"]]["last"]
+                drafts = last.get("drafts") or []
+                if i >= len(drafts) or not last.get("token"):
+                    return gr.update(), gr.update(), box("这份草稿已失效，请重新起草")
+                text = (text or "").strip() or drafts[i]["text"]
+                plan = AnswerPlan.model_validate(last["plan"]) if last.get("plan") else None
+                try:
+                    out = ws.retone(last["token"], text, tone, plan)
+                except CopilotError as exc:
+                    return gr.update(), gr.update(), box(exc.message)
+                d = drafts[i]
+                html = checks_html([c.model_dump() for c in out.report.checks], live=last["token"],
+                                   sources=[last["sources"][s] for s in d["source_ids"] if s in last["sources"]],
+                                   edited=out.changed or text != d["text"])
+                if not out.changed:
+                    return gr.update(), html, box(out.note, "notice")
+                return out.text, html, box(f"已改为「{TONES[tone]}」：事实句未改，规则已重新检查", "ok")
             return handler
 
         for i in range(MAX_CARDS):
-            outs = [history, chat, status, *cards]
-            adopts[i].click(feedback_for(i, "adopt"), [history, last, edits[i], reasons[i], persona], outs)
-            edit_adopts[i].click(feedback_for(i, "edit"), [history, last, edits[i], reasons[i], persona], outs)
-            rejects[i].click(feedback_for(i, "reject"), [history, last, edits[i], reasons[i], persona], outs)
+            for (key, _label), button in zip(TONES.items(), tone_buttons[i]):
+                button.click(tone_for(i, key), [convs, edits[i]], [edits[i], checks[i], cstatus[i]])
+
 
         with gr.Tab("知识库"):
             with gr.Row():
@@ -327,7 +482,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                     r = ws.search(q, 5)
                 except CopilotError as exc:
                     return f"<p>{escape(exc.message)}</p>"
-                head = "" if r.grounded else "<p class='notice'>知识库中没有可靠答案（最高分低于阈值）</p>"
+                head = search_banner(r.grounded, r.hits[0].score if r.hits else None, r.threshold)
                 return head + "".join(
                     f"<div class='draft-card'><b>[{h.kind}] {escape(h.title)}</b> <span class='backend'>{escape(h.source)} · "
                     f"{h.score:.3f}</span><div class='draft-text'>{escape(h.text[:300])}</div></div>" for h in r.hits)
@@ -382,19 +537,26 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             reindex_btn.click(do_reindex, None, [knowledge_status, doctor_box], concurrency_limit=1)
             doctor_btn.click(do_doctor, None, doctor_box, concurrency_limit=1)
             gaps_btn = gr.Button("查看知识缺口（检索弱的买家问题）")
-            gaps_box = gr.Dataframe(headers=["买家问题", "次数", "平均分", "无答案次数"], interactive=False)
+            gaps_box = gr.Dataframe(headers=["买家问题", "次数", "平均分", "无答案次数"], interactive=False, wrap=True,
+                                    column_widths=["58%", "12%", "15%", "15%"], elem_classes="gaps",
+                                    elem_id="gaps")
             gaps_btn.click(lambda: [[g["question"], g["count"], g["avg_score"], g["ungrounded"]] for g in ws.gaps()],
                            None, gaps_box)
 
         with gr.Tab("评测"):
-            gr.Markdown("离线评测：检索、买家分析、规则检查器与样例对话（约 10 秒）。")
+            gr.Markdown("离线评测：" + "、".join(s.label for s in SUITES.values() if s.label) +
+                        "（全部跑完要一两分钟，进度条按套件走）。")
             eval_btn = gr.Button("运行离线评测", variant="primary")
             eval_out = gr.Markdown()
             eval_file = gr.File(label="评测报告（HTML，可下载后用浏览器打开）")
 
             def do_eval(progress=gr.Progress()):
-                progress(0.1, desc="评测中")
-                run, (_, html) = ws.evaluate()
+                def report(name: str, done: int, total: int) -> None:
+                    label = SUITES[name].label if name in SUITES else "汇总"
+                    progress(done / max(total, 1), desc=f"评测中：{label}（{done}/{total}）")
+
+                progress(0, desc="评测中")
+                run, (_, html) = ws.evaluate(progress=report)
                 return "\n\n".join(summary_lines(run)) + "\n\n报告地址：[/reports/latest](/reports/latest)", str(html)
 
             eval_btn.click(do_eval, None, [eval_out, eval_file], concurrency_limit=1)

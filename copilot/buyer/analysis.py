@@ -305,7 +305,8 @@ class OfflineAnalyzer(Analyzer):
             read = [out.persona, *out.alternatives]
             signals = next((g.signals for g in read if g.id == persona), [])
             out.persona = PersonaGuess(id=persona, label=self.personas[persona].label, confidence=1.0,
-                                       signals=["客服手动指定", *signals], overridden=True)
+                                       signals=["客服手动指定", *signals], overridden=True,
+                                       detected=out.persona.id)
             out.alternatives = [g.model_copy(update={"unsure": False}) for g in read if g.id != persona][:3]
         return out
 

@@ -35,6 +35,18 @@ class PricePhrases(_Data):
     variant_price: str  # {variant} {price}
 
 
+class TonePhrases(_Data):
+    """The workspace's tone buttons: only these wordings change, every sentence of fact stays as it is."""
+
+    short_apology: str
+    formal_opener: str
+    formal_apology: str
+    formal_closings: dict[str, str]  # by stage, plus after_sale_calm
+    warm_opener: str
+    warm_continued: str
+    warm_closings: dict[str, str]
+
+
 class ComposerPhrases(_Data):
     openers: dict[str, list[str]]
     clarify: dict[str, list[str]]
@@ -60,6 +72,7 @@ class ComposerPhrases(_Data):
     catalog_overview: str  # {listing}
     recommend: str
     closings: dict[str, list[str]]
+    tone: TonePhrases
 
 
 @lru_cache(maxsize=4)

@@ -306,8 +306,27 @@ class NoticeResult(_Result):
     failures: list[NoticeFailure]
 
 
+class ToneFailure(_Result):
+    id: str
+    tone: str
+    reason: str
+    before: str
+    after: str
+
+
+class ToneResult(_Result):
+    """The workspace's tone tools on the dialogue eval's top drafts (every tone on every draft)."""
+
+    rewrites: int
+    changed_rate: float | None
+    facts_kept_rate: float | None
+    rule_pass_rate: float | None
+    changed_by_tone: dict[str, float | None]
+    failures: list[ToneFailure]
+
+
 SuiteResult = (RetrievalResult | AnalysisResult | RulesResult | RepliesResult | DialoguesResult | RedteamResult
-               | SendableResult | BuyerResult | NoticeResult)
+               | SendableResult | BuyerResult | NoticeResult | ToneResult)
 
 
 # --------------------------------------------------------------------- a run ---

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def evaluate(settings: Settings, suites: tuple[str, ...], *, report_dir: Path | 
              baseline: Path | None = None, **options) -> tuple[EvalRun, tuple[Path, Path] | None]:
     """Run the suites, judge them against ``evals/thresholds.yaml`` (and a baseline), write the report.
 
-    Returns (run, (results.json, report.html) or None). The CLI and the workspace both call this."""
+    Returns (run, (results.json, report.html) or None). The CLI and the workspace both call this; ``progress``
+    (in ``options``) hears (suite name, suites done, suites to run) before each suite and once at the end."""
     run = run_suites(settings, suites, **options)
     run.thresholds = check_thresholds(run.to_dict(), settings.evals_dir / "thresholds.yaml")
     if baseline is not None:
@@ -50,7 +52,8 @@ def store_settings(settings: Settings, knowledge: Path) -> Settings:
 
 
 def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | None = None, repeat: int = 1,
-               judge: int = 0, sweep: bool = False) -> EvalRun:
+               judge: int = 0, sweep: bool = False,
+               progress: Callable[[str, int, int], None] | None = None) -> EvalRun:
     if suites == ("all",):  # every suite this store has data for
         suites = tuple(name for name, s in SUITES.items() if s.available(settings))
     unknown = [s for s in suites if s not in SUITES]
@@ -68,9 +71,13 @@ def run_suites(settings: Settings, suites: tuple[str, ...], *, backend: str | No
         embedder=settings.embedder, repeat=repeat, suites=list(suites),
     ))
     results: dict = {}
-    for name in SUITES:  # registry order, whatever order they were asked in
-        if name in suites:
-            results.update(SUITES[name].run(env))
+    todo = [name for name in SUITES if name in suites]  # registry order, whatever order they were asked in
+    for done, name in enumerate(todo):
+        if progress is not None:
+            progress(name, done, len(todo))
+        results.update(SUITES[name].run(env))
+    if progress is not None:
+        progress("", len(todo), len(todo))
     run.suites = results
     run.meta.seconds = round(time.perf_counter() - t0, 2)
     return run

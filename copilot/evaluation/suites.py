@@ -36,6 +36,7 @@ from .results import (
     BuyerResult,
     DialoguesResult,
     NoticeResult,
+    ToneResult,
     RedteamResult,
     RepliesResult,
     RetrievalResult,
@@ -50,6 +51,7 @@ from .rules import format_rules, run_rules_eval
 from .sendable import load_cases as load_sendable
 from .sendable import run_sendable_eval
 from .tracing import StoreEvidence
+from .tones import run_tone_eval
 
 
 @dataclass
@@ -80,6 +82,7 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
 
 class Suite(ABC):
     name: str
+    label: str = ""  # what the workspace's progress bar calls it
     data: str = ""  # the file or folder under the evals dir the suite reads ("" : none)
 
     def available(self, settings: Settings) -> bool:
@@ -104,6 +107,7 @@ class Suite(ABC):
 
 class RetrievalSuite(Suite):
     name = "retrieval"
+    label = "检索"
     data = "retrieval.jsonl"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -124,6 +128,7 @@ class RetrievalSuite(Suite):
 
 class AnalysisSuite(Suite):
     name = "analysis"
+    label = "买家分析"
     data = "analysis.jsonl"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -144,6 +149,7 @@ class RulesSuite(Suite):
     """The rule checker on the dev sets (``evals/rules``) and on every held-out set (``evals/rules_holdout*``)."""
 
     name = "rules"
+    label = "规则检查"
     data = "rules"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -178,6 +184,7 @@ class RepliesSuite(Suite):
     ``replies_test3`` the frozen ones."""
 
     name = "replies"
+    label = "新写的回复集"
     data = "replies"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -211,6 +218,7 @@ class RepliesSuite(Suite):
 
 class DialoguesSuite(Suite):
     name = "dialogues"
+    label = "样例对话"
     data = "dialogues"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -248,6 +256,7 @@ class DialoguesSuite(Suite):
 
 class RedteamSuite(Suite):
     name = "redteam"
+    label = "红队"
     data = "redteam"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -266,6 +275,7 @@ class SendableSuite(Suite):
     """Fresh blind-written cases: ``sendable`` is the dev split, ``sendable_test`` the frozen test split."""
 
     name = "sendable"
+    label = "可发送性"
     data = "sendable"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -320,6 +330,7 @@ class BuyerSuite(Suite):
     """Reading the buyer on fresh sets of three stores: ``buyer`` is the dev split, ``buyer_test`` the frozen one."""
 
     name = "buyer"
+    label = "读懂买家"
     data = "buyer"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -362,6 +373,7 @@ class NoticesSuite(Suite):
     """Manipulation notices on fresh attempts and ordinary hard messages: ``notices`` (dev), ``notices_test``."""
 
     name = "notices"
+    label = "操纵提示"
     data = "notices"
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
@@ -378,9 +390,32 @@ class NoticesSuite(Suite):
                 f"{r.ordinary} 条普通消息误报 {r.false_notice_rate:.3f}"]
 
 
+class TonesSuite(Suite):
+    """The tone tools (更亲切 / 更简短 / 更正式 / 更详细) on the dialogue eval's top drafts, held-out dialogues too."""
+
+    name = "tones"
+    label = "语气改写"
+    data = "dialogues"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        dialogues = load_dialogues(env.settings.evals_dir / "dialogues")
+        if (env.settings.evals_dir / "dialogues_holdout").is_dir():
+            dialogues += load_dialogues(env.settings.evals_dir / "dialogues_holdout")
+        result = run_tone_eval(env.copilot, dialogues, progress=progress_bar("语气改写"))
+        return {self.name: ToneResult.model_validate(result)}
+
+    def failing(self, name: str, result: ToneResult) -> set[str]:
+        return {f"{f.id}:{f.tone}" for f in result.failures}
+
+    def summary(self, name: str, r: ToneResult) -> list[str]:
+        by = "、".join(f"{t} {v:.2f}" for t, v in r.changed_by_tone.items() if v is not None)
+        return [f"语气改写：{r.rewrites} 次改写，保留全部事实 {r.facts_kept_rate:.3f}，规则通过 {r.rule_pass_rate:.3f}；"
+                f"实际改动的比例 {r.changed_rate:.3f}（{by}）"]
+
+
 SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), RepliesSuite(),
                                                  DialoguesSuite(), RedteamSuite(), SendableSuite(), BuyerSuite(),
-                                                 NoticesSuite())}
+                                                 NoticesSuite(), TonesSuite())}
 
 
 def _spread(runs: list[dict]) -> dict:
