@@ -230,7 +230,7 @@ class Composer:
                 parts.append(self.p.safety["path"])  # a reaction or an injury always hears how it will be handled
             if a.stage != "pre_sale" and (a.stage == "after_sale" or a.intent in ORDER_NEEDED):
                 parts.append(_pick(self.p.followup, ctx.message))  # a follow-up promise only for an open action
-                return _join(parts), list(dict.fromkeys(s for s in sources if s))
+                return join_pieces(parts), list(dict.fromkeys(s for s in sources if s))
         elif sid == "guide_question":
             parts += core
             parts.append(clarify or self.question(ctx, ask, kind, sid))
@@ -279,7 +279,7 @@ class Composer:
                 parts.append(self.question(ctx, ask, kind, sid))
         if sid not in ("guide_question", "recommend_match") and not ask:
             parts.append(self.closing(ctx))
-        return _join(parts), list(dict.fromkeys(s for s in sources if s))
+        return join_pieces(parts), list(dict.fromkeys(s for s in sources if s))
 
 
 def _repeats(part: str, seen: set[str]) -> bool:
@@ -310,18 +310,20 @@ def _quotable(question: str) -> str | None:
     return q if 2 <= len(q) <= 14 else None
 
 
-def _join(parts: list[str]) -> str:
+def join_pieces(parts: list[str], *, dedupe: bool = True) -> str:
+    """Pieces back into one reply: a piece that ends mid-sentence (「…您先别着急，」) runs on into the next one,
+    a repeated 「亲，」 is dropped, and (with ``dedupe``) two FAQ answers saying one thing say it once."""
     text = ""
     seen: set[str] = set()
     for part in parts:
         part = part.strip()
-        if not part or part in seen or _repeats(part, seen):  # two FAQ answers saying one thing say it once
+        if not part or (dedupe and (part in seen or _repeats(part, seen))):
             continue
         seen.add(part)
-        if text and text[-1] not in "，。！？～；…：":
+        if text and text[-1] not in "，。！？～；…：,.!?;:":
             text += "。"
         if text and part.startswith("亲，") and "亲" in text[-30:]:
             part = part[2:]
         text += part
     text = re.sub(r"。{2,}", "。", text)
-    return text
+    return re.sub(r"[，,]$", "。", text)

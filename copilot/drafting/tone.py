@@ -29,6 +29,7 @@ from ..schema import Analysis, AnswerPlan
 from ..text.cleaning import is_traditional, to_simplified, to_traditional
 from .answers import bigrams
 from .budget import Budget
+from .composer import join_pieces
 from .llm import ChatBackend
 from .phrases import ComposerPhrases
 from .prompting import as_data, load_data, render
@@ -133,7 +134,7 @@ class ToneRewriter:
         if stage == "after_sale" and not upset:
             stage = "after_sale_calm"
         new = getattr(self, "_" + tone)(pieces, upset=upset, stage=stage, plan=plan)
-        out = _join([p.text for p in new])
+        out = join_pieces([p.text for p in new], dedupe=False)
         lost = lost_facts(simple, out)
         if lost:
             return Rewrite(text, False, f"改写会丢掉「{'、'.join(lost)}」，已保留原文")
@@ -285,20 +286,3 @@ class LlmToneRewriter:
 
 def _same(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
-
-
-def _join(parts: list[str]) -> str:
-    """Pieces back into one reply: a piece that ends mid-sentence (「…您先别着急，」) runs on into the next one."""
-    text = ""
-    for part in parts:
-        part = part.strip()
-        if not part:
-            continue
-        if text and text[-1] not in "，。！？～；…：,.!?;:":
-            text += "。"
-        if text and part.startswith("亲，") and "亲" in text[-30:]:
-            part = part[2:]
-        text += part
-    text = re.sub(r"。{2,}", "。", text)
-    text = re.sub(r"[，,]$", "。", text)
-    return text
