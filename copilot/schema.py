@@ -170,7 +170,7 @@ class Analysis(BaseModel):
 
 # ------------------------------------------------------------------------ plan ---
 
-AnswerKind = Literal["faq", "policy", "product", "size", "price", "stock", "spec", "slot", "none"]
+AnswerKind = Literal["faq", "policy", "product", "size", "price", "stock", "spec", "slot", "order", "none"]
 
 
 class PlanItem(BaseModel):

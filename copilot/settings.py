@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     reply_script: Literal["auto", "simplified", "traditional"] = Field(
         default="auto", description="script of the drafts: auto answers a Traditional-writing buyer in Traditional",
     )
+    orders_file: Path | None = Field(
+        default=None, description="a JSON or YAML file of orders: a request that sends only order.order_id gets the "
+                                  "rest from it (orders.FileOrderSource; a shop's own connector implements OrderSource)",
+    )
 
     # HTTP API and workspace
     host: str = "127.0.0.1"

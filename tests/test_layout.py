@@ -82,7 +82,7 @@ def test_the_knowledge_layout_has_one_owner(tmp_path):
 
 def test_every_suite_is_registered_once_and_results_are_typed():
     assert list(SUITES) == ["retrieval", "analysis", "rules", "replies", "dialogues", "redteam", "sendable", "buyer",
-                            "notices", "tones"]
+                            "notices", "tones", "orders"]
     baseline = EvalRun.model_validate_json((EVALS / "reports" / "baseline" / "results.json").read_text(encoding="utf-8"))
     assert isinstance(baseline.suites["rules"], RulesResult)
     assert baseline.suites["rules"].rules["no_blame_shifting"].precision == 1.0

@@ -200,7 +200,7 @@ def test_a_list_item_is_quoted_with_its_intro_never_as_a_fragment():
 
 
 def test_two_sources_saying_one_thing_are_said_once_but_different_figures_are_kept():
-    from copilot.drafting.composer import _join
+    from copilot.drafting.composer import join_pieces as _join
     text = _join(["亲，", "中通订单可拍下“顺丰补差价”链接（10元）升级顺丰，其他快递暂不支持指定。",
                   "其他快递（如京东、EMS）暂不支持指定，请见谅。", "这款充绒量是130g（L码），各尺码见尺码表。", "XL码充绒量140g。"])
     assert text.count("暂不支持指定") == 1

@@ -4,6 +4,7 @@ The keyboard loop (Enter drafts, Alt+1 adopts and copies, focus back in the mess
 screen at 1280×720, redraft without a second buyer turn, errors shown where they happen, several conversations,
 the tone buttons, live badges, and the knowledge and eval tabs. Times are printed, never asserted."""
 
+import json
 import os
 import sqlite3
 import time
@@ -195,6 +196,38 @@ def test_each_conversation_keeps_its_own_history_product_and_drafts(server, brow
     page.context.close()
 
 
+SHIPPED = {"order_id": "3792011845562", "status": "shipped", "shipped_at": "2026-11-28T15:40:00+08:00",
+           "carrier": "中通快递", "tracking_no": "78512345678901",
+           "tracking": [{"time": "2026-11-29T08:02:00+08:00", "text": "【济南市】快件已到达 济南转运中心"}]}
+
+
+def test_the_order_panel_answers_from_the_pasted_order_and_stays_with_its_conversation(server, browser):
+    srv, _ = server
+    page = open_workspace(browser, srv)
+    page.locator("#order-panel").get_by_text("订单（").click()
+    page.locator("#order-json textarea").fill(json.dumps(SHIPPED, ensure_ascii=False))
+    page.wait_for_function("() => document.querySelector('#order-summary').innerText.includes('已发货')", timeout=10_000)
+    assert "78512345678901" in page.locator("#order-summary").inner_text()
+    draft_with_enter(page, "我的快递到哪了")
+    text = page.locator("#edit-0 textarea").input_value()
+    assert "中通" in text and "78512345678901" in text and "济南转运中心" in text, text
+    # no order source is configured here: looking one up says so, in Chinese, and the pasted order stays
+    page.locator("#order-id input, #order-id textarea").first.fill("123")
+    page.locator("#order-fetch").click()
+    page.wait_for_function("() => document.querySelector('#order-summary').innerText.includes('没有配置订单来源')",
+                           timeout=10_000)
+    page.locator("#order-json textarea").fill("{oops")
+    page.wait_for_function("() => document.querySelector('#order-summary').innerText.includes('不是合法的 JSON')",
+                           timeout=10_000)
+    page.locator("#order-json textarea").fill(json.dumps(SHIPPED, ensure_ascii=False))
+    page.locator("#new-conversation").click()
+    page.wait_for_function("() => !document.querySelector('#order-summary').innerText.includes('已发货')", timeout=10_000)
+    assert page.locator("#order-json textarea").input_value() == ""  # a new buyer has no order yet
+    page.locator("#conversations").get_by_text("会话 1").click()
+    page.wait_for_function("() => document.querySelector('#order-summary').innerText.includes('已发货')", timeout=10_000)
+    page.context.close()
+
+
 def test_tone_buttons_rewrite_and_recheck(server, browser):
     srv, data = server
     page = open_workspace(browser, srv)
@@ -237,6 +270,7 @@ def test_badges_follow_the_agents_edit_while_typing(server, browser):
     print(f"\n实时检查：最后一次按键到徽章更新 {timings} 毫秒（中位数 {sorted(timings)[len(timings) // 2]}）")
 
 
+@pytest.mark.timeout(600)  # runs every offline eval suite through the eval tab
 def test_knowledge_and_eval_tabs(server, browser):
     srv, _ = server
     page = open_workspace(browser, srv, 1280, 900)

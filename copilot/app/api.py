@@ -238,7 +238,7 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.post("/v1/checks", response_model=ChecksOut, tags=["语气规则"], responses=ERRORS)
     async def checks(req: ChecksIn) -> ChecksOut:
         report = await bounded(ws.check, req.reply, message=req.message or "", history=req.history, sku=req.product_sku,
-                               facts=req.facts)  # the checked time is facts.now when given
+                               facts=req.facts, order=req.order)  # the checked time is facts.now when given
         return ChecksOut.model_validate(report.public())
 
     @app.post("/v1/qa", response_model=QaReport, tags=["语气规则"], responses=ERRORS)

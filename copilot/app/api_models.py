@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..orders.model import Order
 from ..qa.exports import Conversation
 from ..rules.checking import InlineFacts
 from ..schema import Turn
@@ -19,6 +20,8 @@ class ChecksIn(BaseModel):
     history: list[Turn] = Field(default_factory=list, max_length=50)
     product_sku: str | None = Field(default=None, max_length=40)
     facts: InlineFacts | None = None
+    order: Order | None = Field(default=None, description="the buyer's order: claims of shipping, delivery and refunds "
+                                                          "are checked against it (rule order_facts)")
 
 
 class LiveCheckIn(BaseModel):

@@ -18,6 +18,7 @@ from ..drafting.io import DraftRequest
 from ..errors import CopilotError, InputError, invalid_input
 from ..evaluation.run import evaluate, store_settings, suite_table, summary_lines
 from ..knowledge.embedders import describe
+from ..orders.model import Order
 from ..schema import EMOTION_LABELS, STAGE_LABELS, Turn
 from ..settings import CONFIG_ENV, Settings, load_settings
 from .feedback import dump_jsonl
@@ -220,9 +221,10 @@ def check(
     sku: Annotated[Optional[str], typer.Option("--sku", help="商品货号：从商品目录取库存与活动")] = None,
     facts: Annotated[Optional[str], typer.Option("--facts", help='内联事实 JSON：{"stock":5,"promotions":[...],"now":"..."}')] = None,
     now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601）")] = None,
+    order: Annotated[Optional[str], typer.Option("--order", help=ORDER_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON：{passed, checks:[{rule, passed, detail, span}]}")] = False,
 ) -> None:
-    """按九条语气规则检查一条回复；不通过时退出码为 1。"""
+    """按全部规则检查一条回复（带 --order 时核对回复里说的发货、签收、退款与订单是否一致）；不通过时退出码为 1。"""
     inline = None
     if facts:
         try:
@@ -235,7 +237,7 @@ def check(
         when = datetime.fromisoformat(now) if now else None
     except ValueError:
         raise InputError(f"--now 不是合法的 ISO 时间：{now}", message_en="bad --now") from None
-    report = workspace().check(reply, sku=sku, facts=inline, now=when, message=message or "")
+    report = workspace().check(reply, sku=sku, facts=inline, now=when, message=message or "", order=parse_order(order))
     if as_json:
         typer.echo(json.dumps(
             report.public(),
@@ -250,6 +252,24 @@ def check(
         raise typer.Exit(1)
 
 
+ORDER_HELP = '买家的订单：JSON（{"status":"shipped","carrier":…}）或 JSON 文件路径；只给 {"order_id":…} 时从 orders_file 取'
+
+
+def parse_order(value: str | None) -> Order | None:
+    if not value:
+        return None
+    text = value
+    if not value.lstrip().startswith("{"):
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"无法读取订单文件 {value}：{exc}", message_en=str(exc)) from None
+    try:
+        return Order.model_validate_json(text)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+
+
 @app.command()
 def draft(
     message: Annotated[str, typer.Argument(help="买家最新的一条消息")],
@@ -259,9 +279,10 @@ def draft(
     n: Annotated[int, typer.Option("-n", help="草稿数量 1–5")] = 3,
     now: Annotated[Optional[str], typer.Option("--now", help="当前时间（ISO 8601），用于活动与库存判断")] = None,
     llm: Annotated[Optional[str], typer.Option("--llm", help="大模型后端，如 offline、openai:gpt-4o-mini")] = None,
+    order: Annotated[Optional[str], typer.Option("--order", help=ORDER_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（与 API 相同的结构）")] = False,
 ) -> None:
-    """为买家消息起草多份回复：分析买家、检索知识、按策略起草并注明来源。"""
+    """为买家消息起草多份回复：分析买家、检索知识（带 --order 时用订单回答物流、发货、退款）、按策略起草并注明来源。"""
     s = settings() if llm is None else settings().model_copy(update={"llm": llm})
     turns = []
     if history is not None:
@@ -271,7 +292,7 @@ def draft(
             raise InputError(f"无法读取对话记录文件 {history}：{exc}", message_en=str(exc)) from None
     try:
         req = DraftRequest(message=message, history=turns, product_sku=sku, persona=persona, n=n,
-                           now=datetime.fromisoformat(now) if now else None)
+                           now=datetime.fromisoformat(now) if now else None, order=parse_order(order))
     except ValidationError as exc:
         raise invalid_input(exc) from None
     except ValueError as exc:

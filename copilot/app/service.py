@@ -33,6 +33,7 @@ from ..knowledge.catalog import Catalog
 from ..knowledge.doctor import DoctorReport, diagnose
 from ..knowledge.ingest import IngestReport, ingest
 from ..knowledge.uploads import save_upload
+from ..orders import FileOrderSource, Order, OrderSource
 from ..qa.exports import Conversation
 from ..qa.review import QaReport, review
 from ..rules.base import CheckContext
@@ -85,13 +86,14 @@ class Retoned:
 
 
 class Workspace:
-    def __init__(self, settings: Settings, copilot: Copilot | None = None) -> None:
+    def __init__(self, settings: Settings, copilot: Copilot | None = None, orders: OrderSource | None = None) -> None:
         self.settings = settings
         self.copilot = copilot or Copilot(settings)
         self.checker = Checker(settings, catalog=self.copilot.current_catalog)
         self.live = LiveContexts()
         self.tones = ToneRewriter(self.copilot.composer.p)
         self.feedback = FeedbackStore(settings.feedback_path, settings.pii_mask)
+        self.orders: OrderSource | None = orders or (FileOrderSource(settings.orders_file) if settings.orders_file else None)
         self.copilot.on_query = self._log_query  # streamed and plain drafts both feed the knowledge-gap report
         self._reindex = threading.Lock()
         self.last_doctor: DoctorReport | None = None  # the latest store self-check (refreshed by every reindex)
@@ -116,7 +118,27 @@ class Workspace:
     # drafting ---------------------------------------------------------------
 
     def draft(self, req: DraftRequest) -> DraftResponse:
-        return self.copilot.draft(req)
+        return self.copilot.draft(self.with_order(req))
+
+    def with_order(self, req: DraftRequest) -> DraftRequest:
+        """A request that sends only ``order.order_id`` gets the order from the configured ``OrderSource``."""
+        if req.order is None or not req.order.only_id or self.orders is None:
+            return req
+        found = self.orders.get(req.order.order_id)
+        if found is None:
+            raise NotFoundError(f"找不到订单 {req.order.order_id}", message_en=f"unknown order {req.order.order_id}",
+                                hint="检查订单号，或在请求里直接带上订单信息（order 的各字段）")
+        return req.model_copy(update={"order": found})
+
+    def order(self, order_id: str) -> Order:
+        """The order with this id from the configured ``OrderSource`` (the workspace's 查订单)."""
+        if self.orders is None:
+            raise NotFoundError("没有配置订单来源，请直接粘贴订单信息", message_en="no order source configured",
+                                hint="在 copilot.toml 里设置 orders_file，或接入店铺自己的 OrderSource")
+        found = self.orders.get(order_id.strip())
+        if found is None:
+            raise NotFoundError(f"找不到订单 {order_id}", message_en=f"unknown order {order_id}")
+        return found
 
     def _log_query(self, message: str, hits: list[Hit], grounded: bool) -> None:
         top = hits[0] if hits else None
@@ -124,6 +146,7 @@ class Workspace:
 
     def stream(self, req: DraftRequest, *, live: bool = False) -> Iterator[dict]:
         """The drafting events. With ``live`` the first event is ``live`` with a token for ``live_check``."""
+        req = self.with_order(req)
         if not live:
             yield from self.copilot.stream(req)
             return
@@ -174,8 +197,10 @@ class Workspace:
                            note=f"改写后不再符合「{'、'.join(broken(after))}」，已保留原文")
         return Retoned(text=out.text, changed=True, note=fallback, report=after)
 
-    def check(self, reply: str, **kw) -> CheckReport:
-        return self.checker.check(reply, **kw)
+    def check(self, reply: str, *, order: Order | None = None, **kw) -> CheckReport:
+        if order is not None and order.only_id and self.orders is not None:
+            order = self.order(order.order_id)
+        return self.checker.check(reply, order=order, **kw)
 
     def qa(self, conversations: list[Conversation]) -> QaReport:
         """Every agent turn of a chat export checked with the rules, at its own time (``copilot qa``, ``/v1/qa``)."""

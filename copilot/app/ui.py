@@ -22,6 +22,8 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 
+import json
+
 import gradio as gr
 from pydantic import ValidationError
 
@@ -31,6 +33,7 @@ from ..drafting.tone import TONES
 from ..errors import CopilotError, invalid_input
 from ..evaluation.run import summary_lines
 from ..evaluation.suites import SUITES
+from ..orders.model import AFTER_SALE_LABELS, AFTER_SALE_STATUS_LABELS, STATUS_LABELS, Order
 from ..rules.llm_review import Disagreement, notice_of
 from ..rules.registry import RULE_NAMES
 from ..schema import EMOTION_LABELS, STAGE_LABELS, AnswerPlan, Turn
@@ -142,7 +145,42 @@ def doctor_md(report) -> str:
 
 
 def _new_conversation(n: int) -> dict:
-    return {"id": str(n), "n": n, "history": [], "sku": "", "persona": "", "stage": "", "emotion": "", "last": {}}
+    return {"id": str(n), "n": n, "history": [], "sku": "", "persona": "", "stage": "", "emotion": "", "order": "",
+            "last": {}}
+
+
+def parse_order(text: str | None) -> Order | None:
+    """The order box's JSON as an ``Order`` (None when empty); a ValueError says in Chinese what is wrong."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"订单信息不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）") from None
+    try:
+        return Order.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"订单信息有误：{invalid_input(exc).message}") from None
+
+
+def order_summary(order: Order | None) -> str:
+    """The conversation's order as one compact line: status, courier and number, the latest event, the after-sale."""
+    if order is None:
+        return ""
+    chips = [f"<b>{escape(STATUS_LABELS[order.status])}</b>" if order.status else "<b>订单</b>"]
+    if order.order_id:
+        chips.append(escape(order.order_id))
+    if order.carrier or order.tracking_no:
+        chips.append(escape(" ".join(x for x in (order.carrier, order.tracking_no) if x)))
+    latest = order.latest()
+    if latest is not None:
+        chips.append(escape(f"{latest.time.month}月{latest.time.day}日 {latest.time:%H:%M} {latest.text[:24]}"))
+    a = order.after_sale
+    if a is not None:
+        chips.append(escape(f"{AFTER_SALE_LABELS[a.type]}：{AFTER_SALE_STATUS_LABELS[a.status]}"
+                            + (f" {a.amount:g}元" if a.amount is not None else "")))
+    return "<div class='chips order-line'>" + "".join(f"<span class='chip'>{c}</span>" for c in chips) + "</div>"
 
 
 def conversation_label(c: dict) -> str:
@@ -195,6 +233,15 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                     with gr.Row():
                         product = gr.Dropdown(products, value="", label="商品", scale=3, elem_id="product")
                         n = gr.Slider(1, MAX_CARDS, value=3, step=1, label="草稿数", scale=1, elem_id="draft-count")
+                    order_line = gr.HTML("", elem_id="order-summary", container=False, padding=False, min_height=0)
+                    with gr.Accordion("订单（粘贴订单 JSON，或按订单号查询）", open=False, elem_id="order-panel"):
+                        with gr.Row():
+                            order_id = gr.Textbox(show_label=False, placeholder="订单号", lines=1, max_lines=1, scale=3,
+                                                  container=False, elem_id="order-id")
+                            order_fetch = gr.Button("查订单", size="sm", scale=1, min_width=0, elem_id="order-fetch")
+                        order_box = gr.Textbox(show_label=False, lines=3, max_lines=10, elem_id="order-json",
+                                               placeholder='{"status": "shipped", "carrier": "…", "tracking_no": "…", '
+                                                           '"tracking": [{"time": "…", "text": "…"}]}')
                 with gr.Column(scale=9, min_width=420):
                     analysis_box = gr.HTML(EMPTY_ANALYSIS, elem_id="analysis", container=False, padding=False, min_height=0)
                     with gr.Accordion("调整识别（买家类型 / 阶段 / 情绪），改后点「重新起草」", open=False,
@@ -259,7 +306,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
 
         # ------------------------------------------------------------ drafting
 
-        def run_draft(msg: str, state: dict, sku, count, p_over, s_over, e_over, *, redo: bool):
+        def run_draft(msg: str, state: dict, sku, count, p_over, s_over, e_over, order_text, *, redo: bool):
             c = state["convs"][state["current"]]
             h = list(c["history"])
             if redo:
@@ -278,7 +325,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 context, h2 = h, h + [{"role": "buyer", "text": msg}]
             try:
                 req = DraftRequest(message=msg, history=[Turn(**t) for t in context][-50:], product_sku=sku or None,
-                                   persona=p_over or None, stage=s_over or None, emotion=e_over or None, n=int(count))
+                                   persona=p_over or None, stage=s_over or None, emotion=e_over or None, n=int(count),
+                                   order=parse_order(order_text))
                 events = ws.stream(req, live=True)
                 token = next(events)["data"]["token"]
                 analysis = next(events)["data"]
@@ -294,7 +342,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             if error:  # the message stays in the box to fix; the drafts on screen stay as they are
                 yield state, gr.update(), gr.update(), box(error), gr.update(), *keep_cards(), gr.update()
                 return
-            c.update(history=h2, sku=sku or "", persona=p_over or "", stage=s_over or "", emotion=e_over or "")
+            c.update(history=h2, sku=sku or "", persona=p_over or "", stage=s_over or "", emotion=e_over or "",
+                     order=order_text or "")
             last = {"token": token, "analysis": analysis, "sources": sources, "drafts": [], "message": msg,
                     "sku": sku or None, "plan": None, "notes": [], "handled": []}
             c["last"] = last
@@ -315,14 +364,38 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 yield (state, messages(h2), "" if not redo else gr.update(), "", analysis_chips(analysis, last["notes"]),
                        *render_cards(last, partial=partial, count=int(count)), conv_radio(state))
 
-        draft_inputs = [message, convs, product, n, persona, stage, emotion]
+        draft_inputs = [message, convs, product, n, persona, stage, emotion, order_box]
         draft_outputs = [convs, chat, message, status, analysis_box, *card_outs, conv_list]
 
-        def do_draft(msg, state, sku, count, p_over, s_over, e_over):
-            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, redo=False)
+        def do_draft(msg, state, sku, count, p_over, s_over, e_over, order_text):
+            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, redo=False)
 
-        def do_redraft(msg, state, sku, count, p_over, s_over, e_over):
-            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, redo=True)
+        def do_redraft(msg, state, sku, count, p_over, s_over, e_over, order_text):
+            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, redo=True)
+
+        # ------------------------------------------------------------ the order
+
+        def summarize(order_text):
+            try:
+                return order_summary(parse_order(order_text))
+            except ValueError as exc:
+                return box(str(exc))
+
+        def fetch_order(oid, state):
+            oid = (oid or "").strip()
+            if not oid:
+                return gr.update(), box("请先填订单号")
+            try:
+                order = ws.order(oid)
+            except CopilotError as exc:
+                return gr.update(), box(exc.message)
+            text = order.model_dump_json(exclude_none=True, exclude_defaults=True, indent=1)
+            state["convs"][state["current"]]["order"] = text
+            return text, order_summary(order)
+
+        order_box.change(summarize, [order_box], [order_line])
+        order_fetch.click(fetch_order, [order_id, convs], [order_box, order_line])
+        order_id.submit(fetch_order, [order_id, convs], [order_box, order_line])
 
         send.click(do_draft, draft_inputs, draft_outputs, concurrency_limit=4).then(None, js=focus_message)
         message.submit(do_draft, draft_inputs, draft_outputs, concurrency_limit=4)
@@ -347,24 +420,24 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             last = c["last"]
             return (state, conv_radio(state), messages(c["history"]), "", "",
                     analysis_chips(last.get("analysis"), last.get("notes")), c["sku"], c["persona"], c["stage"],
-                    c["emotion"], *render_cards(last))
+                    c["emotion"], c.get("order", ""), summarize(c.get("order", "")), *render_cards(last))
 
         switch_outputs = [convs, conv_list, chat, message, status, analysis_box, product, persona, stage, emotion,
-                          *card_outs]
+                          order_box, order_line, *card_outs]
 
-        def save_current(state: dict, sku, p_over, s_over, e_over) -> None:
+        def save_current(state: dict, sku, p_over, s_over, e_over, order_text) -> None:
             state["convs"][state["current"]].update(sku=sku or "", persona=p_over or "", stage=s_over or "",
-                                                    emotion=e_over or "")
+                                                    emotion=e_over or "", order=order_text or "")
 
-        def switch(target, state, sku, p_over, s_over, e_over):
+        def switch(target, state, sku, p_over, s_over, e_over, order_text):
             if target not in state["convs"]:
                 return show(state)
-            save_current(state, sku, p_over, s_over, e_over)
+            save_current(state, sku, p_over, s_over, e_over, order_text)
             state["current"] = target
             return show(state)
 
-        def open_new(state, sku, p_over, s_over, e_over):
-            save_current(state, sku, p_over, s_over, e_over)
+        def open_new(state, sku, p_over, s_over, e_over, order_text):
+            save_current(state, sku, p_over, s_over, e_over, order_text)
             while len(state["convs"]) >= MAX_CONVERSATIONS:  # the oldest goes (dicts keep opening order)
                 state["convs"].pop(next(iter(state["convs"])))
             c = _new_conversation(state["next"])  # a new buyer: no product, no overrides, no drafts
@@ -373,7 +446,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             state["current"] = c["id"]
             return show(state)
 
-        def close_current(state, sku, p_over, s_over, e_over):
+        def close_current(state, sku, p_over, s_over, e_over, order_text):
             state["convs"].pop(state["current"], None)
             if not state["convs"]:
                 c = _new_conversation(state["next"])
@@ -382,7 +455,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             state["current"] = list(state["convs"])[-1]
             return show(state)
 
-        keep_inputs = [convs, product, persona, stage, emotion]
+        keep_inputs = [convs, product, persona, stage, emotion, order_box]
         conv_list.input(switch, [conv_list, *keep_inputs], switch_outputs).then(None, js=focus_message)
         new_conv.click(open_new, keep_inputs, switch_outputs).then(None, js=focus_message)
         close_conv.click(close_current, keep_inputs, switch_outputs).then(None, js=focus_message)

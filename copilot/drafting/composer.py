@@ -89,7 +89,7 @@ class Composer:
     @staticmethod
     def is_top(ctx: DraftContext, strategy: StrategySpec, variant: int) -> bool:
         """The request's first draft carries the full answer; the others the short one plus their own part."""
-        return not ctx.order or (ctx.order[0] == strategy.id and variant == 0)
+        return not ctx.strategy_ids or (ctx.strategy_ids[0] == strategy.id and variant == 0)
 
     # ------------------------------------------------------------ parts ---
 
@@ -132,7 +132,7 @@ class Composer:
         needs_order = a.intent in ORDER_NEEDED or (a.stage == "in_sale" and a.intent in ("shipping", "payment"))
         if not needs_order or a.stage == "pre_sale":
             return None
-        if _ORDER_NO.search(ctx.buyer_text):
+        if ctx.order is not None or _ORDER_NO.search(ctx.buyer_text):  # the order is known: never asked for again
             if a.intent in COMPLAINT_INTENTS and not re.search(r"照片|图|视频", ctx.buyer_text):
                 return "麻烦您再拍几张能看清问题的照片，我马上帮您登记售后处理。"
             return None

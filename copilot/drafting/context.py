@@ -7,6 +7,7 @@ from datetime import datetime
 
 from ..buyer.personas import Persona
 from ..knowledge.catalog import Catalog, Facts, Product
+from ..orders.model import Order
 from ..retrieval.lexicon import Lexicon
 from ..retrieval.retriever import Retriever
 from ..schema import Analysis, AnswerPlan, Hit, Turn, buyer_turns
@@ -27,8 +28,10 @@ class DraftContext:
     product_source: str | None = None  # id of the product's catalog chunk
     lexicon: Lexicon | None = None
     traditional: bool = False  # the buyer writes Traditional: drafts are converted at the end
-    order: list[str] = field(default_factory=list)  # the request's strategy ids, in draft order
+    strategy_ids: list[str] = field(default_factory=list)  # the request's strategies, in draft order
     plan: AnswerPlan | None = None  # what every draft answers (drafting.plan.build_plan), decided once per request
+    order: Order | None = None  # the buyer's order, cleaned and in the store's time zone
+    order_flags: list[str] = field(default_factory=list)  # instruction-like text removed from the order
 
     @property
     def buyer_text(self) -> str:

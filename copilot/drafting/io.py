@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..orders.model import Order
 from ..rules.registry import Check
 from ..schema import Analysis, AnswerPlan, Hit, Turn
 
@@ -25,6 +26,8 @@ class DraftRequest(BaseModel):
     emotion: Literal["angry", "anxious", "neutral", "positive"] | None = Field(default=None, description="override the emotion")
     n: int = Field(default=3, ge=1, le=5)
     now: datetime | None = None
+    order: Order | None = Field(default=None, description="the buyer's focus order (status, shipping, tracking, "
+                                                          "after-sale); only order_id when an OrderSource holds the rest")
 
     @field_validator("message")
     @classmethod

@@ -47,6 +47,30 @@ class TonePhrases(_Data):
     warm_closings: dict[str, str]
 
 
+class OrderPhrases(_Data):
+    """What the order itself answers (shipping, tracking, refunds): {when} {carrier} {no} {time} {text} {days}
+    {type} {amount} are filled from the order; a piece whose field is missing is left out."""
+
+    unpaid: str
+    paid: str
+    shipped: str
+    by: str
+    number: str
+    latest: str
+    no_tracking: str
+    stalled: str
+    delivered: str
+    completed: str
+    closed: str
+    closed_unpaid: str
+    not_shipped_address: str
+    shipped_address: str
+    after_sale: dict[str, str]  # requested / approved / rejected / completed
+    refunded: str
+    no_after_sale: str
+    amount: str
+
+
 class ComposerPhrases(_Data):
     openers: dict[str, list[str]]
     clarify: dict[str, list[str]]
@@ -73,6 +97,7 @@ class ComposerPhrases(_Data):
     recommend: str
     closings: dict[str, list[str]]
     tone: TonePhrases
+    order: OrderPhrases
 
 
 @lru_cache(maxsize=4)

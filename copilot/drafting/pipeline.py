@@ -28,6 +28,7 @@ from ..buyer.reader import builtin_reader
 from ..errors import BackendError, ConfigError, IndexUnavailableError
 from ..knowledge.catalog import Catalog, CatalogFile, Product, parse_catalog
 from ..knowledge.layout import CATALOG, KnowledgeLayout
+from ..orders.model import prepared
 from ..retrieval.retriever import Retriever
 from ..rules.base import CheckContext
 from ..rules.checking import build_context, policy_text
@@ -180,6 +181,7 @@ class Copilot:
         if now.tzinfo is None:
             now = now.replace(tzinfo=catalog.tz)
         product: Product | None = catalog.get(req.product_sku) if req.product_sku else None
+        order, order_flags = prepared(req.order, catalog.tz, self.settings.pii_mask) if req.order else (None, [])
         if req.persona:
             check_persona_id(req.persona)
         # the analyzer and the three searches embed these texts: do it in one batch
@@ -199,6 +201,14 @@ class Copilot:
             })
         if product is None and len(analysis.products) == 1:
             product = catalog.get(analysis.products[0])
+        if order is not None and not req.stage and analysis.stage == "pre_sale" and order.paid \
+                and not order.delivered and order.status not in ("refunded", "closed"):
+            # the platform says this buyer has paid an order that is on its way: whatever the words, it is in-sale
+            analysis = analysis.model_copy(update={"stage": "in_sale",
+                                                   "stage_signals": [*analysis.stage_signals, "订单已付款"]})
+        if product is None and order is not None and not analysis.products:  # 「这个能机洗吗」 about what they bought
+            known = [s for s in order.skus if catalog.has(s)]
+            product = catalog.get(known[0]) if len(known) == 1 else None
         timings["analysis_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         threshold = self.retriever.no_answer_threshold  # the store's calibrated value unless the user set one
@@ -219,6 +229,8 @@ class Copilot:
             product_source=product_chunk.id if product_chunk else None,
             lexicon=self.retriever.lexicon,
             traditional=traditional,
+            order=order,
+            order_flags=order_flags,
         )
         t = time.perf_counter()
         ctx.plan = self.composer.planner.build(
@@ -240,7 +252,7 @@ class Copilot:
         return build_context(
             catalog=ctx.catalog, policies=policy_text(self.settings), sku=ctx.product.sku if ctx.product else None,
             now=ctx.now, message=ctx.message, history=ctx.history, analysis=ctx.analysis,
-            knowledge="\n".join(h.text for h in ctx.hits),
+            knowledge="\n".join(h.text for h in ctx.hits), order=ctx.order,
         )
 
     def draft(self, req: DraftRequest) -> DraftResponse:
@@ -290,7 +302,7 @@ class Copilot:
         cctx = self.check_context(ctx)
         if keep is not None:
             keep(cctx)
-        ctx = replace(ctx, order=[s.id for s in chosen])
+        ctx = replace(ctx, strategy_ids=[s.id for s in chosen])
         writers = self.writers(stream=stream)  # one LLM budget for all n candidates
         for w in writers:
             w.prepare(ctx, chosen)
@@ -356,5 +368,7 @@ class Copilot:
             notices.append("买家提到疑似诈骗（冒充客服、索要验证码或链接），草稿已提醒买家防骗")
         elif ctx.analysis.injection:
             notices.append(f"买家消息疑似在操纵 AI（「{ctx.analysis.injection}」），已按普通咨询处理，请留意")
+        if ctx.order_flags:
+            notices.append(f"订单信息里有像指令的文字（「{ctx.order_flags[0][:30]}」），已当作数据忽略，请留意")
         notices += [d.notice for d in drafts if d.notice]
         return list(dict.fromkeys(notices))

@@ -24,6 +24,7 @@ from ..knowledge.catalog import Catalog, Product
 from ..retrieval.retriever import Retriever
 from ..schema import COMPLAINT_INTENTS, AnswerPlan, Hit, PlanItem, buyer_turns
 from ..text.chunking import split_sentences
+from ..text.vocabulary import CARRIERS
 from .answers import (
     INTENT_TOPICS,
     asks_kind,
@@ -38,6 +39,7 @@ from .answers import (
 )
 from .context import DraftContext, retrieve
 from .facts import CATALOG_ASK, FactSentences
+from .order_answers import ORDER_INTENTS, SHIPPING_INTENTS, OrderAnswers
 from .phrases import ComposerPhrases
 from .prompting import render
 from .questions import (
@@ -84,6 +86,7 @@ class Planner:
     def __init__(self, phrases: ComposerPhrases) -> None:
         self.p = phrases
         self.facts = FactSentences(phrases)
+        self.orders = OrderAnswers(phrases.order)
 
     def build(self, ctx: DraftContext, retriever: Retriever | None, *, threshold: float,
               mentions: Callable[[str], set[str]] | None = None) -> AnswerPlan:
@@ -163,7 +166,9 @@ class Planner:
         if not items:  # a message of fillers only: answer it as one
             items = [self.answer(ctx, ctx.message, ctx.analysis.intent, ctx.product, ctx.hits, ctx.grounded,
                                  strict=False, faulty=faulty)]
-        if _ORDER_GIVEN.search(ctx.buyer_text):  # 「麻烦发一下订单号，我马上帮您查」 to a buyer who sent it
+        if ctx.order is not None:
+            self._with_order(ctx, items, retriever)
+        if ctx.order is not None or _ORDER_GIVEN.search(ctx.buyer_text):  # 「麻烦发一下订单号…」 to a buyer who sent it
             for i in items:
                 i.sentences = [t for t in (_ASK_ORDER.sub("", s).strip() for s in i.sentences) if len(t) > 4]
         if any(i.kind == "stock" and i.sentences for i in items):  # sold out is said once, by the stock answer
@@ -172,6 +177,56 @@ class Planner:
         plan = AnswerPlan(items=items, carried=sum(1 for i in items if i.question in carried))
         _dedupe(plan)
         return plan
+
+    def _with_order(self, ctx: DraftContext, items: list[PlanItem], retriever: Retriever | None) -> None:
+        """Shipping, tracking, refund, address and payment sub-questions answered from the buyer's order first: its
+        state at ``now`` (shipped when and by whom, the latest tracking event, the refund's state), then what the
+        store's knowledge said to it, less what the order has made moot (a shipping time once it has shipped, a
+        transit time once it is signed for, the default courier once the order names its own); a refund's state is
+        followed by the store's rule for how long it takes to arrive."""
+        order = ctx.order
+        first: dict[str, int] = {}  # what of the order is said once: the second 「到哪了」 points at the first
+        for k, item in enumerate(items):
+            if item.same_as is not None:
+                continue
+            intent = _order_intent(item)
+            if intent is None:
+                continue
+            said = self.orders.sentences(order, intent, ctx.now, stale_hours=ctx.catalog.shop.tracking_stale_hours)
+            if not said:
+                continue
+            topic = "shipping" if intent in SHIPPING_INTENTS else intent
+            if topic in first:
+                items[k] = item.model_copy(update={"intent": intent, "same_as": first[topic], "sentences": [],
+                                                   "source_ids": [], "kind": "order"})
+                continue
+            first[topic] = k
+            kept = [x for x in item.sentences if not _moot(x, order, intent)] if item.intent == intent else []
+            open_case = intent in REMEDY_INTENTS and order.after_sale is not None and order.after_sale.status != "rejected"
+            if open_case or (intent in REMEDY_INTENTS and order.refund_done):
+                kept = [x for x in kept if _REFUND_TIME.search(x)]  # the case's state is said: what is left is when
+            sources = list(item.source_ids) if kept else []
+            if (open_case or order.refund_done) and not kept and retriever is not None:
+                found = self._refund_time(retriever, set(kept))
+                if found:
+                    kept, sources = [found[0]], [found[1]]
+            items[k] = item.model_copy(update={"intent": intent, "kind": "order", "sentences": [*said, *kept[:2]],
+                                               "source_ids": sources})
+
+    @staticmethod
+    def _refund_time(retriever: Retriever, used: set[str]) -> tuple[str, str] | None:
+        """The store's sentence saying how a refund comes back and how long it takes (「原路退回…N个工作日」), from
+        its policies or FAQs; not a shipping-insurance payout (「运费险…N小时内赔付」)."""
+        hits = [*retriever.search(REFUND_TIME_QUERY, 4, kind="policy").hits,
+                *retriever.search(REFUND_TIME_QUERY, 3, kind="faq").hits]
+        for h in sorted(hits, key=lambda h: -h.score):
+            body = h.text.split("答：", 1)[1] if h.kind == "faq" and "答：" in h.text else h.text.split("\n", 1)[-1]
+            for line in split_sentences(with_list_intros(body)):
+                x = clean_sentence(line)
+                if _REFUND_TIME.search(x) and not _NOT_REFUND.search(x) and x not in used \
+                        and not _CONTRADICTS_ORDER.search(x):
+                    return x, h.id
+        return None
 
     def _searched(self, ctx: DraftContext, retriever: Retriever, item: PlanItem, query: str, intent: str,
                   product: Product | None, threshold: float, used: set[str], *, faulty: bool = False,
@@ -497,6 +552,49 @@ def _category_terms(catalog: Catalog, product: Product | None) -> tuple[list[str
 
 _GAVE = re.compile(r"(照片|图片|图|视频).{0,3}(都|已经|已)?(发|给|传)了|(发|给)了(照片|图|视频)|\[图片\]")
 _ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,14}(提供|发|拍).{0,14}(照片|视频|图)")
+# a store sentence that asks for what the order already tells (「请提供订单号」 is cut separately)
+_CONTRADICTS_ORDER = re.compile(r"(提供|发我|告诉我|发一下).{0,4}(订单号|单号|订单截图)")
+def _order_intent(item: PlanItem) -> str | None:
+    """What of the order a sub-question asks about: its own intent when the order answers it, else by its words
+    (「到那了」「发了没」「钱呢」「订单咋关了」 that the intent cues did not place), or None."""
+    words = item.asking or item.question
+    if _REFUND_WORDS.search(words) and item.intent not in ("refund", "return_exchange"):
+        return "refund"  # 「几天到账」 asks after the money, not the parcel
+    if item.intent in ORDER_INTENTS:
+        return item.intent
+    if item.answered and item.intent not in ("other", "greeting"):
+        return None
+    if _REFUND_WORDS.search(words):
+        return "refund"
+    if _PARCEL_WORDS.search(words):
+        return "logistics"
+    return None
+
+
+def _moot(sentence: str, order, intent: str) -> bool:
+    """A store sentence the order has made moot or wrong for this buyer."""
+    if _CONTRADICTS_ORDER.search(sentence):
+        return True
+    if order.shipped and intent in SHIPPING_INTENTS and _SHIP_TIME.search(sentence):
+        return True  # 「付款后N小时内发货」 to a parcel already on its way
+    if order.delivered and _TRANSIT_TIME.search(sentence):
+        return True
+    if order.shipped and order.carrier and intent in SHIPPING_INTENTS:
+        mine = re.sub(r"(快递|快运|速运|速递|物流)$", "", order.carrier)
+        named = [c for c in CARRIERS if c in sentence]
+        return bool(named) and not any(c in mine or mine in c for c in named)  # 「默认发中通」 to a 顺丰 parcel
+    return False
+
+
+REFUND_TIME_QUERY = "退款 到账 原路退回 多久 工作日"
+_NOT_REFUND = re.compile(r"运费险|赔付|理赔|差价|发票|补发")
+_REFUND_WORDS = re.compile(r"到账|退款|退钱|退了没|退没退|钱呢|钱(啥|什么)时候|(给我|把)钱|钱退|退给我|返还")
+_PARCEL_WORDS = re.compile(r"发了没|发没|发货|发出|到哪|到那|到了没|到没|几天(能)?到|能到不|啥时候到|什么时候到|物流|快递|单号|"
+                           r"签收|关闭|关了|取消了|没动")
+_DURATION = r"\d+\s*(?:[-~～到至]\s*\d+\s*)?个?(?:工作日|天|小时)"
+_REFUND_TIME = re.compile(rf"(到账|原路|退回|退款).{{0,30}}{_DURATION}|{_DURATION}.{{0,12}}(到账|原路|退回|退款)")
+_TRANSIT_TIME = re.compile(rf"(送达|到货|运输|在途|签收){{1}}.{{0,4}}|{_DURATION}.{{0,6}}(送达|到货|到)")
+_SHIP_TIME = re.compile(rf"{_DURATION}.{{0,6}}(发货|发出)|(当天|次日|隔天)(发出|发货|发)|(前|以前|之前)付款.{{0,6}}(发|发出|发货)")
 _ORDER_GIVEN = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
 _ASK_ORDER = re.compile(r"(麻烦|请|方便)(您)?.{0,6}(发|提供|告诉)(我)?(一下)?(您的)?订单号(给我|发给我)?[^，。；]{0,6}[，；]")
 _NUDGE = re.compile(r"尽早下单|早点下单|抓紧|早点安排|尽快下单|趁.{0,4}下单")

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, first_error
+from ..orders.model import AFTER_SALE_LABELS, AFTER_SALE_STATUS_LABELS, STATUS_LABELS
 from ..schema import (
     COMPLAINT_INTENTS,
     EMOTION_LABELS,
@@ -114,7 +115,7 @@ def render(template: str, **values: Any) -> str:
     return template.format(**values)
 
 
-_TAGS = re.compile(r"</?\s*(商品事实|店铺政策|参考资料|答案要点|待核实|对话记录|买家消息|客服草稿|规则|system|assistant|user)\s*>",
+_TAGS = re.compile(r"</?\s*(商品事实|订单信息|店铺政策|参考资料|答案要点|待核实|对话记录|买家消息|客服草稿|规则|system|assistant|user)\s*>",
                    re.IGNORECASE)
 
 
@@ -219,6 +220,33 @@ def facts_block(ctx: DraftContext) -> str:
     return "\n".join(lines)
 
 
+def order_block(ctx: DraftContext) -> str:
+    """The buyer's order as data lines (its free text already cleaned by ``orders.prepared``)."""
+    o = ctx.order
+    if o is None:
+        return "（无）"
+    lines = []
+    if o.status:
+        lines.append(f"状态：{STATUS_LABELS[o.status]}")
+    for label, at in (("付款", o.paid_at), ("发货", o.shipped_at), ("签收", o.delivered_at)):
+        if at is not None:
+            lines.append(f"{label}时间：{_clock(at, ctx.now)}")
+    if o.carrier or o.tracking_no:
+        lines.append(f"快递：{o.carrier or '—'}，运单号 {o.tracking_no or '—'}")
+    for e in o.events()[-3:]:
+        lines.append(f"物流 {_clock(e.time, ctx.now)}：{e.text[:80]}")
+    for i in o.items[:5]:
+        lines.append(f"商品：{i.sku or '—'} {i.variant or ''} ×{i.qty}" + (f"，{i.price:g}元" if i.price is not None else ""))
+    if o.amount is not None:
+        lines.append(f"实付：{o.amount:g}元")
+    if o.after_sale is not None:
+        a = o.after_sale
+        lines.append(f"售后：{AFTER_SALE_LABELS[a.type]}，{AFTER_SALE_STATUS_LABELS[a.status]}"
+                     + (f"，{a.amount:g}元" if a.amount is not None else "")
+                     + (f"，更新于 {_clock(a.updated_at, ctx.now)}" if a.updated_at else ""))
+    return "\n".join(lines) or "（无）"
+
+
 def _sentences(text: str, limit: int) -> str:
     """Whole sentences of ``text`` up to ``limit`` characters (the first one, cut, if it alone is longer)."""
     parts = [x.strip() for x in re.split(r"(?<=[。！？；\n])", text) if x.strip()]
@@ -287,7 +315,7 @@ def plan_prompt(prompts_dir: Path, ctx: DraftContext, strategies: list[StrategyS
         f"{'买家' if t.role == 'buyer' else '客服'}：{t.text[:TURN_CHARS]}{'…' if len(t.text) > TURN_CHARS else ''}"
         for t in ctx.history[-HISTORY_TURNS:]
     )
-    data = {"facts": facts_block(ctx), "plan": plan, "deferred": deferred, "history": history or "（无）",
+    data = {"facts": facts_block(ctx), "order": order_block(ctx), "plan": plan, "deferred": deferred, "history": history or "（无）",
             "message": ctx.message}
     data = {k: as_data(v) for k, v in data.items()}
     keys = candidate_keys(strategies)

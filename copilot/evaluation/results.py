@@ -7,7 +7,7 @@ Figures are values; every judged case keeps its reason (as in pydantic_evals).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -325,8 +325,32 @@ class ToneResult(_Result):
     failures: list[ToneFailure]
 
 
+class OrderFailure(_Result):
+    id: str
+    kind: Literal["draft", "check"]
+    reason: str = Field(default="", description="empty on the frozen test split")
+    text: str = Field(default="", description="the top draft or the checked reply; empty on the frozen test split")
+
+
+class OrderResult(_Result):
+    """Drafts answered from the buyer's order, and the order rule on agents' replies (``evals/orders/``)."""
+
+    cases: int
+    checks: int
+    top_pass_rate: float | None = Field(description="top drafts saying every required fact and nothing forbidden, "
+                                                    "with no draft contradicting the order")
+    include_rate: float | None = Field(description="required facts the top draft says")
+    forbidden_rate: float | None = Field(description="top drafts saying something the order or the policy rules out")
+    wrong_claim_drafts: int = Field(description="drafts (any of the n) whose order claims the order contradicts")
+    drafts: int
+    by_status: dict[str, float]
+    check_precision: float
+    check_recall: float
+    failures: list[OrderFailure]
+
+
 SuiteResult = (RetrievalResult | AnalysisResult | RulesResult | RepliesResult | DialoguesResult | RedteamResult
-               | SendableResult | BuyerResult | NoticeResult | ToneResult)
+               | SendableResult | BuyerResult | NoticeResult | ToneResult | OrderResult)
 
 
 # --------------------------------------------------------------------- a run ---

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..rules.checking import Checker
-from ..rules.registry import RULE_IDS, RULE_NAMES, get_rule
+from ..rules.registry import RULE_NAMES, RULES, get_rule
 from ..rules.registry import check_reply as _check
 
 
@@ -23,7 +23,11 @@ def load_rule_cases(directory: Path, rule: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run_rules_eval(checker: Checker, directory: Path, rules: tuple[str, ...] = RULE_IDS) -> dict:
+# the rules scored on evals/rules/<id>.jsonl (the order rule is scored on the order eval's check cases)
+WORDING_RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES if r.eval_set == "rules")
+
+
+def run_rules_eval(checker: Checker, directory: Path, rules: tuple[str, ...] = WORDING_RULE_IDS) -> dict:
     out: dict = {"rules": {}}
     for rule in rules:
         cases = load_rule_cases(directory, rule)

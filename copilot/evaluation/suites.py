@@ -36,6 +36,7 @@ from .results import (
     BuyerResult,
     DialoguesResult,
     NoticeResult,
+    OrderResult,
     ToneResult,
     RedteamResult,
     RepliesResult,
@@ -52,6 +53,8 @@ from .sendable import load_cases as load_sendable
 from .sendable import run_sendable_eval
 from .tracing import StoreEvidence
 from .tones import run_tone_eval
+from .orders import SPLITS as ORDER_SPLITS
+from .orders import run_order_eval
 
 
 @dataclass
@@ -413,9 +416,37 @@ class TonesSuite(Suite):
                 f"实际改动的比例 {r.changed_rate:.3f}（{by}）"]
 
 
+class OrdersSuite(Suite):
+    """Drafts that answer from the buyer's order, and the order rule (``evals/orders/``, three stores, two authors)."""
+
+    name = "orders"
+    label = "订单上下文"
+    data = "orders"
+
+    def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
+        out: dict[str, SuiteResult] = {}
+        for split in ORDER_SPLITS:
+            path = env.settings.evals_dir / self.data / f"{split}.yaml"
+            if path.exists():
+                raw = run_order_eval(env.settings, env.copilot, path, frozen=split != "dev",
+                                     progress=progress_bar(f"订单上下文（{split}）"))
+                out[self.name if split == "dev" else f"{self.name}_{split}"] = OrderResult.model_validate(raw)
+        return out
+
+    def failing(self, name: str, result: OrderResult) -> set[str]:
+        return {f.id for f in result.failures}
+
+    def summary(self, name: str, r: OrderResult) -> list[str]:
+        which = "开发集" if name == self.name else "冻结测试集"
+        status = "、".join(f"{s} {v:.2f}" for s, v in r.by_status.items())
+        return [f"订单上下文（{which} {r.cases} 条起草、{r.checks} 条检查）：首选草稿全部满足 {r.top_pass_rate:.3f}，"
+                f"该说的说到 {r.include_rate:.3f}，说了不该说的 {r.forbidden_rate:.3f}，与订单不符的草稿 {r.wrong_claim_drafts}/{r.drafts}；"
+                f"订单规则 精确率 {r.check_precision:.3f}、召回率 {r.check_recall:.3f}（按状态：{status}）"]
+
+
 SUITES: dict[str, Suite] = {s.name: s for s in (RetrievalSuite(), AnalysisSuite(), RulesSuite(), RepliesSuite(),
                                                  DialoguesSuite(), RedteamSuite(), SendableSuite(), BuyerSuite(),
-                                                 NoticesSuite(), TonesSuite())}
+                                                 NoticesSuite(), TonesSuite(), OrdersSuite())}
 
 
 def _spread(runs: list[dict]) -> dict:

@@ -243,6 +243,7 @@ class Shop(_Strict):
     name: str = "本店"
     platform: str = Field(default="", max_length=20, description="开店平台：淘宝、天猫、京东、拼多多、抖音…")
     low_stock_threshold: int = Field(default=10, ge=0)
+    tracking_stale_hours: int = Field(default=48, ge=1, le=720, description="物流多久没有新记录算停滞（小时），草稿会说帮买家核实")
     timezone: str = DEFAULT_TZ
     promotions: list[Promotion] = Field(default_factory=list, description="全店活动，如满减")
     coupons: list[Promotion] = Field(default_factory=list, description="店铺优惠券")
@@ -348,6 +349,9 @@ class Catalog(_Strict):
     def units(self) -> set[str]:
         """The units a stock count may be given in: 件, every product's unit and the store lexicon's ``units``."""
         return {DEFAULT_UNIT, *(p.unit for p in self.products), *self._lexicon_units}
+
+    def has(self, sku: str) -> bool:
+        return any(p.sku.lower() == sku.strip().lower() for p in self.products)
 
     def get(self, sku: str) -> Product:
         for p in self.products:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from ..buyer.signals import detect_intents, detect_safety, is_scam_report, reads_negative
 from ..knowledge.catalog import Catalog, Facts, Product
+from ..orders.model import Order
 from ..schema import Analysis, Turn
 from ..text.chunking import split_sentences
 
@@ -34,6 +35,7 @@ class CheckContext:
     policies: str = ""  # the shop's policy text (and shop FAQs)
     analysis: Analysis | None = None  # the drafting pipeline's reading of the buyer; None for a bare check
     knowledge: str = ""  # what the store's knowledge says for this request: the guard never cuts it from a draft
+    order: Order | None = None  # the buyer's order: claims about shipping, delivery and refunds are checked against it
 
     @property
     def buyer_is_negative(self) -> bool:
@@ -81,6 +83,7 @@ class Rule(ABC):
 
     id: str = ""
     name: str = ""
+    eval_set: str = "rules"  # where its labelled replies live: evals/rules/<id>.jsonl, or another suite's cases
 
     @abstractmethod
     def check(self, reply: str, ctx: CheckContext) -> RuleResult:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import InputError, first_error_zh
 from ..knowledge.catalog import Catalog, CatalogFile, Facts, NextPrice, Promotion
 from ..knowledge.layout import KnowledgeLayout
+from ..orders.model import Order, prepared
 from ..schema import Analysis, Turn
 from ..settings import Settings
 from ..text.cleaning import simplify_buyer_text
@@ -76,6 +77,7 @@ def build_context(
     history: list[Turn] | None = None,
     analysis: Analysis | None = None,
     knowledge: str = "",
+    order: Order | None = None,
 ) -> CheckContext:
     if isinstance(facts, dict):
         try:
@@ -108,6 +110,7 @@ def build_context(
         analysis=analysis,
         # what the store says for this request: the retrieved knowledge, and the product's own text once
         knowledge="\n".join(x for x in (knowledge, product.statements() if product else "") if x),
+        order=prepared(order, tz or when.tzinfo, ())[0] if order is not None else None,
     )
 
 

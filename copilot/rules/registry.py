@@ -15,6 +15,7 @@ from .honest_urgency import HonestUrgency
 from .no_blame_shifting import NoBlameShifting
 from .no_sensitive_request import NoSensitiveRequest
 from .no_unauthorized_promise import NoUnauthorizedPromise
+from .order_facts import OrderFacts
 from .platform_rules import PlatformRules
 from .polite_language import PoliteLanguage
 from .prompt_leak import PromptLeak
@@ -30,6 +31,7 @@ RULES: list[Rule] = [
     AdLawWords(),
     PlatformRules(),
     PromptLeak(),
+    OrderFacts(),
 ]
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 RULE_NAMES: dict[str, str] = {r.id: r.name for r in RULES}
