@@ -46,6 +46,8 @@ bench: ingest
 	$(BIN)/python benchmarks/query_bench.py
 	$(BIN)/python benchmarks/draft_bench.py
 	$(BIN)/python benchmarks/api_bench.py
+	$(BIN)/python benchmarks/retrieval_peers.py
+	$(BIN)/python benchmarks/adoption_bench.py
 
 clean:
 	rm -rf .copilot

@@ -228,6 +228,20 @@ def test_the_order_panel_answers_from_the_pasted_order_and_stays_with_its_conver
     page.context.close()
 
 
+def test_the_data_tab_counts_what_the_agent_did(server, browser):
+    srv, _ = server
+    page = open_workspace(browser, srv)
+    draft_with_enter(page, "羽绒服能机洗吗")
+    page.keyboard.press("Alt+1")
+    page.locator("#status").get_by_text("已采用").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="数据").click()
+    page.locator("#adoption-refresh").click()
+    page.locator("#adoption-summary").get_by_text("起草请求").wait_for(timeout=30_000)
+    text = page.locator("#adoption-summary").inner_text()
+    assert "直接采用" in text and "辅助率" in text, text
+    page.context.close()
+
+
 def test_tone_buttons_rewrite_and_recheck(server, browser):
     srv, data = server
     page = open_workspace(browser, srv)

@@ -38,6 +38,7 @@ from ..errors import CopilotError, invalid_input
 from ..qa.review import QaReport
 from ..schema import SearchResult
 from ..settings import Settings, load_settings
+from .adoption import AdoptionReport
 from .api_models import ChecksIn, ChecksOut, ErrorOut, LiveCheckIn, LiveChecksOut, QaIn, ReindexIn, SearchIn
 from .auth import (
     DOCS_PATHS,
@@ -285,6 +286,15 @@ def create_app(settings: Settings, workspace: Workspace | None = None, *, ui: bo
     @app.get("/v1/gaps", tags=["反馈"], responses=ERRORS)
     def gaps(limit: int = 20) -> dict:
         return {"gaps": ws.gaps(max(1, min(limit, 200)))}
+
+    @app.get("/v1/reports/adoption", response_model=AdoptionReport, tags=["反馈"], responses=ERRORS)
+    def adoption() -> AdoptionReport:
+        """草稿采用报告：直接采用 / 修改后采用 / 拒绝 / 未理会，按策略、类型、阶段、后端、客服、日期。"""
+        return ws.adoption()
+
+    @app.get("/reports/adoption", tags=["反馈"], include_in_schema=False)
+    def adoption_page():
+        return HTMLResponse(ws.adoption_html())
 
     if keys:
         @app.get("/login", include_in_schema=False)

@@ -340,7 +340,7 @@ def serve(
     run_server(settings(), host=host, port=port, workers=workers, ui=not no_ui)
 
 
-feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为候选评测用例。", no_args_is_help=True)
+feedback_app = typer.Typer(help="反馈：导出被修改/拒绝的草稿作为候选评测用例；采纳 FAQ 建议。", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 @app.command()
 def qa(
@@ -366,7 +366,7 @@ def qa(
     typer.echo(f"报告：{out / 'qa_report.html'}（数据 {out / 'qa.json'}）")
 
 
-report_app = typer.Typer(help="报告：知识缺口。", no_args_is_help=True)
+report_app = typer.Typer(help="报告：知识缺口、草稿采用、FAQ 建议。", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 reader_app = typer.Typer(help="读法模型：从标注的买家开发集训练（不用冻结测试集）。", no_args_is_help=True)
 app.add_typer(reader_app, name="reader")
@@ -386,6 +386,13 @@ def feedback_export(
         typer.echo(f"已导出 {len(rows)} 条候选用例到 {out}")
     else:
         typer.echo(text)
+
+
+@feedback_app.command("accept")
+def feedback_accept(proposal_id: Annotated[str, typer.Argument(help="建议编号（copilot report proposals 列出的）")]) -> None:
+    """把一条建议原样加进店铺的 faqs.csv（重建索引后生效）。"""
+    p = workspace().accept_proposal(proposal_id)
+    typer.echo(f"已加入 FAQ：问「{p.question}」答「{p.answer}」。运行 copilot ingest 后生效。")
 
 
 @reader_app.command("train")
@@ -447,6 +454,43 @@ def report_gaps(
         typer.echo("暂无知识缺口记录（起草过的问题都有可靠答案，或还没有起草记录）。")
     for g in gaps:
         typer.echo(f"{g['count']:>4} 次  平均分 {g['avg_score']:.2f}  {g['question']}")
+
+
+@report_app.command("adoption")
+def report_adoption(
+    out: Annotated[Optional[Path], typer.Option("--out", help="报告目录：写入 adoption.html 和 adoption.json")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """草稿采用报告：直接采用 / 修改后采用 / 拒绝 / 未理会的比例，修改幅度，拒绝原因，按策略、类型、阶段、后端、客服、日期。"""
+    from .adoption import adoption_of, render_html
+
+    r, shop = adoption_of(settings())  # the feedback store and the catalog only: no index or model to load
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "adoption.json").write_text(r.model_dump_json(indent=2), encoding="utf-8")
+        (out / "adoption.html").write_text(render_html(r, shop), encoding="utf-8")
+    if as_json:
+        typer.echo(r.model_dump_json(indent=2))
+        return
+    pct = lambda x: "—" if x is None else f"{x * 100:.1f}%"  # noqa: E731
+    typer.echo(f"起草请求 {r.drafted} 个，操作 {r.actions} 次：直接采用 {pct(r.adopted_rate)}、修改后采用 {pct(r.edited_rate)}、"
+               f"拒绝 {pct(r.rejected_rate)}；未理会的请求 {pct(r.ignored_rate)}，辅助率 {pct(r.assistance_rate)}")
+    for k, n in r.reasons[:5]:
+        typer.echo(f"  拒绝原因 {n:>3} 次：{k}")
+    if out is not None:
+        typer.echo(f"报告：{out / 'adoption.html'}（数据 {out / 'adoption.json'}）")
+
+
+@report_app.command("proposals")
+def report_proposals(
+    min_count: Annotated[int, typer.Option("--min", help="同一事实被补充至少几次才提出建议")] = 3,
+) -> None:
+    """客服反复在草稿里补充的事实 → 建议加进 FAQ（写入待审文件，不改知识库；确认用 copilot feedback accept）。"""
+    ws = workspace()
+    found = ws.propose_faqs(max(1, min_count))
+    for p in found:
+        typer.echo(f"[{p.id}] {p.count} 次  问：{p.question}\n        答：{p.answer}")
+    typer.echo(f"共 {len(found)} 条建议，待审文件：{ws.proposals_path}")
 
 
 def parse_history(data: object) -> list[Turn]:

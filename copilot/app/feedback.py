@@ -31,7 +31,7 @@ from ..text.privacy import KINDS, mask, strip_controls
 
 Action = Literal["adopt", "edit", "reject"]
 FREE_TEXT = ("message", "draft_text", "final_text", "reason")  # where buyers' and agents' words go
-LABELS = ("strategy", "sku", "persona_detected", "persona_override", "stage")
+LABELS = ("strategy", "sku", "persona_detected", "persona_override", "stage", "agent", "conversation_id", "backend")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -59,7 +59,21 @@ CREATE TABLE IF NOT EXISTS queries (
     top_ref TEXT
 );
 CREATE INDEX IF NOT EXISTS queries_norm ON queries(normalized);
+CREATE TABLE IF NOT EXISTS drafted (
+    request_id TEXT PRIMARY KEY,
+    ts REAL NOT NULL,
+    agent TEXT,
+    conversation_id TEXT,
+    n INTEGER NOT NULL,
+    backend TEXT,
+    latency_ms REAL,
+    persona TEXT,
+    stage TEXT
+);
 """
+# columns later versions added to ``feedback`` (a store an older version wrote gains them, empty, when opened)
+ADDED_COLUMNS = {"agent": "TEXT", "conversation_id": "TEXT", "backend": "TEXT", "request_id": "TEXT",
+                 "latency_ms": "REAL", "acted_s": "REAL"}
 
 
 def _read_only(exc: Exception) -> bool:
@@ -80,6 +94,12 @@ class FeedbackIn(BaseModel):
     persona_detected: str | None = Field(default=None, max_length=30)
     persona_override: str | None = Field(default=None, max_length=30)
     stage: str | None = Field(default=None, max_length=20)
+    agent: str | None = Field(default=None, max_length=40, description="who acted: the agent's id or name")
+    conversation_id: str | None = Field(default=None, max_length=64)
+    backend: str | None = Field(default=None, max_length=60, description="who wrote the draft (offline-composer, vllm:…)")
+    request_id: str | None = Field(default=None, max_length=64,
+                                   description="the drafting request's id (DraftResponse.request_id): joins the action "
+                                               "to when it was drafted and how long drafting took")
 
     @model_validator(mode="after")
     def _unchanged_edit_is_adoption(self) -> "FeedbackIn":
@@ -115,6 +135,11 @@ class FeedbackStore:
                 conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=5)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
+                have = {r[1] for r in conn.execute("PRAGMA table_info(feedback)")}
+                for name, kind in ADDED_COLUMNS.items():  # the schema migration: add what an older store lacks
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE feedback ADD COLUMN {name} {kind}")
+                conn.commit()
             except (sqlite3.Error, OSError) as exc:
                 if _read_only(exc) or not writable(self.path.parent):
                     raise self._read_only_error(exc) from None
@@ -182,12 +207,45 @@ class FeedbackStore:
         diff = None
         if fb.final_text and fb.final_text != fb.draft_text:
             diff = _char_diff(fb.draft_text, fb.final_text)
+        now = time.time()
+        drafted = self.drafted(fb.request_id) if fb.request_id else None
+        latency = drafted["latency_ms"] if drafted else None
+        acted = round(now - drafted["ts"], 3) if drafted else None
         return (
             "INSERT INTO feedback (ts, action, message, draft_text, final_text, diff, reason, strategy, sku,"
-            " persona_detected, persona_override, stage) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (time.time(), fb.action, fb.message, fb.draft_text, fb.final_text, diff, fb.reason, fb.strategy, fb.sku,
-             fb.persona_detected, fb.persona_override, fb.stage),
+            " persona_detected, persona_override, stage, agent, conversation_id, backend, request_id, latency_ms, acted_s)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (now, fb.action, fb.message, fb.draft_text, fb.final_text, diff, fb.reason, fb.strategy, fb.sku,
+             fb.persona_detected, fb.persona_override, fb.stage,
+             fb.agent or (drafted or {}).get("agent"), fb.conversation_id or (drafted or {}).get("conversation_id"),
+             fb.backend or (drafted or {}).get("backend"), fb.request_id, latency, acted),
         )
+
+    def log_drafted(self, request_id: str, *, n: int, backend: str | None, latency_ms: float | None,
+                    persona: str | None, stage: str | None, agent: str | None = None,
+                    conversation_id: str | None = None) -> None:
+        """A drafting request the agent was shown (for the adoption report: drafts nobody acted on are "ignored")."""
+        try:
+            self._write(
+                "INSERT OR REPLACE INTO drafted (request_id, ts, agent, conversation_id, n, backend, latency_ms, persona,"
+                " stage) VALUES (?,?,?,?,?,?,?,?,?)",
+                (request_id, time.time(), self._clean(agent), self._clean(conversation_id), int(n), backend,
+                 latency_ms, persona, stage),
+            )
+        except CopilotError:
+            pass  # analytics must never break drafting
+
+    def drafted(self, request_id: str) -> dict | None:
+        with self._lock:
+            cur = self._db().execute("SELECT * FROM drafted WHERE request_id = ?", (request_id,))
+            row = cur.fetchone()
+            return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+    def drafted_rows(self) -> list[dict]:
+        with self._lock:
+            cur = self._db().execute("SELECT * FROM drafted ORDER BY ts")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def _clean(self, s: str | None) -> str | None:
         """What may be stored or shown of ``s``: no control characters, personal data masked."""
@@ -204,8 +262,10 @@ class FeedbackStore:
         except CopilotError:
             pass  # analytics must never break drafting
 
-    def rows(self, action: str | None = None) -> list[dict]:
-        """Stored feedback, masked again on read (rows from an older version may hold raw personal data)."""
+    def rows(self, action: str | None = None, *, shown: tuple[str, ...] = (*FREE_TEXT, *LABELS)) -> list[dict]:
+        """Stored feedback, masked again on read (rows from an older version may hold raw personal data). ``shown``
+        names the fields that will be shown and so are masked again; the others are for counting only (the adoption
+        report compares draft and sent text without showing them)."""
         with self._lock:
             cur = self._db().execute(
                 "SELECT * FROM feedback" + (" WHERE action = ?" if action else "") + " ORDER BY id", (action,) if action else ()
@@ -214,7 +274,7 @@ class FeedbackStore:
             raw = [dict(zip(names, r)) for r in cur.fetchall()]
         out = []
         for r in raw:
-            r.update({f: self._clean(r[f]) for f in (*FREE_TEXT, *LABELS)})
+            r.update({f: self._clean(r[f]) for f in shown})
             if r["diff"]:  # derived from the texts: recomputed from what may be shown
                 r["diff"] = _char_diff(r["draft_text"] or "", r["final_text"] or "") if r["final_text"] else None
             out.append(r)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,9 +40,14 @@ from ..qa.review import QaReport, review
 from ..rules.base import CheckContext
 from ..rules.checking import Checker, check_text
 from ..rules.registry import CheckReport
-from ..schema import AnswerPlan, Hit, SearchResult
+from ..schema import Analysis, AnswerPlan, Hit, SearchResult
 from ..settings import Settings
+from ..knowledge.layout import KnowledgeLayout
+from ..rules.checking import policy_text
+from .adoption import SHOWN, AdoptionReport, build_report
+from .adoption import render_html as render_adoption
 from .feedback import FeedbackIn, FeedbackStore
+from .proposals import Proposal, accept, propose, write_review
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +124,18 @@ class Workspace:
     # drafting ---------------------------------------------------------------
 
     def draft(self, req: DraftRequest) -> DraftResponse:
-        return self.copilot.draft(self.with_order(req))
+        out = self.copilot.draft(self.with_order(req))
+        out.request_id = secrets.token_urlsafe(12)
+        self._log_drafted(out.request_id, req, len(out.drafts), out.backend.get("llm"), out.timings_ms.get("total_ms"),
+                          out.analysis)
+        return out
+
+    def _log_drafted(self, request_id: str, req: DraftRequest, n: int, backend: str | None, latency_ms: float | None,
+                     analysis) -> None:
+        self.feedback.log_drafted(request_id, n=n, backend=backend, latency_ms=latency_ms,
+                                  persona=analysis.persona.id if analysis else None,
+                                  stage=analysis.stage if analysis else None,
+                                  agent=req.agent, conversation_id=req.conversation_id)
 
     def with_order(self, req: DraftRequest) -> DraftRequest:
         """A request that sends only ``order.order_id`` gets the order from the configured ``OrderSource``."""
@@ -147,12 +164,19 @@ class Workspace:
     def stream(self, req: DraftRequest, *, live: bool = False) -> Iterator[dict]:
         """The drafting events. With ``live`` the first event is ``live`` with a token for ``live_check``."""
         req = self.with_order(req)
-        if not live:
-            yield from self.copilot.stream(req)
-            return
         token = secrets.token_urlsafe(16)
-        yield {"event": "live", "data": {"token": token}}
-        yield from self.copilot.stream(req, keep=lambda ctx: self.live.put(token, ctx))
+        if live:
+            yield {"event": "live", "data": {"token": token}}
+        t0, analysis, n = time.perf_counter(), None, 0
+        for ev in self.copilot.stream(req, keep=(lambda ctx: self.live.put(token, ctx)) if live else None):
+            if ev["event"] == "analysis":
+                analysis = Analysis.model_validate(ev["data"])
+            elif ev["event"] == "draft":
+                n += 1
+            elif ev["event"] == "done":  # the request id the feedback sends back (the live token in the workspace)
+                ev = {"event": "done", "data": {**ev["data"], "request_id": token}}
+                self._log_drafted(token, req, n, self.llm_name, round((time.perf_counter() - t0) * 1000, 2), analysis)
+            yield ev
 
     def live_check(self, token: str, reply: str) -> CheckReport:
         """An agent's edit of a draft, checked against what that draft was checked against (the workspace's live
@@ -264,6 +288,29 @@ class Workspace:
 
     def gaps(self, limit: int = 20) -> list[dict]:
         return self.feedback.gaps(threshold=self.no_answer_threshold, limit=limit)
+
+    # adoption telemetry ------------------------------------------------------
+
+    def adoption(self) -> AdoptionReport:
+        """What agents did with the drafts (``copilot report adoption``, ``GET /v1/reports/adoption``, 「数据」)."""
+        return build_report(self.feedback.rows(shown=SHOWN), self.feedback.drafted_rows(), self.catalog.tz)
+
+    def adoption_html(self) -> str:
+        return render_adoption(self.adoption(), self.catalog.shop.name)
+
+    @property
+    def proposals_path(self) -> Path:
+        return self.settings.data_dir / "proposals.yaml"
+
+    def propose_faqs(self, min_count: int = 3) -> list[Proposal]:
+        """Facts agents keep adding to drafts, proposed as FAQ rows in a review file (nothing is added yet)."""
+        found = propose(self.feedback.rows("edit"), policy_text(self.settings), min_count=min_count)
+        write_review(self.proposals_path, found)
+        return found
+
+    def accept_proposal(self, proposal_id: str) -> Proposal:
+        """Add exactly that proposal's row to the store's faqs.csv (reindex to use it)."""
+        return accept(proposal_id, self.proposals_path, KnowledgeLayout(self.settings.knowledge_dir).store / "faqs.csv")
 
     def export_feedback(self) -> list[dict]:
         """Edited and rejected drafts as candidate eval cases."""

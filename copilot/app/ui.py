@@ -484,7 +484,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                         final_text=edited if kind == "edit" else None, reason=reason or None,
                         strategy=d["strategy"], sku=last.get("sku"),
                         persona_detected=a["persona"].get("detected") or a["persona"]["id"],
-                        persona_override=p_over or None, stage=a["stage"],
+                        persona_override=p_over or None, stage=a["stage"], backend=d.get("backend"),
+                        request_id=last.get("token"), conversation_id=f"ui-{c['id']}",
                     ))
                 except ValidationError as exc:
                     return state, gr.update(), gr.update(), *_card_status(i, f"未保存：{invalid_input(exc).message}")
@@ -615,6 +616,24 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                                     elem_id="gaps")
             gaps_btn.click(lambda: [[g["question"], g["count"], g["avg_score"], g["ungrounded"]] for g in ws.gaps()],
                            None, gaps_box)
+
+        with gr.Tab("数据"):
+            gr.Markdown("客服怎么用草稿：直接采用、修改后采用、拒绝和未理会的比例，修改幅度，拒绝原因，"
+                        "按策略、买家类型、阶段、后端、客服和日期（完整报告：[/reports/adoption](/reports/adoption)）。")
+            adoption_btn = gr.Button("刷新采用数据", elem_id="adoption-refresh")
+            adoption_out = gr.Markdown(elem_id="adoption-summary")
+
+            def do_adoption():
+                r = ws.adoption()
+                pct = lambda x: "—" if x is None else f"{x * 100:.1f}%"  # noqa: E731
+                lines = [f"**起草请求 {r.drafted} 个，操作 {r.actions} 次**：直接采用 {pct(r.adopted_rate)} · 修改后采用 "
+                         f"{pct(r.edited_rate)} · 拒绝 {pct(r.rejected_rate)} · 未理会的请求 {pct(r.ignored_rate)} · "
+                         f"辅助率 {pct(r.assistance_rate)}"]
+                lines += [f"- 按策略「{g.key}」：{g.actions} 次，直接采用 {pct(g.adopted_rate)}" for g in r.by["strategy"][:5]]
+                lines += [f"- 拒绝原因「{k}」：{n} 次" for k, n in r.reasons[:5]]
+                return "\n".join(lines)
+
+            adoption_btn.click(do_adoption, None, adoption_out)
 
         with gr.Tab("评测"):
             gr.Markdown("离线评测：" + "、".join(s.label for s in SUITES.values() if s.label) +

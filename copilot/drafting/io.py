@@ -28,6 +28,8 @@ class DraftRequest(BaseModel):
     now: datetime | None = None
     order: Order | None = Field(default=None, description="the buyer's focus order (status, shipping, tracking, "
                                                           "after-sale); only order_id when an OrderSource holds the rest")
+    agent: str | None = Field(default=None, max_length=40, description="the agent asking (for the adoption report)")
+    conversation_id: str | None = Field(default=None, max_length=64)
 
     @field_validator("message")
     @classmethod
@@ -76,3 +78,5 @@ class DraftResponse(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     notices: list[str] = Field(default_factory=list)
     plan: AnswerPlan | None = Field(default=None, description="the sub-questions and what answers each (or deferred)")
+    request_id: str | None = Field(default=None, description="send it back with the feedback (POST /v1/feedback): "
+                                                            "the adoption report joins the action to this request")
