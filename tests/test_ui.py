@@ -10,6 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from copilot.knowledge.ingest import ingest
@@ -231,6 +232,7 @@ def test_the_order_panel_answers_from_the_pasted_order_and_stays_with_its_conver
 def test_the_data_tab_counts_what_the_agent_did(server, browser):
     srv, _ = server
     page = open_workspace(browser, srv)
+    page.locator("#agent-name input, #agent-name textarea").first.fill("小王")
     draft_with_enter(page, "羽绒服能机洗吗")
     page.keyboard.press("Alt+1")
     page.locator("#status").get_by_text("已采用").wait_for(timeout=30_000)
@@ -239,6 +241,8 @@ def test_the_data_tab_counts_what_the_agent_did(server, browser):
     page.locator("#adoption-summary").get_by_text("起草请求").wait_for(timeout=30_000)
     text = page.locator("#adoption-summary").inner_text()
     assert "直接采用" in text and "辅助率" in text, text
+    rows = [r for r in (httpx.get(srv.url + "/v1/reports/adoption", timeout=30).json()["by"]["agent"])]
+    assert "小王" in [r["key"] for r in rows], rows  # the name typed in the workspace reaches the report
     page.context.close()
 
 

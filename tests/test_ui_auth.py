@@ -201,7 +201,7 @@ def test_gradio_client_needs_the_key(locked, monkeypatch, tmp_path):
 
     client = Client(url + "/ui/", verbose=False, analytics_enabled=False, download_files=False, headers=OK)
     try:
-        out = client.predict("羽绒服能机洗吗", "DJ-2301", 1, "", "", "", "", api_name="/do_draft")
+        out = client.predict("羽绒服能机洗吗", "DJ-2301", 1, "", "", "", "", "", api_name="/do_draft")
         chat, texts = out[0], [o for o in out if isinstance(o, str)]
         assert chat[-1]["content"][0]["text"] == "羽绒服能机洗吗", "the buyer's turn is in the conversation"
         assert any("不可机洗" in t for t in texts), "a draft card holds the answer from the catalog"

@@ -233,6 +233,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                     with gr.Row():
                         product = gr.Dropdown(products, value="", label="商品", scale=3, elem_id="product")
                         n = gr.Slider(1, MAX_CARDS, value=3, step=1, label="草稿数", scale=1, elem_id="draft-count")
+                        agent = gr.Textbox(label="客服", placeholder="你的名字（计入采用报告）", max_lines=1, scale=1,
+                                           min_width=90, elem_id="agent-name")
                     order_line = gr.HTML("", elem_id="order-summary", container=False, padding=False, min_height=0)
                     with gr.Accordion("订单（粘贴订单 JSON，或按订单号查询）", open=False, elem_id="order-panel"):
                         with gr.Row():
@@ -306,7 +308,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
 
         # ------------------------------------------------------------ drafting
 
-        def run_draft(msg: str, state: dict, sku, count, p_over, s_over, e_over, order_text, *, redo: bool):
+        def run_draft(msg: str, state: dict, sku, count, p_over, s_over, e_over, order_text, agent_name, *, redo: bool):
             c = state["convs"][state["current"]]
             h = list(c["history"])
             if redo:
@@ -326,7 +328,8 @@ def build_ui(ws: Workspace) -> gr.Blocks:
             try:
                 req = DraftRequest(message=msg, history=[Turn(**t) for t in context][-50:], product_sku=sku or None,
                                    persona=p_over or None, stage=s_over or None, emotion=e_over or None, n=int(count),
-                                   order=parse_order(order_text))
+                                   order=parse_order(order_text), agent=(agent_name or "").strip()[:40] or None,
+                                   conversation_id=f"ui-{c['id']}")
                 events = ws.stream(req, live=True)
                 token = next(events)["data"]["token"]
                 analysis = next(events)["data"]
@@ -364,14 +367,14 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                 yield (state, messages(h2), "" if not redo else gr.update(), "", analysis_chips(analysis, last["notes"]),
                        *render_cards(last, partial=partial, count=int(count)), conv_radio(state))
 
-        draft_inputs = [message, convs, product, n, persona, stage, emotion, order_box]
+        draft_inputs = [message, convs, product, n, persona, stage, emotion, order_box, agent]
         draft_outputs = [convs, chat, message, status, analysis_box, *card_outs, conv_list]
 
-        def do_draft(msg, state, sku, count, p_over, s_over, e_over, order_text):
-            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, redo=False)
+        def do_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, agent_name):
+            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, agent_name, redo=False)
 
-        def do_redraft(msg, state, sku, count, p_over, s_over, e_over, order_text):
-            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, redo=True)
+        def do_redraft(msg, state, sku, count, p_over, s_over, e_over, order_text, agent_name):
+            yield from run_draft(msg, state, sku, count, p_over, s_over, e_over, order_text, agent_name, redo=True)
 
         # ------------------------------------------------------------ the order
 
@@ -463,7 +466,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
         # ------------------------------------------------------------ feedback
 
         def feedback_for(i: int, action: str):
-            def handler(state, edited, reason, p_over):
+            def handler(state, edited, reason, p_over, agent_name):
                 c = state["convs"][state["current"]]
                 last = c["last"]
                 drafts = last.get("drafts") or []
@@ -486,6 +489,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
                         persona_detected=a["persona"].get("detected") or a["persona"]["id"],
                         persona_override=p_over or None, stage=a["stage"], backend=d.get("backend"),
                         request_id=last.get("token"), conversation_id=f"ui-{c['id']}",
+                        agent=(agent_name or "").strip()[:40] or None,
                     ))
                 except ValidationError as exc:
                     return state, gr.update(), gr.update(), *_card_status(i, f"未保存：{invalid_input(exc).message}")
@@ -512,7 +516,7 @@ def build_ui(ws: Workspace) -> gr.Blocks:
 
         for i in range(MAX_CARDS):
             outs = [convs, chat, status, *card_outs]
-            ins = [convs, edits[i], reasons[i], persona]
+            ins = [convs, edits[i], reasons[i], persona, agent]
             adopts[i].click(feedback_for(i, "adopt"), ins, outs).then(None, js=focus_message)
             rejects[i].click(feedback_for(i, "reject"), ins, outs).then(None, js=focus_message)
             reasons[i].submit(feedback_for(i, "reject"), ins, outs).then(None, js=focus_message)
