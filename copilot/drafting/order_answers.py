@@ -7,6 +7,7 @@ store's policy (how long shipping or a refund takes) is still quoted from the kn
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from ..orders.model import AFTER_SALE_LABELS, Order
@@ -29,6 +30,17 @@ def moment(dt: datetime, now: datetime) -> str:
     return f"{day(dt, now)}{dt.hour}:{dt.minute:02d}"
 
 
+# the courier's asides in a tracking event: what to do, whom to call — the agent's reply says that itself
+_ASIDE = re.compile(r"如有疑问|请.{0,8}(联系|拨打|致电)|联系电话|客服电话|投诉电话|请及时|请尽快|感谢使用|期待再次")
+
+
+def event_text(text: str) -> str:
+    """A tracking event as the reply quotes it: where the parcel is, without the courier's asides."""
+    parts = [p for p in re.split(r"[，,；;。]", text) if p.strip()]
+    kept = [p for p in parts if not _ASIDE.search(p)] or parts[:1]
+    return "，".join(p.strip() for p in kept)
+
+
 def money(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
@@ -48,7 +60,10 @@ class OrderAnswers:
                 return self.shipping(order, now)
             if order.shipped:
                 when = day(order.shipped_at, now) if order.shipped_at else ""
-                return [render(self.p.shipped_address, when=when)]
+                latest = order.latest()
+                return [render(self.p.shipped_address, when=when)] + (
+                    [render(self.p.latest, time=moment(latest.time, now), text=event_text(latest.text))]
+                    if latest is not None and not order.delivered else [])
             return [self.p.not_shipped_address] if order.paid else [self.p.unpaid]
         if intent == "payment":
             if not order.paid:
@@ -72,6 +87,10 @@ class OrderAnswers:
         latest = order.latest()
         if order.delivered:
             when = order.delivered_at or (latest.time if latest else None)
+            if latest is not None:  # the last event says where and by whom it was signed for: one sentence
+                out.append(render(self.p.delivered_event, when=moment(when, now) if when else "",
+                                  text=event_text(latest.text)))
+                return out[:1]
             out.append(render(self.p.delivered, when=moment(when, now) if when else ""))
         else:
             by = render(self.p.by, carrier=order.carrier) if order.carrier else ""
@@ -79,7 +98,7 @@ class OrderAnswers:
             when = moment(order.shipped_at, now) if order.shipped_at else ""
             out.append(render(self.p.shipped, when=when, by=by, number=number))
         if latest is not None:
-            out.append(render(self.p.latest, time=moment(latest.time, now), text=latest.text.rstrip("。")))
+            out.append(render(self.p.latest, time=moment(latest.time, now), text=event_text(latest.text)))
         elif not order.delivered:
             out.append(self.p.no_tracking)
         last = latest.time if latest else order.shipped_at

@@ -60,6 +60,7 @@ class OrderPhrases(_Data):
     no_tracking: str
     stalled: str
     delivered: str
+    delivered_event: str  # {when} {text}: the signing event in the courier's words
     completed: str
     closed: str
     closed_unpaid: str

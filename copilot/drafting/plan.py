@@ -189,7 +189,7 @@ class Planner:
         for k, item in enumerate(items):
             if item.same_as is not None:
                 continue
-            intent = _order_intent(item)
+            intent = _order_intent(item, order)
             if intent is None:
                 continue
             said = self.orders.sentences(order, intent, ctx.now, stale_hours=ctx.catalog.shop.tracking_stale_hours)
@@ -201,30 +201,35 @@ class Planner:
                                                    "source_ids": [], "kind": "order"})
                 continue
             first[topic] = k
-            kept = [x for x in item.sentences if not _moot(x, order, intent)] if item.intent == intent else []
+            kept = [x for x in item.sentences if not _moot(x, order, intent)] \
+                if item.intent == intent or item.intent in ("other", "logistics", "shipping") else []
             open_case = intent in REMEDY_INTENTS and order.after_sale is not None and order.after_sale.status != "rejected"
             if open_case or (intent in REMEDY_INTENTS and order.refund_done):
                 kept = [x for x in kept if _REFUND_TIME.search(x)]  # the case's state is said: what is left is when
             sources = list(item.source_ids) if kept else []
             if (open_case or order.refund_done) and not kept and retriever is not None:
-                found = self._refund_time(retriever, set(kept))
+                found = self._policy_sentence(retriever, REFUND_TIME_QUERY, _REFUND_TIME, _NOT_REFUND)
+                if found:
+                    kept, sources = [found[0]], [found[1]]
+            if intent == "address_change" and order.shipped and not kept and retriever is not None:
+                found = self._policy_sentence(retriever, ADDRESS_QUERY, _ADDRESS_RULE)  # 「发货后…可联系快递改派」
                 if found:
                     kept, sources = [found[0]], [found[1]]
             items[k] = item.model_copy(update={"intent": intent, "kind": "order", "sentences": [*said, *kept[:2]],
                                                "source_ids": sources})
 
     @staticmethod
-    def _refund_time(retriever: Retriever, used: set[str]) -> tuple[str, str] | None:
-        """The store's sentence saying how a refund comes back and how long it takes (「原路退回…N个工作日」), from
-        its policies or FAQs; not a shipping-insurance payout (「运费险…N小时内赔付」)."""
-        hits = [*retriever.search(REFUND_TIME_QUERY, 4, kind="policy").hits,
-                *retriever.search(REFUND_TIME_QUERY, 3, kind="faq").hits]
+    def _policy_sentence(retriever: Retriever, query: str, wanted: re.Pattern,
+                         unwanted: re.Pattern | None = None) -> tuple[str, str] | None:
+        """The store's own sentence on what the order leaves open, from its policies or FAQs: how a refund comes
+        back and how long it takes (「原路退回…N个工作日」, not a shipping-insurance payout), or what can be done about
+        the address once the parcel has left (「发货后…可联系快递改派」)."""
+        hits = [*retriever.search(query, 4, kind="policy").hits, *retriever.search(query, 3, kind="faq").hits]
         for h in sorted(hits, key=lambda h: -h.score):
             body = h.text.split("答：", 1)[1] if h.kind == "faq" and "答：" in h.text else h.text.split("\n", 1)[-1]
             for line in split_sentences(with_list_intros(body)):
                 x = clean_sentence(line)
-                if _REFUND_TIME.search(x) and not _NOT_REFUND.search(x) and x not in used \
-                        and not _CONTRADICTS_ORDER.search(x):
+                if wanted.search(x) and not (unwanted and unwanted.search(x)) and not _CONTRADICTS_ORDER.search(x):
                     return x, h.id
         return None
 
@@ -554,20 +559,27 @@ _GAVE = re.compile(r"(照片|图片|图|视频).{0,3}(都|已经|已)?(发|给|�
 _ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,14}(提供|发|拍).{0,14}(照片|视频|图)")
 # a store sentence that asks for what the order already tells (「请提供订单号」 is cut separately)
 _CONTRADICTS_ORDER = re.compile(r"(提供|发我|告诉我|发一下).{0,4}(订单号|单号|订单截图)")
-def _order_intent(item: PlanItem) -> str | None:
+def _order_intent(item: PlanItem, order) -> str | None:
     """What of the order a sub-question asks about: its own intent when the order answers it, else by its words
-    (「到那了」「发了没」「钱呢」「订单咋关了」 that the intent cues did not place), or None."""
+    (「到那了」「好几天一动不动」「今天能到吗」「钱呢」「单子怎么没了」 that the intent cues did not place), or None. A
+    parcel complaint with a remedy threatened (「卡在南昌五天了 不行直接给我退了」) and no after-sale case open asks
+    where the parcel is."""
     words = item.asking or item.question
-    if _REFUND_WORDS.search(words) and item.intent not in ("refund", "return_exchange"):
+    parcel = _PARCEL_WORDS.search(item.question)  # 「卡在南昌五天了 … 不行直接给我退了」: the context names the parcel
+    if item.intent in _PRODUCT_INTENTS:
+        return None
+    if _ADDRESS_WORDS.search(words):
+        return "address_change"
+    if item.intent in REMEDY_INTENTS and parcel and order.after_sale is None and not order.refund_done:
+        return "logistics"
+    if _REFUND_WORDS.search(words) and item.intent not in REMEDY_INTENTS and not parcel:
         return "refund"  # 「几天到账」 asks after the money, not the parcel
     if item.intent in ORDER_INTENTS:
         return item.intent
-    if item.answered and item.intent not in ("other", "greeting"):
-        return None
+    if parcel:
+        return "logistics"
     if _REFUND_WORDS.search(words):
         return "refund"
-    if _PARCEL_WORDS.search(words):
-        return "logistics"
     return None
 
 
@@ -587,10 +599,16 @@ def _moot(sentence: str, order, intent: str) -> bool:
 
 
 REFUND_TIME_QUERY = "退款 到账 原路退回 多久 工作日"
+ADDRESS_QUERY = "已发货 修改地址 改派"
+_ADDRESS_RULE = re.compile(r"(已发货|发货后|已打包|发出后).{0,30}(改派|修改地址|改地址|拒收|联系快递)")
 _NOT_REFUND = re.compile(r"运费险|赔付|理赔|差价|发票|补发")
 _REFUND_WORDS = re.compile(r"到账|退款|退钱|退了没|退没退|钱呢|钱(啥|什么)时候|(给我|把)钱|钱退|退给我|返还")
-_PARCEL_WORDS = re.compile(r"发了没|发没|发货|发出|到哪|到那|到了没|到没|几天(能)?到|能到不|啥时候到|什么时候到|物流|快递|单号|"
-                           r"签收|关闭|关了|取消了|没动")
+_PARCEL_WORDS = re.compile(r"发了没|发没|发货|发出|发了吗|还发不发|到哪|到那|到了没|到了吗|到没|几天(能)?到|能到|送到|今天送|明天送|"
+                           r"啥时候到|什么时候到|物流|快递|单号|单子|签收|关闭|关了|取消了|没动|不动|卡在|卡住|丢了|丢件|派送|派件")
+_ADDRESS_WORDS = re.compile(r"改地址|改送|改到|改派|换个地址|送到公司|送到单位|地址(要|能|可以)?改")
+# sub-questions about the goods themselves: the order does not answer them, whatever words they share
+_PRODUCT_INTENTS = frozenset({"size", "usage", "product_info", "invoice", "price", "promotion", "stock", "recommendation",
+                              "authenticity", "review"})
 _DURATION = r"\d+\s*(?:[-~～到至]\s*\d+\s*)?个?(?:工作日|天|小时)"
 _REFUND_TIME = re.compile(rf"(到账|原路|退回|退款).{{0,30}}{_DURATION}|{_DURATION}.{{0,12}}(到账|原路|退回|退款)")
 _TRANSIT_TIME = re.compile(rf"(送达|到货|运输|在途|签收){{1}}.{{0,4}}|{_DURATION}.{{0,6}}(送达|到货|到)")

@@ -4,7 +4,7 @@ Written by authors who never saw the code (``evals/orders/BRIEF.md``), for the t
 (``stores.yaml``). Drafting cases give a conversation, the order and ``now``; the top draft must say every
 ``must_include`` group (any one wording of each) and none of ``must_not_include``, and no draft may state an order
 fact the order contradicts. Check cases give one agent reply and whether what it says of the order is consistent;
-the ``order_facts`` rule is scored on them. ``dev`` is tuned on; ``test`` is frozen: its failures are listed by id
+the ``order_facts`` rule is scored on them. ``dev*`` are tuned on; ``test`` is frozen: its failures are listed by id
 only.
 """
 
@@ -28,7 +28,12 @@ from ..schema import Turn
 from ..settings import Settings
 from ..text.cleaning import to_simplified
 
-SPLITS = ("dev", "test")
+def order_splits(directory: Path) -> list[Path]:
+    """The split files: ``dev.yaml``, ``dev2.yaml``… (tuned on), then ``test.yaml`` (frozen)."""
+    if not directory.is_dir():
+        return []
+    devs = sorted(directory.glob("dev*.yaml"), key=lambda p: (len(p.stem), p.stem))
+    return [*devs, *sorted(directory.glob("test*.yaml"))]
 
 
 def load_order_set(path: Path) -> dict:

@@ -53,8 +53,7 @@ from .sendable import load_cases as load_sendable
 from .sendable import run_sendable_eval
 from .tracing import StoreEvidence
 from .tones import run_tone_eval
-from .orders import SPLITS as ORDER_SPLITS
-from .orders import run_order_eval
+from .orders import order_splits, run_order_eval
 
 
 @dataclass
@@ -425,19 +424,19 @@ class OrdersSuite(Suite):
 
     def run(self, env: EvalEnv) -> dict[str, SuiteResult]:
         out: dict[str, SuiteResult] = {}
-        for split in ORDER_SPLITS:
-            path = env.settings.evals_dir / self.data / f"{split}.yaml"
-            if path.exists():
-                raw = run_order_eval(env.settings, env.copilot, path, frozen=split != "dev",
-                                     progress=progress_bar(f"订单上下文（{split}）"))
-                out[self.name if split == "dev" else f"{self.name}_{split}"] = OrderResult.model_validate(raw)
+        for path in order_splits(env.settings.evals_dir / self.data):
+            split = path.stem  # dev, dev2, … are tuned on; test is frozen
+            raw = run_order_eval(env.settings, env.copilot, path, frozen=not split.startswith("dev"),
+                                 progress=progress_bar(f"订单上下文（{split}）"))
+            out[self.name if split == "dev" else f"{self.name}_{split}"] = OrderResult.model_validate(raw)
         return out
 
     def failing(self, name: str, result: OrderResult) -> set[str]:
         return {f.id for f in result.failures}
 
     def summary(self, name: str, r: OrderResult) -> list[str]:
-        which = "开发集" if name == self.name else "冻结测试集"
+        split = name.removeprefix(self.name).lstrip("_") or "dev"
+        which = f"开发集 {split}" if split.startswith("dev") else "冻结测试集"
         status = "、".join(f"{s} {v:.2f}" for s, v in r.by_status.items())
         return [f"订单上下文（{which} {r.cases} 条起草、{r.checks} 条检查）：首选草稿全部满足 {r.top_pass_rate:.3f}，"
                 f"该说的说到 {r.include_rate:.3f}，说了不该说的 {r.forbidden_rate:.3f}，与订单不符的草稿 {r.wrong_claim_drafts}/{r.drafts}；"
