@@ -18,7 +18,7 @@ from ..drafting.io import DraftRequest
 from ..errors import CopilotError, InputError, invalid_input
 from ..evaluation.run import evaluate, store_settings, suite_table, summary_lines
 from ..knowledge.embedders import describe
-from ..orders.model import Order
+from ..orders.model import Order, order_from_json
 from ..schema import EMOTION_LABELS, STAGE_LABELS, Turn
 from ..settings import CONFIG_ENV, Settings, load_settings
 from .feedback import dump_jsonl
@@ -264,10 +264,7 @@ def parse_order(value: str | None) -> Order | None:
             text = Path(value).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"无法读取订单文件 {value}：{exc}", message_en=str(exc)) from None
-    try:
-        return Order.model_validate_json(text)
-    except ValidationError as exc:
-        raise invalid_input(exc) from None
+    return order_from_json(text)
 
 
 @app.command()

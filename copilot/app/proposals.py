@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
+from ..drafting.answers import bigrams
 from ..errors import InputError, NotFoundError
 from ..text.chunking import split_sentences
 
@@ -46,8 +47,7 @@ def _plain(text: str) -> str:
 
 
 def _grams(text: str) -> set[str]:
-    t = _plain(text)
-    return {t[i:i + 2] for i in range(len(t) - 1)}
+    return bigrams(_plain(text))
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

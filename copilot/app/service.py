@@ -141,11 +141,7 @@ class Workspace:
         """A request that sends only ``order.order_id`` gets the order from the configured ``OrderSource``."""
         if req.order is None or not req.order.only_id or self.orders is None:
             return req
-        found = self.orders.get(req.order.order_id)
-        if found is None:
-            raise NotFoundError(f"找不到订单 {req.order.order_id}", message_en=f"unknown order {req.order.order_id}",
-                                hint="检查订单号，或在请求里直接带上订单信息（order 的各字段）")
-        return req.model_copy(update={"order": found})
+        return req.model_copy(update={"order": self.order(req.order.order_id)})
 
     def order(self, order_id: str) -> Order:
         """The order with this id from the configured ``OrderSource`` (the workspace's 查订单)."""
@@ -154,7 +150,8 @@ class Workspace:
                                 hint="在 copilot.toml 里设置 orders_file，或接入店铺自己的 OrderSource")
         found = self.orders.get(order_id.strip())
         if found is None:
-            raise NotFoundError(f"找不到订单 {order_id}", message_en=f"unknown order {order_id}")
+            raise NotFoundError(f"找不到订单 {order_id}", message_en=f"unknown order {order_id}",
+                                hint="检查订单号，或在请求里直接带上订单信息（order 的各字段）")
         return found
 
     def _log_query(self, message: str, hits: list[Hit], grounded: bool) -> None:

@@ -22,18 +22,16 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 
-import json
-
 import gradio as gr
 from pydantic import ValidationError
 
 from ..buyer.personas import PERSONA_IDS
 from ..drafting.io import DraftRequest
 from ..drafting.tone import TONES
-from ..errors import CopilotError, invalid_input
+from ..errors import CopilotError, InputError, invalid_input
 from ..evaluation.run import summary_lines
 from ..evaluation.suites import SUITES
-from ..orders.model import AFTER_SALE_LABELS, AFTER_SALE_STATUS_LABELS, STATUS_LABELS, Order
+from ..orders.model import AFTER_SALE_LABELS, AFTER_SALE_STATUS_LABELS, STATUS_LABELS, Order, order_from_json
 from ..rules.llm_review import Disagreement, notice_of
 from ..rules.registry import RULE_NAMES
 from ..schema import EMOTION_LABELS, STAGE_LABELS, AnswerPlan, Turn
@@ -155,13 +153,9 @@ def parse_order(text: str | None) -> Order | None:
     if not text:
         return None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"订单信息不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）") from None
-    try:
-        return Order.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(f"订单信息有误：{invalid_input(exc).message}") from None
+        return order_from_json(text)
+    except InputError as exc:
+        raise ValueError(exc.message) from None
 
 
 def order_summary(order: Order | None) -> str:

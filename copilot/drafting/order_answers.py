@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from ..orders.model import AFTER_SALE_LABELS, Order
+from ..orders.model import AFTER_SALE_LABELS, Order, TrackingEvent
 from .phrases import OrderPhrases
 from .prompting import render
 
@@ -62,14 +62,12 @@ class OrderAnswers:
                 when = day(order.shipped_at, now) if order.shipped_at else ""
                 latest = order.latest()
                 return [render(self.p.shipped_address, when=when)] + (
-                    [render(self.p.latest, time=moment(latest.time, now), text=event_text(latest.text))]
-                    if latest is not None and not order.delivered else [])
+                    [self._latest(latest, now)] if latest is not None and not order.delivered else [])
             return [self.p.not_shipped_address] if order.paid else [self.p.unpaid]
         if intent == "payment":
             if not order.paid:
                 return [self.p.unpaid]
-            return [render(self.p.paid, when=moment(order.paid_at, now) if order.paid_at else "")] \
-                if order.status == "paid" else []
+            return [self._paid(order, now)] if order.status == "paid" else []
         return []
 
     def shipping(self, order: Order, now: datetime, stale_hours: int = 48) -> list[str]:
@@ -82,7 +80,7 @@ class OrderAnswers:
         if not order.shipped:
             if order.status in ("refunding", "refunded"):
                 return self.after_sale(order, now)
-            return [render(self.p.paid, when=moment(order.paid_at, now) if order.paid_at else "")]
+            return [self._paid(order, now)]
         out: list[str] = []
         latest = order.latest()
         if order.delivered:
@@ -98,7 +96,7 @@ class OrderAnswers:
             when = moment(order.shipped_at, now) if order.shipped_at else ""
             out.append(render(self.p.shipped, when=when, by=by, number=number))
         if latest is not None:
-            out.append(render(self.p.latest, time=moment(latest.time, now), text=event_text(latest.text)))
+            out.append(self._latest(latest, now))
         elif not order.delivered:
             out.append(self.p.no_tracking)
         last = latest.time if latest else order.shipped_at
@@ -107,6 +105,12 @@ class OrderAnswers:
         if order.status == "completed":
             out = out[:2]
         return out
+
+    def _paid(self, order: Order, now: datetime) -> str:
+        return render(self.p.paid, when=moment(order.paid_at, now) if order.paid_at else "")
+
+    def _latest(self, event: TrackingEvent, now: datetime) -> str:
+        return render(self.p.latest, time=moment(event.time, now), text=event_text(event.text))
 
     def after_sale(self, order: Order, now: datetime) -> list[str]:
         a = order.after_sale

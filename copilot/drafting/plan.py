@@ -24,7 +24,7 @@ from ..knowledge.catalog import Catalog, Product
 from ..retrieval.retriever import Retriever
 from ..schema import COMPLAINT_INTENTS, AnswerPlan, Hit, PlanItem, buyer_turns
 from ..text.chunking import split_sentences
-from ..text.vocabulary import CARRIERS
+from ..text.vocabulary import CARRIERS, carrier_core
 from .answers import (
     INTENT_TOPICS,
     asks_kind,
@@ -39,7 +39,7 @@ from .answers import (
 )
 from .context import DraftContext, retrieve
 from .facts import CATALOG_ASK, FactSentences
-from .order_answers import ORDER_INTENTS, SHIPPING_INTENTS, OrderAnswers
+from .order_answers import ORDER_INTENTS, REFUND_INTENTS, SHIPPING_INTENTS, OrderAnswers
 from .phrases import ComposerPhrases
 from .prompting import render
 from .questions import (
@@ -226,8 +226,7 @@ class Planner:
         the address once the parcel has left (「发货后…可联系快递改派」)."""
         hits = [*retriever.search(query, 4, kind="policy").hits, *retriever.search(query, 3, kind="faq").hits]
         for h in sorted(hits, key=lambda h: -h.score):
-            body = h.text.split("答：", 1)[1] if h.kind == "faq" and "答：" in h.text else h.text.split("\n", 1)[-1]
-            for line in split_sentences(with_list_intros(body)):
+            for line in split_sentences(with_list_intros(_answer_body(h))):
                 x = clean_sentence(line)
                 if wanted.search(x) and not (unwanted and unwanted.search(x)) and not _CONTRADICTS_ORDER.search(x):
                     return x, h.id
@@ -471,7 +470,7 @@ SOLD_APART_SAID = re.compile(r"单独|单卖|单买|另购|配件")
 # the needs a short topic-less follow-up (「多久能开出来」「要多久」) can continue; a product question is not one of them
 FOLLOWED_TOPICS = frozenset({"invoice", "refund", "return_exchange", "shipping", "logistics", "address_change",
                              "quality_complaint", "damaged_wrong", "payment", "review"})
-REMEDY_INTENTS = frozenset({"refund", "return_exchange"})  # what a buyer asks for after reporting a problem
+REMEDY_INTENTS = REFUND_INTENTS  # what a buyer asks for after reporting a problem: the money or goods back
 
 MIN_SUB_SCORE = 0.06  # below this a hit answers no sub-question, whatever words it shares
 
@@ -528,8 +527,7 @@ def _fitting(hits: list[Hit], chosen: Hit, sub: str, intent: str, ctx: DraftCont
         if h.id == chosen.id or h.kind not in ("faq", "policy") or h.score < MIN_SUB_SCORE:
             continue
         head = h.title + h.text.split("\n", 1)[0]
-        body = h.text.split("答：", 1)[1] if h.kind == "faq" and "答：" in h.text else h.text.split("\n", 1)[-1]
-        found = best_sentences(body, sub, ctx.lexicon, k=1, limit=120, drop=drop, prefer=named)
+        found = best_sentences(_answer_body(h), sub, ctx.lexicon, k=1, limit=120, drop=drop, prefer=named)
         if not found or misses_kind(sub, found):
             continue
         about_it = bool(named) and any(t in found[0] for t in named) and _ROW.match(found[0])
@@ -559,6 +557,13 @@ _GAVE = re.compile(r"(照片|图片|图|视频).{0,3}(都|已经|已)?(发|给|�
 _ASKS_FOR = re.compile(r"(麻烦|请|方便)(您)?.{0,14}(提供|发|拍).{0,14}(照片|视频|图)")
 # a store sentence that asks for what the order already tells (「请提供订单号」 is cut separately)
 _CONTRADICTS_ORDER = re.compile(r"(提供|发我|告诉我|发一下).{0,4}(订单号|单号|订单截图)")
+def _answer_body(h: Hit) -> str:
+    """What a FAQ or policy hit says: a FAQ's answer, a policy section without its heading line."""
+    if h.kind == "faq" and "答：" in h.text:
+        return h.text.split("答：", 1)[1]
+    return h.text.split("\n", 1)[-1]
+
+
 def _order_intent(item: PlanItem, order) -> str | None:
     """What of the order a sub-question asks about: its own intent when the order answers it, else by its words
     (「到那了」「好几天一动不动」「今天能到吗」「钱呢」「单子怎么没了」 that the intent cues did not place), or None. A
@@ -592,7 +597,7 @@ def _moot(sentence: str, order, intent: str) -> bool:
     if order.delivered and _TRANSIT_TIME.search(sentence):
         return True
     if order.shipped and order.carrier and intent in SHIPPING_INTENTS:
-        mine = re.sub(r"(快递|快运|速运|速递|物流)$", "", order.carrier)
+        mine = carrier_core(order.carrier)
         named = [c for c in CARRIERS if c in sentence]
         return bool(named) and not any(c in mine or mine in c for c in named)  # 「默认发中通」 to a 顺丰 parcel
     return False
@@ -611,7 +616,7 @@ _PRODUCT_INTENTS = frozenset({"size", "usage", "product_info", "invoice", "price
                               "authenticity", "review"})
 _DURATION = r"\d+\s*(?:[-~～到至]\s*\d+\s*)?个?(?:工作日|天|小时)"
 _REFUND_TIME = re.compile(rf"(到账|原路|退回|退款).{{0,30}}{_DURATION}|{_DURATION}.{{0,12}}(到账|原路|退回|退款)")
-_TRANSIT_TIME = re.compile(rf"(送达|到货|运输|在途|签收){{1}}.{{0,4}}|{_DURATION}.{{0,6}}(送达|到货|到)")
+_TRANSIT_TIME = re.compile(rf"送达|到货|运输|在途|签收|{_DURATION}.{{0,6}}到")
 _SHIP_TIME = re.compile(rf"{_DURATION}.{{0,6}}(发货|发出)|(当天|次日|隔天)(发出|发货|发)|(前|以前|之前)付款.{{0,6}}(发|发出|发货)")
 _ORDER_GIVEN = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
 _ASK_ORDER = re.compile(r"(麻烦|请|方便)(您)?.{0,6}(发|提供|告诉)(我)?(一下)?(您的)?订单号(给我|发给我)?[^，。；]{0,6}[，；]")

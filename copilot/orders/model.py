@@ -7,11 +7,14 @@ stripped, personal data masked, instruction-like pieces removed (``Order.cleaned
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, tzinfo
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import InputError, invalid_input
 
 OrderStatus = Literal["unpaid", "paid", "shipped", "delivered", "completed", "refunding", "refunded", "closed"]
 STATUS_LABELS: dict[str, str] = {
@@ -147,6 +150,20 @@ class Order(_Data):
             "tracking": [e for e in events if e.text],
             "items": [i.model_copy(update={"variant": c(i.variant)}) for i in self.items],
         }), removed
+
+
+def order_from_json(text: str) -> Order:
+    """An order typed or pasted as JSON (the workspace's order box, ``copilot draft/check --order``); an
+    ``InputError`` says in Chinese what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"订单信息不是合法的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）",
+                         message_en=f"order is not valid JSON: {exc.msg}") from None
+    try:
+        return Order.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"订单信息有误：{invalid_input(exc).message}", message_en=f"invalid order: {exc}") from None
 
 
 def prepared(order: Order, tz: tzinfo, pii_kinds: list[str] | tuple[str, ...] = ()) -> tuple[Order, list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ def build_context(
         analysis=analysis,
         # what the store says for this request: the retrieved knowledge, and the product's own text once
         knowledge="\n".join(x for x in (knowledge, product.statements() if product else "") if x),
-        order=prepared(order, tz or when.tzinfo, ())[0] if order is not None else None,
+        order=order,  # already prepared (orders.prepared): by the pipeline, or by Checker.context for a bare check
     )
 
 
@@ -139,7 +139,10 @@ class Checker:
 
     def context(self, **kw: Any) -> CheckContext:
         policies = self._policies if self._policies is not None else policy_text(self.settings)
-        return build_context(catalog=self.catalog, policies=policies, **kw)
+        catalog = self.catalog
+        if kw.get("order") is not None:  # an order sent with a bare check: cleaned and in the store's time zone
+            kw["order"] = prepared(kw["order"], catalog.tz if catalog else timezone.utc)[0]
+        return build_context(catalog=catalog, policies=policies, **kw)
 
     def check(self, reply: str, **kw: Any) -> CheckReport:
         return check_text(reply, self.context(**kw))

@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from ..orders.model import Order
-from ..text.vocabulary import CARRIERS
+from ..text.vocabulary import CARRIERS, carrier_core
 from .base import CheckContext, Rule, RuleResult, clause_around, negated, quotes_the_buyer
 
 _WHEN = r"(?:今天|今早|今晚|昨天|昨晚|前天|刚刚?|\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*[日号]?|\d{1,2}\s*[日号])"
@@ -52,10 +52,6 @@ _ASKED = re.compile(r"吗|么|？|\?|是不是|有没有|是否|有无|没有呢
 _IF = re.compile(r"如果|若是?|要是|万一|假如|等(?!等)|待|之后|以后|后就|后会|一旦|的话|预计|会|将|才能|能|可以|准备|争取|审核通过后|通过后")
 _NUMBER = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Za-z]*\d{8})[0-9A-Za-z]{8,24}(?![0-9A-Za-z])")
 _MONEY = re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块)")
-
-
-def _core(carrier: str) -> str:
-    return re.sub(r"(快递|快运|速运|速递|物流|公司)$", "", carrier.strip())
 
 
 def _said_day(clause: str, now: datetime) -> date | None:
@@ -189,11 +185,11 @@ class OrderFacts(Rule):
                     yield f"运单号是{order.tracking_no}，回复写的是{m.group(0)}", m.group(0)
                     return
         if order.carrier and order.shipped:
-            mine = _core(order.carrier)
+            mine = carrier_core(order.carrier)
             for c in CARRIERS:
                 for m in re.finditer(re.escape(c), reply):
                     clause = clause_around(reply, m.start(), m.end())
-                    other = _core(c)
+                    other = carrier_core(c)
                     if other and other not in mine and mine not in other and not negated(reply, m.start()) \
                             and (SHIPPED.search(clause) or re.search(r"单号|运单|发的|走的|用的|由", clause)) \
                             and not _ASKED.search(clause) and not _IF.search(clause):

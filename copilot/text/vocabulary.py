@@ -6,10 +6,17 @@ privacy masker, the rules, the store self-check and the fact tracer all read the
 
 from __future__ import annotations
 
+import re
+
 CARRIERS: tuple[str, ...] = (
     "顺丰", "中通", "圆通", "申通", "韵达", "极兔", "京东快递", "京东物流", "邮政", "EMS", "德邦", "百世",
     "天天快递", "宅急送", "丰网", "跨越速运", "安能", "优速", "菜鸟",
 )
+
+
+def carrier_core(name: str) -> str:
+    """A courier's name without its trade suffix (「中通快递」「顺丰速运」 → 中通、顺丰), to compare two namings."""
+    return re.sub(r"(快递|快运|速运|速递|物流|公司)$", "", name.strip())
 
 
 def carrier_alternation(*extra: str) -> str:
@@ -17,4 +24,4 @@ def carrier_alternation(*extra: str) -> str:
     return "|".join(sorted({*CARRIERS, *extra}, key=len, reverse=True))
 
 
-__all__ = ["CARRIERS", "carrier_alternation"]
+__all__ = ["CARRIERS", "carrier_alternation", "carrier_core"]
